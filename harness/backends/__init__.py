@@ -1,0 +1,1 @@
+"""Backends: one module per model-spec scheme, registered in BACKENDS by scheme name."""

@@ -1,0 +1,138 @@
+"""Hugging Face transformers backend: batched, chat-templated generation on CPU or CUDA."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.backends.base import BACKENDS, Backend
+from harness.errors import HarnessError
+from harness.models.embedded import EMBEDDED, embedded_checkpoint
+from harness.models.spec import ModelSpec
+from harness.types import Generation, GenerationParams, Item
+
+
+def resolve_checkpoint(target: str) -> Path | str:
+    """Local dir for embedded names and paths; a hub name is returned unchanged."""
+    if target in EMBEDDED:
+        return embedded_checkpoint(target)
+    path = Path(target).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise HarnessError(f"{path} is not a model checkpoint (no config.json)")
+        return path.resolve()
+    if target.startswith((".", "/", "~")) or target.count("/") != 1:
+        raise HarnessError(f"checkpoint not found: {target}")
+    return target  # looks like a hub name (org/model)
+
+
+def checkpoint_fingerprint(path: Path | str) -> dict[str, Any]:
+    """Path plus a hash of the config and the weights index (or weight-file headers)."""
+    if not isinstance(path, Path):
+        return {"path": path, "hash": None}
+    h = hashlib.sha256()
+    for name in ("config.json", "model.safetensors.index.json", "adapter_config.json"):
+        if (path / name).is_file():
+            h.update((path / name).read_bytes())
+    for weights in sorted(path.glob("*.safetensors")):
+        with open(weights, "rb") as f:  # the safetensors header lists every tensor's dtype, shape and offset
+            header_len = int.from_bytes(f.read(8), "little")
+            h.update(f.read(min(header_len, 50_000_000)))
+        h.update(str(weights.stat().st_size).encode())
+    return {"path": str(path), "hash": h.hexdigest()[:16]}
+
+
+def render_chat(tokenizer: Any, item: Item) -> str:
+    messages = [m.model_dump() for m in item.messages]
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return "\n\n".join(m["content"] for m in messages) + "\n\n"
+
+
+@BACKENDS.register("hf")
+class HFBackend(Backend):
+    name = "hf"
+
+    def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto", **options: Any):
+        super().__init__(spec, **options)
+        self.checkpoint = resolve_checkpoint(spec.target)
+        self.batch_size = batch_size
+        self.device_name = device
+        self.dtype = dtype
+        self._model = None
+        self._tokenizer = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"backend": "hf", **checkpoint_fingerprint(self.checkpoint)}
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._model is None:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            device = self.device_name or ("cuda" if torch.cuda.is_available() else "cpu")
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.checkpoint)
+                model = AutoModelForCausalLM.from_pretrained(self.checkpoint, dtype=self.dtype)
+            except OSError as exc:
+                raise HarnessError(f"cannot load checkpoint {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            self._model, self._tokenizer = model.to(device).eval(), tokenizer
+        return self._model, self._tokenizer
+
+    def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
+        import torch
+        from tqdm.auto import tqdm
+
+        model, tokenizer = self._load()
+        prompts = [render_chat(tokenizer, item) for item in items]
+        # Longest first: similar lengths share a batch (less padding), and memory errors show up early.
+        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        results: list[list[Generation]] = [[] for _ in prompts]
+        sampling = params.temperature > 0 or params.samples > 1
+        torch.manual_seed(params.seed)
+        bar = tqdm(total=len(prompts), desc=f"generate {self.spec}", unit="prompt", disable=not progress)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = enc.to(model.device)
+            with torch.inference_mode():
+                out = model.generate(
+                    **enc,
+                    max_new_tokens=params.max_new_tokens,
+                    do_sample=sampling,
+                    temperature=params.temperature if sampling else None,
+                    top_p=params.top_p if sampling else None,
+                    top_k=None,
+                    num_return_sequences=params.samples,
+                    pad_token_id=tokenizer.pad_token_id,
+                    return_dict_in_generate=True,
+                    output_scores=True,
+                )
+            new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
+            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            for row, (tokens, token_scores) in enumerate(zip(new_tokens, scores, strict=True)):
+                keep = tokens != tokenizer.pad_token_id
+                n = int(keep.sum())
+                text = tokenizer.decode(tokens[keep], skip_special_tokens=True)
+                logprob = float(token_scores[keep].mean()) if n else None
+                prompt_index = batch[row // params.samples]
+                results[prompt_index].append(
+                    Generation(
+                        text=text,
+                        logprob=logprob,
+                        prompt_tokens=int(enc["attention_mask"][row // params.samples].sum()),
+                        completion_tokens=n,
+                    )
+                )
+            bar.update(len(batch))
+        bar.close()
+        return results
+
+    def close(self) -> None:
+        self._model = self._tokenizer = None

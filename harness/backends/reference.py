@@ -1,0 +1,24 @@
+"""The `reference` model: answers every item with the suite's own worked solution.
+
+It is the oracle (it must score 1.0 on every suite) and the offline teacher for SFT data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness import __version__
+from harness.backends.base import BACKENDS, Backend
+from harness.types import Generation, GenerationParams, Item
+
+
+@BACKENDS.register("reference")
+class ReferenceBackend(Backend):
+    name = "reference"
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"backend": "reference", "harness_version": __version__}
+
+    def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
+        return [[Generation(text=item.reference_response) for _ in range(params.samples)] for item in items]

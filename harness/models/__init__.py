@@ -1,0 +1,1 @@
+"""Model specs and the backends that serve them."""

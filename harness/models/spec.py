@@ -1,0 +1,54 @@
+"""The one string form for naming a model everywhere in the CLI.
+
+    hf:PATH_OR_NAME          a transformers checkpoint (local dir, or a hub name when reachable)
+    vllm:PATH_OR_NAME        the vLLM offline engine
+    openai:BASE_URL#MODEL    any OpenAI-compatible endpoint
+    anthropic:MODEL          Claude through the anthropic SDK
+    reference                the suites' own worked solutions (oracle / offline teacher)
+    smollm2-135m             an embedded model by name (same as no --model at all)
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.errors import HarnessError
+
+SCHEMES = ("hf", "vllm", "openai", "anthropic", "reference")
+EMBEDDED_NAMES = ("smollm2-135m",)
+DEFAULT_MODEL = "smollm2-135m"
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    scheme: str  # backend name: hf, vllm, openai, anthropic, reference
+    target: str = ""  # path, hub name, model name
+    base_url: str | None = None  # openai only
+    raw: str  # the string as the user wrote it
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+def parse_model_spec(text: str | None) -> ModelSpec:
+    raw = (text or DEFAULT_MODEL).strip()
+    if raw == "reference":
+        return ModelSpec(scheme="reference", raw=raw)
+    if raw in EMBEDDED_NAMES:
+        return ModelSpec(scheme="hf", target=raw, raw=raw)
+    scheme, sep, rest = raw.partition(":")
+    if not sep or scheme not in SCHEMES:
+        raise HarnessError(
+            f"unknown model spec {raw!r}: use hf:PATH, vllm:PATH, openai:BASE_URL#MODEL, anthropic:MODEL, "
+            f"reference, or an embedded name ({', '.join(EMBEDDED_NAMES)})"
+        )
+    if not rest:
+        raise HarnessError(f"model spec {raw!r} names no model after '{scheme}:'")
+    if scheme == "openai":
+        base_url, hash_, model = rest.rpartition("#")
+        if not hash_ or not base_url or not model:
+            raise HarnessError(f"model spec {raw!r}: write openai:BASE_URL#MODEL, e.g. openai:http://localhost:8000/v1#my-model")
+        return ModelSpec(scheme=scheme, target=model, base_url=base_url, raw=raw)
+    if scheme == "reference":
+        raise HarnessError("the reference model takes no argument: write just 'reference'")
+    return ModelSpec(scheme=scheme, target=rest, raw=raw)

@@ -1,0 +1,129 @@
+"""The suite concept: a seeded generator of items plus the scorer that checks answers.
+
+A suite builds every item of every split once (deterministically from its version, seed and
+size), and scores one output for one item. Subclasses register with `@SUITES.register(name)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any, ClassVar
+
+from harness.errors import HarnessError
+from harness.registry import Registry
+from harness.types import Item, Score
+
+SUITES: Registry[type["Suite"]] = Registry(
+    "suite", entry_point_group="harness.suites", builtin_packages=["harness.tasks"]
+)
+
+
+def normalise_prompt(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", text.lower())).strip()
+
+
+class Suite(ABC):
+    name: ClassVar[str]
+    capability: ClassVar[str]
+    version: ClassVar[str] = "1"
+    default_size: ClassVar[int] = 100  # canonical test items at the default size
+    description: ClassVar[str] = ""
+
+    def __init__(self, seed: int = 0, size: int | None = None):
+        self.seed = seed
+        self.size = size if size is not None else self.default_size
+        if self.size <= 0:
+            raise HarnessError(f"suite {self.name}: --size must be positive, got {self.size}")
+
+    # --- to implement -------------------------------------------------------------
+    @abstractmethod
+    def build(self) -> list[Item]:
+        """Every item of every split, deterministic in (version, seed, size)."""
+
+    @abstractmethod
+    def score(self, item: Item, output: str) -> Score:
+        """Extract the answer from one model output and check it."""
+
+    # Relative suites (style) score a student against the teacher's outputs on the same items,
+    # so their scores are recomputed at retention time from both sets of records.
+    relative: ClassVar[bool] = False
+
+    def rescore_pairs(self, teacher: Sequence[Any], student: Sequence[Any]) -> tuple[list[float], list[float]]:
+        """For relative suites: (teacher scores, student scores) from paired SampleRecords."""
+        raise NotImplementedError
+
+    # --- shared behaviour ---------------------------------------------------------
+    def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
+        """Score a batch; suites with expensive scoring (sandboxed code) override this."""
+        return [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
+
+    def vote_key(self, score: Score) -> str:
+        """The key under which equal answers are pooled in a majority vote."""
+        return json.dumps(score.answer, sort_keys=True, default=str)
+
+    @cached_property
+    def all_items(self) -> list[Item]:
+        items = self.build()
+        self._check(items)
+        return items
+
+    def items(self, split: str = "test", variants: Sequence[str] | None = None, limit: int | None = None) -> list[Item]:
+        chosen = [it for it in self.all_items if it.split == split]
+        if variants:
+            wanted = set(variants)
+            chosen = [it for it in chosen if it.variant.kind in wanted]
+        return chosen[:limit] if limit is not None else chosen
+
+    def content_hash(self, items: Sequence[Item] | None = None) -> str:
+        """Hash over item ids, prompts and answers: equal hashes mean equal item sets."""
+        h = hashlib.sha256()
+        for item in self.all_items if items is None else items:
+            row = {"id": item.id, "messages": [m.model_dump() for m in item.messages], "answer": item.answer}
+            h.update(json.dumps(row, sort_keys=True, default=str).encode())
+            h.update(b"\n")
+        return h.hexdigest()[:16]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, Counter[str]] = defaultdict(Counter)
+        for it in self.all_items:
+            out[it.split][it.variant.kind] += 1
+        return {split: dict(c) for split, c in sorted(out.items())}
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "capability": self.capability,
+            "version": self.version,
+            "seed": self.seed,
+            "size": self.size,
+            "hash": self.content_hash(),
+            "counts": self.counts(),
+            "description": self.description,
+        }
+
+    def _check(self, items: list[Item]) -> None:
+        ids = Counter(it.id for it in items)
+        dupes = [i for i, n in ids.items() if n > 1]
+        if dupes:
+            raise AssertionError(f"suite {self.name}: duplicate item ids {dupes[:5]}")
+        seen: dict[str, str] = {}
+        for it in items:
+            key = normalise_prompt(" ".join(m.content for m in it.messages))
+            other = seen.setdefault(key, it.split)
+            if other != it.split:
+                raise AssertionError(f"suite {self.name}: item {it.id} ({it.split}) repeats a {other} prompt")
+        by_id = {it.id: it for it in items}
+        for it in items:
+            cid = it.variant.canonical_id
+            if not it.variant.is_canonical and (cid is None or cid not in by_id):
+                raise AssertionError(f"suite {self.name}: perturbed item {it.id} has no canonical twin")
+
+
+def get_suite(name: str, seed: int = 0, size: int | None = None) -> Suite:
+    return SUITES.get(name)(seed=seed, size=size)

@@ -1,0 +1,109 @@
+"""Records that cross module boundaries: items, generations, scores, sample records.
+
+Every suite produces `Item`s, every backend returns `Generation`s, every scorer returns a
+`Score`, and the evaluator joins them into `SampleRecord`s written to samples.jsonl.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CAPABILITIES = ("math", "logic", "code", "edge_cases", "format", "style", "knowledge")
+SPLITS = ("train", "dev", "test")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Variant(BaseModel):
+    """Canonical items have kind 'canonical'; perturbed ones name the perturbation and link back."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str = "canonical"  # "canonical" or a perturbation kind such as "numbers", "distractor"
+    level: int = 0  # 0 for canonical; 1, 2, ... for stronger perturbations
+    canonical_id: str | None = None  # id of the canonical twin (None for canonical items)
+
+    @property
+    def is_canonical(self) -> bool:
+        return self.kind == "canonical"
+
+    @property
+    def label(self) -> str:
+        return "canonical" if self.is_canonical else f"{self.kind}@{self.level}"
+
+
+class Item(BaseModel):
+    """One evaluation prompt with everything needed to score it and to teach from it."""
+
+    id: str
+    suite: str
+    capability: str
+    split: Literal["train", "dev", "test"] = "test"
+    variant: Variant = Field(default_factory=Variant)
+    messages: list[Message]
+    answer: Any = None  # the machine-checkable right answer (JSON-serialisable)
+    solution: str = ""  # worked, step-by-step solution
+    reference_response: str = ""  # what the `reference` model says: solution + final answer in scorable form
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def group_id(self) -> str:
+        """Id of the canonical item this one belongs to (itself when canonical)."""
+        return self.variant.canonical_id or self.id
+
+
+class GenerationParams(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    seed: int = 0
+    samples: int = 1
+
+
+class Generation(BaseModel):
+    """One sampled completion."""
+
+    text: str
+    reasoning: str | None = None  # a thinking trace when the backend separates it
+    logprob: float | None = None  # mean token log-probability, when the backend gives it
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    error: str | None = None  # set when the request failed after its retries
+
+
+class Score(BaseModel):
+    answer: Any = None  # what the scorer extracted from the output
+    correct: bool
+    value: float | None = None  # graded score in [0, 1]; defaults to float(correct)
+    reason: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.value is None:
+            self.value = float(self.correct)
+
+
+class SampleRecord(BaseModel):
+    """One line of samples.jsonl. These field names are a public contract."""
+
+    item_id: str
+    suite: str
+    capability: str
+    split: str
+    variant: str  # "canonical" or the perturbation kind
+    perturbation_level: int = 0
+    canonical_id: str | None = None
+    output: str
+    answer: Any = None
+    correct: bool
+    score: float
+    reason: str | None = None
+    reference_answer: Any = None
+    samples: list[dict[str, Any]] = Field(default_factory=list)  # every sample when samples > 1
+    error: str | None = None
