@@ -107,3 +107,10 @@ class SampleRecord(BaseModel):
     reference_answer: Any = None
     samples: list[dict[str, Any]] = Field(default_factory=list)  # every sample when samples > 1
     error: str | None = None
+    reasoning: str | None = None  # the thinking trace of the chosen sample, when the backend separates it
+    # Self-consistency voting (--vote); empty/None when no vote was taken.
+    vote_method: str | None = None  # the method asked for: majority, weighted, verify
+    vote_note: str | None = None  # why this item fell back to another method, if it did
+    chosen_sample: int | None = None  # index into `samples` of the sample whose answer won
+    votes: dict[str, float] = Field(default_factory=dict)  # vote key (normalised answer) -> count or weight
+    agreement: float | None = None  # share of samples giving the winning answer
