@@ -61,6 +61,8 @@ class Results(BaseModel):
     capabilities: dict[str, CapabilitySummary]
     failures: int = 0  # requests that failed after retries (not scored as wrong)
     usage: dict[str, Any] = Field(default_factory=dict)
+    # Per capability, when samples > 1: k, n, pass_at_1, maj_at_k (with --vote), pass_at_k, method.
+    sampling: dict[str, dict[str, Any]] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
