@@ -1,12 +1,24 @@
-"""Retention: student score / teacher score per capability, paired by item id."""
+"""Retention: student score / teacher score per capability, paired by item id.
+
+`analyse` is the one entry point: it checks that the two results files measured the same
+items (or, with `intersect=True`, keeps the common ones and says what it dropped), scores
+every pair once (relative suites such as style rescore from both outputs), and derives
+every view from those scored pairs: the per-capability table with paired-bootstrap CIs
+and exact McNemar tests, the memorisation gap (canonical vs perturbed variants), the
+mitigation view (pass@1 vs maj@k vs verified) and the seed's five-row table.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from harness.errors import HarnessError
 from harness.results import Results
+from harness.stats import BootstrapSettings, mcnemar_exact, mean_or_none, paired_ratio
 from harness.types import SampleRecord
 
 
@@ -15,25 +27,207 @@ class RetentionRow:
     capability: str
     teacher: float | None
     student: float | None
-    retention: float | None  # None: undefined (teacher score 0 or no items)
+    retention: float | None  # None: undefined (teacher score 0, too few items)
     n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    undefined_reason: str | None = None
+    teacher_only: int = 0  # McNemar discordant pairs: teacher right, student wrong
+    student_only: int = 0  # student right, teacher wrong
+    p_value: float | None = None  # exact McNemar, "the student differs from the teacher"
 
 
-def check_comparable(teacher: Results, student: Results) -> None:
-    """Refuse results whose suites, versions or item sets differ, saying how."""
+@dataclass
+class VariantRow(RetentionRow):
+    """One capability restricted to one variant ('canonical', 'numbers@1', or pooled 'perturbed')."""
+
+    variant: str = "canonical"
+    kind: str = "canonical"
+    level: int | None = 0
+
+
+@dataclass
+class SeedRow(RetentionRow):
+    """One row of the seed's table; `capability` holds the row's name."""
+
+    claimed_low: float = 0.0
+    claimed_high: float = 0.0
+    sources: str = ""  # which capabilities and variants fed the row
+    verdict: str = "not measured"  # below / consistent / above the claimed range, or not measured
+
+
+@dataclass
+class MitigationRow(RetentionRow):
+    """pass@1, maj@k or verified@k (an oracle verifier picks any correct sample)."""
+
+    method: str = "pass@1"
+    k: int = 1
+
+
+@dataclass
+class ScoredPair:
+    teacher: SampleRecord
+    student: SampleRecord
+    teacher_score: float
+    student_score: float
+    teacher_correct: bool
+    student_correct: bool
+
+    @property
+    def variant(self) -> str:
+        r = self.teacher
+        return "canonical" if r.variant == "canonical" else f"{r.variant}@{r.perturbation_level}"
+
+
+@dataclass
+class Alignment:
+    """Which records are compared, and what was left out and why."""
+
+    teacher: list[SampleRecord]
+    student: list[SampleRecord]
+    suites: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RetentionAnalysis:
+    teacher_spec: str
+    student_spec: str
+    suites: dict[str, dict[str, Any]]
+    settings: BootstrapSettings
+    notes: list[str]
+    rows: list[RetentionRow]
+    variants: list[VariantRow]
+    seed_table: list[SeedRow]
+    mitigation: list[MitigationRow]
+    pairs: list[ScoredPair] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("pairs")
+        out["bootstrap"] = out.pop("settings")
+        return out
+
+
+# Seed table ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SeedClaim:
+    name: str
+    capabilities: tuple[str, ...]
+    perturbed_only: bool
+    low: float
+    high: float
+
+
+SEED_CLAIMS = (
+    SeedClaim("Writing style", ("style",), False, 0.85, 0.95),
+    SeedClaim("Format/structure", ("format",), False, 0.90, 0.95),
+    SeedClaim("Common knowledge", ("knowledge",), False, 0.70, 0.85),
+    SeedClaim("Novel reasoning", ("math", "logic", "code"), True, 0.40, 0.60),
+    SeedClaim("Edge cases", ("edge_cases",), False, 0.30, 0.50),
+)
+
+
+# Comparability ---------------------------------------------------------------------------
+def _ids_by_suite(records: Sequence[SampleRecord]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        out[r.suite].append(r.item_id)
+    return out
+
+
+def _sample(ids: Sequence[str], n: int = 3) -> str:
+    shown = ", ".join(list(ids)[:n])
+    return shown + (f", … ({len(ids)} in all)" if len(ids) > n else "")
+
+
+def check_comparable(
+    teacher: Results,
+    student: Results,
+    intersect: bool = False,
+    teacher_records: Sequence[SampleRecord] | None = None,
+    student_records: Sequence[SampleRecord] | None = None,
+) -> list[str]:
+    """Refuse results whose suites, versions or item sets differ, saying how; returns notes.
+
+    With `intersect`, different suite sets and item sets (different --limit or --variant)
+    are allowed and only common items are compared. Different suite versions, seeds, sizes
+    or splits are refused even then: the same item id would name a different item.
+    """
     t, s = teacher.suites, student.suites
+    notes: list[str] = []
+    common = sorted(set(t) & set(s))
     if set(t) != set(s):
         only_t, only_s = sorted(set(t) - set(s)), sorted(set(s) - set(t))
-        raise HarnessError(f"results cover different suites (only teacher: {only_t or '-'}; only student: {only_s or '-'})")
-    for name in sorted(t):
+        detail = f"only teacher: {', '.join(only_t) or '-'}; only student: {', '.join(only_s) or '-'}"
+        if not intersect or not common:
+            hint = " and none in common" if intersect else "; pass --intersect to compare the suites both have"
+            raise HarnessError(f"results cover different suites ({detail}){hint}")
+        notes.append(f"intersect: compared suites {', '.join(common)} only ({detail})")
+    t_ids = _ids_by_suite(teacher_records or [])
+    s_ids = _ids_by_suite(student_records or [])
+    for name in common:
         a, b = t[name], s[name]
-        for field in ("version", "split", "seed", "size"):
-            if getattr(a, field) != getattr(b, field):
-                raise HarnessError(f"suite {name}: {field} differs (teacher {getattr(a, field)}, student {getattr(b, field)})")
-        if a.hash != b.hash:
-            raise HarnessError(f"suite {name}: item sets differ (hash {a.hash} vs {b.hash}; {a.n_items} vs {b.n_items} items)")
+        for attr in ("capability", "version", "split", "seed", "size"):
+            if getattr(a, attr) != getattr(b, attr):
+                raise HarnessError(
+                    f"suite {name}: {attr} differs (teacher {getattr(a, attr)}, student {getattr(b, attr)}); "
+                    f"the same item id would name different items, so these results cannot be paired"
+                )
+        if a.hash != b.hash and not intersect:
+            why = f"suite {name}: item sets differ (hash {a.hash} vs {b.hash}; teacher {a.n_items} items, student {b.n_items} items"
+            if name in t_ids and name in s_ids:
+                only_t = [i for i in t_ids[name] if i not in set(s_ids[name])]
+                only_s = [i for i in s_ids[name] if i not in set(t_ids[name])]
+                if only_t:
+                    why += f"; only teacher: {_sample(only_t)}"
+                if only_s:
+                    why += f"; only student: {_sample(only_s)}"
+            raise HarnessError(
+                why + "). Were they run with different --limit or --variant? "
+                "Pass --intersect to compare the common items."
+            )
+    return notes
 
 
+def align(
+    teacher: Results,
+    t_records: Sequence[SampleRecord],
+    student: Results,
+    s_records: Sequence[SampleRecord],
+    intersect: bool = False,
+) -> Alignment:
+    notes = check_comparable(teacher, student, intersect, t_records, s_records)
+    suites = sorted(set(teacher.suites) & set(student.suites))
+    keep = set(suites)
+    t_recs = [r for r in t_records if r.suite in keep]
+    s_recs = [r for r in s_records if r.suite in keep]
+    t_by_id = {r.item_id: r for r in t_recs}
+    s_by_id = {r.item_id: r for r in s_recs}
+    for item_id in t_by_id.keys() & s_by_id.keys():
+        a, b = t_by_id[item_id].reference_answer, s_by_id[item_id].reference_answer
+        if json.dumps(a, sort_keys=True, default=str) != json.dumps(b, sort_keys=True, default=str):
+            raise HarnessError(f"item {item_id} has different reference answers ({a!r} vs {b!r}): not the same item")
+    if intersect:
+        common = t_by_id.keys() & s_by_id.keys()
+        if not common:
+            raise HarnessError("--intersect: the two results share no item")
+        dropped_t, dropped_s = len(t_by_id) - len(common), len(s_by_id) - len(common)
+        if dropped_t or dropped_s:
+            notes.append(
+                f"intersect: kept {len(common)} common items; dropped {dropped_t} teacher-only and "
+                f"{dropped_s} student-only items (different --limit keeps the smaller run's first items, "
+                f"and with them its mix of variants)"
+            )
+        t_recs = [r for r in t_recs if r.item_id in common]
+        s_recs = [r for r in s_recs if r.item_id in common]
+    errors = sum(r.error is not None for r in t_recs) + sum(r.error is not None for r in s_recs)
+    if errors:
+        notes.append(f"left out {errors} records whose requests failed (teacher or student), with their pairs")
+    return Alignment(t_recs, s_recs, suites, notes)
+
+
+# Pairing and scoring ---------------------------------------------------------------------
 def paired_records(
     teacher: list[SampleRecord], student: list[SampleRecord]
 ) -> dict[str, list[tuple[SampleRecord, SampleRecord]]]:
@@ -47,18 +241,23 @@ def paired_records(
     return pairs
 
 
-def paired_scores(pairs: list[tuple[SampleRecord, SampleRecord]]) -> tuple[list[float], list[float]]:
-    """Per-item (teacher, student) scores; relative suites (style) rescore from both outputs."""
+def _relative_suite(suite_name: str):
     from harness.suite import SUITES
 
+    suite_cls = SUITES.get(suite_name) if suite_name in SUITES else None
+    return suite_cls if suite_cls is not None and suite_cls.relative else None
+
+
+def paired_scores(pairs: list[tuple[SampleRecord, SampleRecord]]) -> tuple[list[float], list[float]]:
+    """Per-item (teacher, student) scores; relative suites (style) rescore from both outputs."""
     by_suite: dict[str, list[tuple[SampleRecord, SampleRecord]]] = defaultdict(list)
     for pair in pairs:
         by_suite[pair[0].suite].append(pair)
     t_scores: list[float] = []
     s_scores: list[float] = []
     for suite_name, suite_pairs in by_suite.items():
-        suite_cls = SUITES.get(suite_name) if suite_name in SUITES else None
-        if suite_cls is not None and suite_cls.relative:
+        suite_cls = _relative_suite(suite_name)
+        if suite_cls is not None:
             t, s = suite_cls().rescore_pairs([p[0] for p in suite_pairs], [p[1] for p in suite_pairs])
         else:
             t, s = [p[0].score for p in suite_pairs], [p[1].score for p in suite_pairs]
@@ -67,11 +266,193 @@ def paired_scores(pairs: list[tuple[SampleRecord, SampleRecord]]) -> tuple[list[
     return t_scores, s_scores
 
 
-def retention_rows(teacher: list[SampleRecord], student: list[SampleRecord]) -> list[RetentionRow]:
-    rows = []
-    for cap, pairs in sorted(paired_records(teacher, student).items()):
-        t_scores, s_scores = paired_scores(pairs)
-        n = len(t_scores)
-        t_score, s_score = sum(t_scores) / n, sum(s_scores) / n
-        rows.append(RetentionRow(cap, t_score, s_score, s_score / t_score if t_score > 0 else None, n))
+def score_pairs(teacher: list[SampleRecord], student: list[SampleRecord]) -> list[ScoredPair]:
+    """Score every pair once. Relative suites have graded scores; 'correct' is score >= 0.5 there."""
+    out: list[ScoredPair] = []
+    for _cap, pairs in sorted(paired_records(teacher, student).items()):
+        by_suite: dict[str, list[tuple[SampleRecord, SampleRecord]]] = defaultdict(list)
+        for pair in pairs:
+            by_suite[pair[0].suite].append(pair)
+        for suite_name, suite_pairs in sorted(by_suite.items()):
+            t_scores, s_scores = paired_scores(suite_pairs)
+            relative = _relative_suite(suite_name) is not None
+            for (t, s), ts, ss in zip(suite_pairs, t_scores, s_scores, strict=True):
+                tc, sc = (ts >= 0.5, ss >= 0.5) if relative else (t.correct, s.correct)
+                out.append(ScoredPair(t, s, float(ts), float(ss), bool(tc), bool(sc)))
+    return out
+
+
+def _compare(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> dict[str, Any]:
+    t = [p.teacher_score for p in pairs]
+    s = [p.student_score for p in pairs]
+    est = paired_ratio(t, s, settings)
+    mc = mcnemar_exact([p.teacher_correct for p in pairs], [p.student_correct for p in pairs]) if pairs else None
+    return {
+        "teacher": mean_or_none(t),
+        "student": mean_or_none(s),
+        "retention": est.value,
+        "n": len(pairs),
+        "ci_low": est.ci.low,
+        "ci_high": est.ci.high,
+        "undefined_reason": est.undefined_reason,
+        "teacher_only": mc.teacher_only if mc else 0,
+        "student_only": mc.student_only if mc else 0,
+        "p_value": mc.p_value if mc else None,
+    }
+
+
+def _group(pairs: Sequence[ScoredPair], key: Callable[[ScoredPair], Any]) -> dict[Any, list[ScoredPair]]:
+    out: dict[Any, list[ScoredPair]] = defaultdict(list)
+    for p in pairs:
+        out[key(p)].append(p)
+    return out
+
+
+# Views -----------------------------------------------------------------------------------
+def capability_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[RetentionRow]:
+    return [
+        RetentionRow(capability=cap, **_compare(group, settings))
+        for cap, group in sorted(_group(pairs, lambda p: p.teacher.capability).items())
+    ]
+
+
+def variant_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[VariantRow]:
+    """The memorisation gap: each capability per variant, plus every perturbation pooled."""
+    rows: list[VariantRow] = []
+    for cap, group in sorted(_group(pairs, lambda p: p.teacher.capability).items()):
+        by_variant = _group(group, lambda p: (p.teacher.variant != "canonical", p.teacher.perturbation_level, p.variant))
+        for (_, level, label), sub in sorted(by_variant.items()):
+            kind = sub[0].teacher.variant
+            rows.append(VariantRow(capability=cap, variant=label, kind=kind, level=level, **_compare(sub, settings)))
+        perturbed = [p for p in group if p.teacher.variant != "canonical"]
+        if perturbed:
+            rows.append(VariantRow(capability=cap, variant="perturbed", kind="perturbed", level=None, **_compare(perturbed, settings)))
     return rows
+
+
+def _verdict(row: RetentionRow, low: float, high: float) -> str:
+    if row.retention is None:
+        return "undefined" if row.n else "not measured"
+    lo = row.ci_low if row.ci_low is not None else row.retention
+    hi = row.ci_high if row.ci_high is not None else row.retention
+    if hi < low:
+        return "below claimed"
+    if lo > high:
+        return "above claimed"
+    return "consistent"
+
+
+def seed_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[SeedRow]:
+    rows = []
+    for claim in SEED_CLAIMS:
+        chosen = [
+            p
+            for p in pairs
+            if p.teacher.capability in claim.capabilities and (not claim.perturbed_only or p.teacher.variant != "canonical")
+        ]
+        counts = _group(chosen, lambda p: p.teacher.capability)
+        scope = " perturbed" if claim.perturbed_only else ""
+        sources = ", ".join(f"{cap} ({len(counts[cap])}{scope})" for cap in claim.capabilities if cap in counts)
+        if chosen:
+            row = SeedRow(capability=claim.name, claimed_low=claim.low, claimed_high=claim.high, sources=sources, **_compare(chosen, settings))
+            row.verdict = _verdict(row, claim.low, claim.high)
+        else:
+            row = SeedRow(claim.name, None, None, None, 0, claimed_low=claim.low, claimed_high=claim.high, sources="-")
+        rows.append(row)
+    return rows
+
+
+def _vote_key(sample: dict[str, Any]) -> str:
+    if "vote_key" in sample:
+        return str(sample["vote_key"])
+    return json.dumps(sample.get("answer"), sort_keys=True, default=str)
+
+
+def majority_correct(samples: Sequence[dict[str, Any]]) -> bool:
+    """Correctness of the majority answer; abstentions (answer None) vote only when all abstain.
+
+    Ties go to the answer seen first, so the result is deterministic.
+    """
+    voters = [s for s in samples if s.get("answer") is not None] or list(samples)
+    tally: dict[str, list[dict[str, Any]]] = {}
+    for s in voters:
+        tally.setdefault(_vote_key(s), []).append(s)
+    winner = max(tally.values(), key=len)  # max keeps the first of equal counts
+    return bool(winner[0].get("correct"))
+
+
+def _sample_correct(record: SampleRecord) -> list[bool]:
+    return [bool(s.get("correct")) for s in record.samples] if record.samples else [record.correct]
+
+
+def mitigation_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[MitigationRow]:
+    """pass@1 vs maj@k vs verified@k, where the student's records hold several samples.
+
+    A teacher run with one sample per item keeps its pass@1 as the denominator throughout,
+    so the rows read "how much of the teacher's score the student recovers by voting".
+    Relative suites are left out: their scores are not per-sample.
+    """
+    rows: list[MitigationRow] = []
+    for cap, group in sorted(_group(pairs, lambda p: p.teacher.capability).items()):
+        group = [p for p in group if _relative_suite(p.teacher.suite) is None]
+        if not group or not all(len(p.student.samples) > 1 for p in group):
+            continue
+        k_max = min(len(p.student.samples) for p in group)
+        t_k = min((len(p.teacher.samples) for p in group), default=1)
+        teacher_voted = all(len(p.teacher.samples) > 1 for p in group)
+
+        def method_pairs(fn_student, fn_teacher) -> list[ScoredPair]:
+            out = []
+            for p in group:
+                tc, sc = fn_teacher(p.teacher), fn_student(p.student)
+                out.append(ScoredPair(p.teacher, p.student, float(tc), float(sc), tc, sc))
+            return out
+
+        for k in range(1, k_max + 1):
+            name = "pass@1" if k == 1 else f"maj@{k}"
+            kk = min(k, t_k) if teacher_voted else 1
+            mp = method_pairs(
+                lambda r, k=k: majority_correct(r.samples[:k]),
+                (lambda r, kk=kk: majority_correct(r.samples[:kk])) if teacher_voted else (lambda r: r.correct),
+            )
+            rows.append(MitigationRow(capability=cap, method=name, k=k, **_compare(mp, settings)))
+        mp = method_pairs(
+            lambda r: any(_sample_correct(r)[:k_max]),
+            (lambda r: any(_sample_correct(r)[:t_k])) if teacher_voted else (lambda r: r.correct),
+        )
+        rows.append(MitigationRow(capability=cap, method=f"verified@{k_max}", k=k_max, **_compare(mp, settings)))
+    return rows
+
+
+def retention_rows(
+    teacher: list[SampleRecord], student: list[SampleRecord], settings: BootstrapSettings | None = None
+) -> list[RetentionRow]:
+    return capability_rows(score_pairs(teacher, student), settings or BootstrapSettings())
+
+
+def analyse(
+    teacher: Results,
+    t_records: Sequence[SampleRecord],
+    student: Results,
+    s_records: Sequence[SampleRecord],
+    *,
+    intersect: bool = False,
+    settings: BootstrapSettings | None = None,
+) -> RetentionAnalysis:
+    settings = settings or BootstrapSettings()
+    aligned = align(teacher, t_records, student, s_records, intersect)
+    pairs = score_pairs(aligned.teacher, aligned.student)
+    if not pairs:
+        raise HarnessError("the two results share no item answered without error by both models")
+    return RetentionAnalysis(
+        teacher_spec=teacher.model.spec,
+        student_spec=student.model.spec,
+        suites={n: {"version": teacher.suites[n].version, "hash": teacher.suites[n].hash, "capability": teacher.suites[n].capability} for n in aligned.suites},
+        settings=settings,
+        notes=aligned.notes,
+        rows=capability_rows(pairs, settings),
+        variants=variant_rows(pairs, settings),
+        seed_table=seed_rows(pairs, settings),
+        mitigation=mitigation_rows(pairs, settings),
+        pairs=pairs,
+    )

@@ -1,32 +1,66 @@
-"""`harness retention`: per-capability student/teacher retention table."""
+"""`harness retention`: per-capability student/teacher retention with CIs and significance tests."""
 
 from __future__ import annotations
 
 import argparse
 
+FORMATS = ("text", "md", "html", "latex", "json", "csv")
+
+
+def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold (says how many were dropped)")
+    parser.add_argument("--resamples", type=int, default=2000, help="paired bootstrap resamples (default 2000)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0, help="resampling seed, recorded in every output (default 0)")
+    parser.add_argument("--min-items", type=int, default=5, help="retention is 'undefined' below this many paired items (default 5)")
+
+
+def bootstrap_settings(args: argparse.Namespace):
+    from harness.errors import HarnessError
+    from harness.stats import BootstrapSettings
+
+    if args.resamples < 100:
+        raise HarnessError(f"--resamples must be at least 100, got {args.resamples}")
+    if not 0 < args.confidence < 1:
+        raise HarnessError(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}")
+    if args.min_items < 1:
+        raise HarnessError(f"--min-items must be at least 1, got {args.min_items}")
+    return BootstrapSettings(args.resamples, args.confidence, args.bootstrap_seed, args.min_items)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher results.json (or its directory)")
     parser.add_argument("--student", required=True, help="student results.json (or its directory)")
+    parser.add_argument("--seed-table", action="store_true", help="group capabilities into the seed's five rows next to its claimed ranges")
+    parser.add_argument("--format", choices=FORMATS, default=None, help="format of --output (default: from its suffix, else md)")
+    parser.add_argument("--output", default=None, help="also write the table to this file")
+    add_bootstrap_arguments(parser)
 
 
-def format_rows(rows) -> list[list[object]]:
-    def pct(x: float | None) -> str:
-        return "undefined" if x is None else f"{x:.1%}"
-
-    return [[r.capability, f"{r.teacher:.3f}", f"{r.student:.3f}", pct(r.retention), r.n] for r in rows]
+def guess_format(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return {"md": "md", "markdown": "md", "html": "html", "htm": "html", "tex": "latex", "json": "json", "csv": "csv", "txt": "text"}.get(suffix, "md")
 
 
 def run(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
+    from pathlib import Path
 
+    from harness.report.tables import render
     from harness.results import load_results
-    from harness.retention import check_comparable, retention_rows
+    from harness.retention import analyse
 
+    settings = bootstrap_settings(args)
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
-    check_comparable(teacher, student)
-    rows = retention_rows(t_records, s_records)
-    print(f"teacher: {teacher.model.spec}   student: {student.model.spec}")
-    print(tabulate(format_rows(rows), headers=["capability", "teacher", "student", "retention", "n"]))
+    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings)
+    if not args.output:
+        print(render(analysis, args.format or "text", seed_only=args.seed_table), end="")
+        return 0
+    print(render(analysis, "text", seed_only=args.seed_table), end="")
+    if args.output:
+        fmt = args.format or guess_format(args.output)
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(analysis, fmt, seed_only=args.seed_table), encoding="utf-8")
+        print(f"wrote {out} ({fmt})")
     return 0

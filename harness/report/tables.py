@@ -1,0 +1,151 @@
+"""Retention tables as header + rows, rendered with tabulate (or csv/json) in every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
+
+FORMATS = ("text", "md", "html", "latex", "json", "csv")
+TABLEFMT = {"text": "simple", "md": "github", "html": "html", "latex": "latex_booktabs"}
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def score(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def retention_cell(row: RetentionRow) -> str:
+    if row.retention is None:
+        return "undefined" if row.n else "not measured"
+    return pct(row.retention)
+
+
+def ci_cell(row: RetentionRow) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return "undefined" if row.n else "-"
+    return f"[{row.ci_low:.1%}, {row.ci_high:.1%}]"
+
+
+def p_cell(row: RetentionRow) -> str:
+    return "-" if row.p_value is None else f"{row.p_value:.3g}"
+
+
+def capability_table(rows: Sequence[RetentionRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability", "teacher", "student", "retention", f"{confidence:.0%} CI", "n", "T only", "S only", "McNemar p"]
+    body = [
+        [r.capability, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n),
+         str(r.teacher_only), str(r.student_only), p_cell(r)]
+        for r in rows
+    ]
+    return headers, body
+
+
+def seed_table(rows: Sequence[SeedRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability (seed)", "claimed", "measured", f"{confidence:.0%} CI", "n", "verdict", "from"]
+    body = [
+        [r.capability, f"{r.claimed_low:.0%}-{r.claimed_high:.0%}", retention_cell(r), ci_cell(r), str(r.n), r.verdict, r.sources]
+        for r in rows
+    ]
+    return headers, body
+
+
+def variant_table(rows: Sequence[VariantRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability", "variant", "teacher", "student", "retention", f"{confidence:.0%} CI", "n"]
+    body = [[r.capability, r.variant, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n)] for r in rows]
+    return headers, body
+
+
+def mitigation_table(rows: Sequence[MitigationRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability", "method", "teacher", "student", "retention", f"{confidence:.0%} CI", "n"]
+    body = [[r.capability, r.method, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n)] for r in rows]
+    return headers, body
+
+
+def render_table(headers: list[str], body: list[list[str]], fmt: str) -> str:
+    from tabulate import tabulate
+
+    return tabulate(body, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
+
+
+def sections(analysis: RetentionAnalysis, seed_only: bool = False) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
+    conf = analysis.settings.confidence
+    if seed_only:
+        return [("Retention against the seed's claims", seed_table(analysis.seed_table, conf))]
+    out = [("Retention per capability", capability_table(analysis.rows, conf))]
+    if any(r.variant != "canonical" for r in analysis.variants):
+        out.append(("Canonical vs perturbed (memorisation gap)", variant_table(analysis.variants, conf)))
+    if analysis.mitigation:
+        out.append(("pass@1 vs maj@k vs verified", mitigation_table(analysis.mitigation, conf)))
+    return out
+
+
+def header_lines(analysis: RetentionAnalysis) -> list[str]:
+    s = analysis.settings
+    lines = [
+        f"teacher: {analysis.teacher_spec}   student: {analysis.student_spec}",
+        "suites: " + ", ".join(f"{name} v{info['version']}" for name, info in analysis.suites.items()),
+        f"CIs: paired bootstrap over items, {s.n_resamples} resamples, seed {s.seed}, percentile {s.confidence:.0%}; "
+        f"retention undefined below {s.min_items} items or at teacher score 0",
+    ]
+    return lines + [f"note: {n}" for n in analysis.notes]
+
+
+def render(analysis: RetentionAnalysis, fmt: str, seed_only: bool = False) -> str:
+    """The whole retention view in one format."""
+    if fmt == "json":
+        data = analysis.to_dict()
+        if seed_only:
+            data = {k: v for k, v in data.items() if k not in ("rows", "variants", "mitigation")}
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "csv":
+        rows = analysis.seed_table if seed_only else analysis.rows + analysis.variants + analysis.mitigation
+        return rows_to_csv(rows)
+    parts: list[str] = []
+    head = header_lines(analysis)
+    if fmt == "md":
+        parts.append("\n".join(f"- {line}" for line in head))
+    elif fmt == "latex":
+        parts.append("\n".join(f"% {line}" for line in head))
+    elif fmt == "html":
+        import html
+
+        parts.append("<ul>\n" + "\n".join(f"<li>{html.escape(line)}</li>" for line in head) + "\n</ul>")
+    else:
+        parts.append("\n".join(head))
+    for title, (headers, body) in sections(analysis, seed_only):
+        if fmt == "md":
+            parts.append(f"### {title}\n\n{render_table(headers, body, fmt)}")
+        elif fmt == "html":
+            import html
+
+            parts.append(f"<h3>{html.escape(title)}</h3>\n{render_table(headers, body, fmt)}")
+        elif fmt == "latex":
+            parts.append(f"% {title}\n{render_table(headers, body, fmt)}")
+        else:
+            parts.append(f"{title}\n{render_table(headers, body, fmt)}")
+    return "\n\n".join(parts) + "\n"
+
+
+def rows_to_csv(rows: Sequence[RetentionRow]) -> str:
+    """One line per row with every field (kind says which view it belongs to)."""
+    dicts = []
+    for r in rows:
+        d = {"view": type(r).__name__.removesuffix("Row").lower() or "retention", **asdict(r)}
+        d["view"] = {"retention": "capability"}.get(d["view"], d["view"])
+        dicts.append(d)
+    fields: list[str] = []
+    for d in dicts:
+        fields += [k for k in d if k not in fields]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(dicts)
+    return buf.getvalue()
