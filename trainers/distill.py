@@ -1,0 +1,371 @@
+"""Teacher data for SFT: sample the teacher on suite items, verify, mix, guard, save.
+
+    rows = distill(DistillConfig(teacher="reference", suites=["arithmetic"], n=200), out_dir)
+
+The output directory is a Hugging Face `datasets` dataset (`load_from_disk(out_dir)`) with a chat
+`messages` column, plus `data_card.json` and `README.md` describing it.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.types import Generation, GenerationParams, Item, Message, Score
+from harness.trainers.contamination import TestIndex, item_text, test_items_of_all_suites
+from harness.trainers.mixing import dedup, plan_mix
+
+KEEP_POLICIES = ("all", "verified", "best")
+CARD_FILE = "data_card.json"
+PROMPTS_SUITE = "prompts"
+
+
+@dataclass
+class DistillConfig:
+    teacher: str = "reference"
+    suites: Sequence[str] = ()  # empty: every registered suite
+    split: str = "train"
+    n: int | None = None  # rows wanted (None: every candidate)
+    prompts_file: str | None = None  # extra user prompts (JSONL), kept unverified
+    keep: str = "verified"  # all | verified | best (best of `samples`)
+    samples: int = 1  # teacher samples per prompt (k for best-of-k)
+    temperature: float = 0.0
+    max_new_tokens: int = 1024
+    reasoning: str = "keep"  # keep: put the teacher's thinking in <think> tags before the answer; drop
+    edge_ratio: float | None = None  # share of rows from edge cases (edge_cases capability or perturbed items)
+    quotas: dict[str, float] = field(default_factory=dict)  # capability → share
+    focus: dict[str, float] = field(default_factory=dict)  # capability → weight (from retention)
+    variant_focus: dict[str, float] = field(default_factory=dict)  # "capability/kind" → weight
+    dedup: bool = True
+    contamination_n: int = 13
+    contamination_threshold: float = 0.8
+    suite_seed: int = 0
+    suite_size: int | None = None
+    seed: int = 0
+    tokenizer: str | None = None  # for the token-length statistics (default: the embedded model's)
+    price_per_mtok: tuple[float, float] | None = None  # USD per million (input, output) tokens
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+
+
+@dataclass
+class Row:
+    messages: list[dict[str, str]]
+    id: str
+    suite: str
+    capability: str
+    variant: str
+    level: int
+    verified: bool | None  # None: no verifier (user prompts)
+    score: float | None
+    contamination: float = 0.0
+    contamination_test_id: str | None = None
+
+
+def load_prompt_items(path: str) -> list[Item]:
+    """JSONL lines: {"prompt": "..."} or {"messages": [...]}, optional "capability" and "id"."""
+    p = Path(path)
+    if not p.is_file():
+        raise HarnessError(f"prompts file not found: {p}")
+    items = []
+    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if "messages" in data:
+                messages = [Message(**m) for m in data["messages"] if m["role"] != "assistant"]
+            else:
+                messages = [Message(role="user", content=str(data["prompt"]))]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise HarnessError(f"{p}:{lineno}: expected {{'prompt': ...}} or {{'messages': [...]}} ({exc})") from None
+        items.append(
+            Item(
+                id=str(data.get("id", f"{PROMPTS_SUITE}/{lineno:05d}")),
+                suite=PROMPTS_SUITE,
+                capability=str(data.get("capability", "general")),
+                split="train",
+                messages=messages,
+            )
+        )
+    return items
+
+
+def choose_sample(item: Item, generations: list[Generation], scores: list[Score] | None, keep: str) -> tuple[Generation | None, Score | None]:
+    """The sample that becomes a training row, or (None, None) when the prompt is rejected."""
+    usable = [(g, s) for g, s in zip(generations, scores or [None] * len(generations), strict=True) if g.error is None and g.text.strip()]
+    if not usable:
+        return None, None
+    if scores is None or keep == "all":
+        return usable[0]
+    correct = [(g, s) for g, s in usable if s.correct]
+    if not correct:
+        return None, None
+    if keep == "best":
+        return max(correct, key=lambda gs: (gs[1].value or 0.0, gs[0].logprob if gs[0].logprob is not None else float("-inf")))
+    return correct[0]
+
+
+def assistant_content(generation: Generation, reasoning: str) -> str:
+    if generation.reasoning and reasoning == "keep":
+        return f"<think>\n{generation.reasoning.strip()}\n</think>\n{generation.text.strip()}"
+    return generation.text.strip()
+
+
+def make_row(item: Item, generation: Generation, score: Score | None, reasoning: str) -> Row:
+    messages = [m.model_dump() for m in item.messages]
+    messages.append({"role": "assistant", "content": assistant_content(generation, reasoning)})
+    return Row(
+        messages=messages,
+        id=item.id,
+        suite=item.suite,
+        capability=item.capability,
+        variant=item.variant.kind,
+        level=item.variant.level,
+        verified=None if score is None else score.correct,
+        score=None if score is None else score.value,
+    )
+
+
+class Distiller:
+    def __init__(self, config: DistillConfig):
+        from harness.suite import SUITES, get_suite
+
+        if config.keep not in KEEP_POLICIES:
+            raise HarnessError(f"--keep must be one of {', '.join(KEEP_POLICIES)}, got {config.keep!r}")
+        if config.n is not None and config.n <= 0:
+            raise HarnessError(f"--n must be positive, got {config.n}")
+        if config.edge_ratio is not None and not 0 <= config.edge_ratio <= 1:
+            raise HarnessError(f"--edge-ratio must be in [0, 1], got {config.edge_ratio}")
+        if config.split == "test":
+            raise HarnessError("refusing to distill from the test split (it is what retention is measured on)")
+        self.config = config
+        names = list(config.suites) or ([] if config.prompts_file else SUITES.names())
+        self.suites = {name: get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names}
+        self.stats: dict[str, Any] = defaultdict(int)
+        self.usage = Counter()
+        self.contaminated: list[dict[str, Any]] = []
+
+    def log(self, message: str) -> None:
+        if self.config.progress:
+            print(f"harness: distill: {message}", file=sys.stderr)
+
+    def candidates(self) -> list[Item]:
+        items = [it for suite in self.suites.values() for it in suite.items(self.config.split)]
+        if self.config.prompts_file:
+            items += load_prompt_items(self.config.prompts_file)
+        if not items:
+            raise HarnessError(f"no {self.config.split} items in suites {', '.join(self.suites) or '-'}")
+        self.stats["candidates"] = len(items)
+        if self.config.dedup:
+            items, dropped = dedup(items)
+            self.stats["duplicates_dropped"] = dropped
+        return items
+
+    def teach(self, backend: Any, items: list[Item]) -> list[Row]:
+        """Generate for a batch of items, verify with each suite's scorer, keep per the policy."""
+        c = self.config
+        params = GenerationParams(temperature=c.temperature, max_new_tokens=c.max_new_tokens, samples=c.samples, seed=c.seed)
+        generations = backend.generate(items, params, progress=c.progress)
+        by_suite: dict[str, list[int]] = defaultdict(list)
+        for index, item in enumerate(items):
+            by_suite[item.suite].append(index)
+        scores: list[list[Score] | None] = [None] * len(items)
+        for suite_name, indexes in by_suite.items():
+            suite = self.suites.get(suite_name)
+            if suite is None:
+                continue  # user prompts: no verifier
+            flat_items = [items[i] for i in indexes for _ in generations[i]]
+            flat = suite.score_many(flat_items, [g.text for i in indexes for g in generations[i]])
+            pos = 0
+            for i in indexes:
+                scores[i] = flat[pos : pos + len(generations[i])]
+                pos += len(generations[i])
+        rows = []
+        for item, gens, item_scores in zip(items, generations, scores, strict=True):
+            for g in gens:
+                self.usage["requests"] += 1
+                self.usage["prompt_tokens"] += g.prompt_tokens or 0
+                self.usage["completion_tokens"] += g.completion_tokens or 0
+                self.usage["failed"] += g.error is not None
+            if item_scores is not None:
+                self.stats["samples_scored"] += len(item_scores)
+                self.stats["samples_correct"] += sum(s.correct for s in item_scores)
+            self.stats["prompts_generated"] += 1
+            chosen, score = choose_sample(item, gens, item_scores, c.keep)
+            if chosen is None:
+                self.stats["prompts_rejected"] += 1
+                continue
+            rows.append(make_row(item, chosen, score, c.reasoning))
+        return rows
+
+    def run(self, backend: Any = None) -> list[Row]:
+        from harness.backends.base import load_backend
+
+        c = self.config
+        items = self.candidates()
+        self.log(f"indexing the test split of every suite for the contamination guard (n={c.contamination_n})")
+        index = TestIndex.build(test_items_of_all_suites(c.suite_seed, c.suite_size), n=c.contamination_n)
+        clean = []
+        for item in items:
+            overlap = index.overlap(item_text(item))
+            if overlap.score > c.contamination_threshold:
+                self.contaminated.append({"id": item.id, "overlap": round(overlap.score, 3), "test_id": overlap.test_id, "stage": "prompt"})
+            else:
+                clean.append(item)
+        pools, targets = plan_mix(clean, c.n, c.edge_ratio, c.quotas or None, c.focus or None, c.variant_focus or None, c.seed)
+        self.stats["targets"] = targets
+        own_backend = backend is None
+        backend = backend or load_backend(c.teacher, **c.backend_options)
+        rows: list[Row] = []
+        try:
+            self.teacher_fingerprint = backend.fingerprint()
+            for group, pool in pools.items():
+                want, position, kept = targets.get(group, 0), 0, []
+                while len(kept) < want and position < len(pool):
+                    # Ask for what is missing; rejected or contaminated rows are topped up from the pool.
+                    take = want - len(kept)
+                    batch = pool[position : position + take]
+                    position += len(batch)
+                    for row in self.teach(backend, batch):
+                        overlap = index.overlap("\n".join(m["content"] for m in row.messages))
+                        row.contamination, row.contamination_test_id = round(overlap.score, 4), overlap.test_id
+                        if overlap.score > c.contamination_threshold:
+                            self.contaminated.append({"id": row.id, "overlap": round(overlap.score, 3), "test_id": overlap.test_id, "stage": "row"})
+                        elif len(kept) < want:
+                            kept.append(row)
+                self.log(f"{group}: {len(kept)}/{want} rows")
+                rows.extend(kept)
+        finally:
+            if own_backend:
+                backend.close()
+        if not rows:
+            raise HarnessError("no training rows survived verification and the contamination guard")
+        return rows
+
+    def card(self, rows: list[Row], lengths: dict[str, Any]) -> dict[str, Any]:
+        c = self.config
+        generated = self.stats["prompts_generated"]
+        per_capability = Counter(r.capability for r in rows)
+        per_variant = Counter(f"{r.capability}/{r.variant}" for r in rows)
+        usage = dict(self.usage)
+        cost = None
+        if c.price_per_mtok is not None:
+            cost = (usage.get("prompt_tokens", 0) * c.price_per_mtok[0] + usage.get("completion_tokens", 0) * c.price_per_mtok[1]) / 1e6
+        return {
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "teacher": c.teacher,
+            "teacher_fingerprint": getattr(self, "teacher_fingerprint", None),
+            "suites": {name: {"version": s.version, "seed": s.seed, "size": s.size, "capability": s.capability} for name, s in self.suites.items()},
+            "split": c.split,
+            "rows": len(rows),
+            "per_capability": dict(sorted(per_capability.items())),
+            "per_variant": dict(sorted(per_variant.items())),
+            "edge_case_rows": sum(1 for r in rows if r.capability == "edge_cases" or r.variant != "canonical"),
+            "verified_rows": sum(1 for r in rows if r.verified),
+            "unverified_rows": sum(1 for r in rows if r.verified is None),
+            "candidates": self.stats["candidates"],
+            "duplicates_dropped": self.stats.get("duplicates_dropped", 0),
+            "targets": self.stats.get("targets", {}),
+            "prompts_generated": generated,
+            "prompts_rejected": self.stats["prompts_rejected"],
+            "rejection_rate": self.stats["prompts_rejected"] / generated if generated else 0.0,
+            "teacher_sample_accuracy": self.stats["samples_correct"] / self.stats["samples_scored"] if self.stats["samples_scored"] else None,
+            "contamination": {
+                "n": c.contamination_n,
+                "threshold": c.contamination_threshold,
+                "dropped": len(self.contaminated),
+                "dropped_rows": self.contaminated[:100],
+                "max_overlap_kept": max((r.contamination for r in rows), default=0.0),
+                "mean_overlap_kept": statistics.fmean(r.contamination for r in rows) if rows else 0.0,
+            },
+            "token_lengths": lengths,
+            "teacher_usage": usage,
+            "teacher_cost_usd": cost,
+            "config": {k: v for k, v in asdict(c).items() if k not in ("backend_options", "progress")},
+        }
+
+
+def token_lengths(rows: list[Row], tokenizer_spec: str | None) -> dict[str, Any]:
+    """Token-length statistics of the rendered rows (falls back to whitespace words without a tokenizer)."""
+    texts_unit = "words"
+    lengths: list[int]
+    try:
+        from transformers import AutoTokenizer
+
+        from harness.backends.hf import resolve_checkpoint
+        from harness.models.spec import parse_model_spec
+
+        spec = parse_model_spec(tokenizer_spec)
+        tokenizer = AutoTokenizer.from_pretrained(resolve_checkpoint(spec.target))
+        lengths = [len(tokenizer.apply_chat_template(r.messages, tokenize=True, return_dict=True)["input_ids"]) for r in rows]
+        texts_unit = f"tokens ({spec.raw})"
+    except Exception:  # no model stack or no tokenizer: words are still informative
+        lengths = [sum(len(m["content"].split()) for m in r.messages) for r in rows]
+    ordered = sorted(lengths)
+    return {
+        "unit": texts_unit,
+        "min": ordered[0],
+        "mean": round(statistics.fmean(ordered), 1),
+        "p50": ordered[len(ordered) // 2],
+        "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "max": ordered[-1],
+        "total": sum(ordered),
+    }
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    cost = "unknown" if card["teacher_cost_usd"] is None else f"${card['teacher_cost_usd']:.4f}"
+    lines = [
+        "# Distilled SFT data",
+        "",
+        f"- teacher: `{card['teacher']}`; split: {card['split']}; rows: {card['rows']} "
+        f"({card['verified_rows']} verified, {card['unverified_rows']} unverified, {card['edge_case_rows']} edge cases)",
+        f"- rejection rate: {card['rejection_rate']:.1%} of {card['prompts_generated']} prompts; duplicates dropped: {card['duplicates_dropped']}",
+        f"- contamination guard: {card['contamination']['dropped']} rows dropped "
+        f"(word {card['contamination']['n']}-gram overlap with any test item > {card['contamination']['threshold']}); "
+        f"max overlap kept {card['contamination']['max_overlap_kept']:.2f}",
+        f"- token lengths ({card['token_lengths']['unit']}): mean {card['token_lengths']['mean']}, "
+        f"p95 {card['token_lengths']['p95']}, max {card['token_lengths']['max']}, total {card['token_lengths']['total']}",
+        f"- teacher usage: {card['teacher_usage']}; cost: {cost}",
+        "",
+        "| capability | rows |",
+        "|---|---|",
+        *[f"| {cap} | {n} |" for cap, n in card["per_capability"].items()],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def save_dataset(rows: list[Row], card: dict[str, Any], out_dir: Path) -> None:
+    from datasets import Dataset
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / CARD_FILE).is_file():
+        raise HarnessError(f"{out_dir} exists and is not a distilled dataset; choose another --out")
+    Dataset.from_list([asdict(r) for r in rows]).save_to_disk(str(out_dir))
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2, default=str) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(card_markdown(card), encoding="utf-8")
+
+
+def distill(config: DistillConfig, out_dir: Path, backend: Any = None) -> dict[str, Any]:
+    distiller = Distiller(config)
+    rows = distiller.run(backend)
+    card = distiller.card(rows, token_lengths(rows, config.tokenizer))
+    save_dataset(rows, card, out_dir)
+    return card
+
+
+def load_card(data_dir: str | Path) -> dict[str, Any]:
+    path = Path(data_dir) / CARD_FILE
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
