@@ -1,23 +1,192 @@
-"""The release gate: every capability's retention must reach a floor."""
+"""The release gate: apply a policy to a retention analysis and give a verdict.
+
+Every rule yields a `RuleResult` (passed, failed or skipped, with the measured number), so
+the same verdict renders as a human summary, a JSON file and JUnit XML. Missing data fails
+closed: an undefined retention fails its floor, a required capability absent from the
+results fails, a perturbation kind the policy names but the results lack fails.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from harness.retention import RetentionRow
+from harness.policy import GatePolicy
+from harness.retention import RetentionAnalysis, RetentionRow, subset_row
 
 
 @dataclass
-class GateFailure:
+class RuleResult:
+    rule: str  # required_capability, retention_floor, score_floor, max_regression, perturbation_floor
     capability: str
-    rule: str
+    status: str  # pass, fail, skip
     measured: float | None
-    required: float
+    required: float | None
+    message: str
+    subject: str = ""  # the perturbation kind for perturbation_floor
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule}[{self.capability}{'/' + self.subject if self.subject else ''}]"
 
 
-def check_min_retention(rows: list[RetentionRow], min_retention: float) -> list[GateFailure]:
-    return [
-        GateFailure(row.capability, "min_retention", row.retention, min_retention)
-        for row in rows
-        if row.retention is None or row.retention < min_retention
-    ]
+@dataclass
+class GateVerdict:
+    passed: bool
+    teacher: str
+    student: str
+    baseline: str | None
+    policy: dict[str, Any]
+    notes: list[str]
+    results: list[RuleResult] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": "pass" if self.passed else "fail", **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def summary(self) -> str:
+        lines = [f"teacher: {self.teacher}   student: {self.student}" + (f"   baseline: {self.baseline}" if self.baseline else "")]
+        lines += [f"note: {n}" for n in self.notes]
+        for r in self.results:
+            lines.append(f"{r.status.upper():4}  {r.name}: {r.message}")
+        failed = self.failures
+        if failed:
+            lines.append(f"gate: FAILED ({len(failed)} rule{'s' if len(failed) > 1 else ''}: {', '.join(r.name for r in failed)})")
+        else:
+            lines.append(f"gate: passed ({sum(r.status == 'pass' for r in self.results)} rules)")
+        return "\n".join(lines) + "\n"
+
+    def to_junit(self) -> str:
+        import xml.etree.ElementTree as ET
+
+        suite = ET.Element(
+            "testsuite",
+            name="harness-gate",
+            tests=str(len(self.results)),
+            failures=str(len(self.failures)),
+            skipped=str(sum(r.status == "skip" for r in self.results)),
+            errors="0",
+        )
+        props = ET.SubElement(suite, "properties")
+        for key, value in (("teacher", self.teacher), ("student", self.student), ("baseline", self.baseline or "")):
+            ET.SubElement(props, "property", name=key, value=value)
+        for r in self.results:
+            case = ET.SubElement(suite, "testcase", classname=f"gate.{r.capability}", name=r.name)
+            if r.status == "fail":
+                ET.SubElement(case, "failure", message=r.message, type=r.rule).text = r.message
+            elif r.status == "skip":
+                ET.SubElement(case, "skipped", message=r.message)
+        root = ET.Element("testsuites")
+        root.append(suite)
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _pct(x: float | None) -> str:
+    return "undefined" if x is None else f"{x:.1%}"
+
+
+def _retention_check(rule: str, row: RetentionRow, floor: float, statistic: str, subject: str = "") -> RuleResult:
+    what = "retention" + (f" on {subject}" if subject else "")
+    if row.n == 0:
+        return RuleResult(rule, row.capability, "fail", None, floor, f"no {subject or ''} items measured (fails closed)".replace("  ", " "), subject)
+    if row.retention is None:
+        return RuleResult(rule, row.capability, "fail", None, floor, f"{what} undefined ({row.undefined_reason}); floor {_pct(floor)} fails closed", subject)
+    if statistic == "ci_low":
+        measured = row.ci_low
+        if measured is None:
+            return RuleResult(
+                rule, row.capability, "fail", None, floor,
+                f"{what} {_pct(row.retention)} but its CI is undefined ({row.undefined_reason or 'too few items'}); floor on the CI's lower bound fails closed",
+                subject,
+            )
+        label = f"{what} CI lower bound {_pct(measured)} (point {_pct(row.retention)}, n={row.n})"
+    else:
+        measured = row.retention
+        label = f"{what} {_pct(measured)} (n={row.n})"
+    ok = measured >= floor
+    return RuleResult(rule, row.capability, "pass" if ok else "fail", measured, floor, f"{label} {'>=' if ok else '<'} floor {_pct(floor)}", subject)
+
+
+def evaluate_gate(
+    policy: GatePolicy,
+    analysis: RetentionAnalysis,
+    baseline: RetentionAnalysis | None = None,
+) -> GateVerdict:
+    rows = {r.capability: r for r in analysis.rows}
+    results: list[RuleResult] = []
+    notes = list(analysis.notes)
+
+    for cap in policy.required_capabilities:
+        if cap in rows and rows[cap].n > 0:
+            results.append(RuleResult("required_capability", cap, "pass", rows[cap].n, None, f"measured on {rows[cap].n} items"))
+        else:
+            results.append(RuleResult("required_capability", cap, "fail", None, None, "required capability is missing from the results (fails closed)"))
+
+    def targets(table: dict[str, float]) -> list[tuple[str, float]]:
+        out = []
+        for cap in sorted(set(rows) | (set(table) - {"default"})):
+            floor = policy.floor_for(table, cap)
+            if floor is None:
+                continue
+            if cap not in rows:
+                if cap not in policy.required_capabilities:
+                    notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+                continue
+            out.append((cap, floor))
+        return out
+
+    for cap, floor in targets(policy.retention_floors):
+        results.append(_retention_check("retention_floor", rows[cap], floor, policy.retention_statistic))
+
+    for cap, floor in targets(policy.score_floors):
+        score = rows[cap].student
+        ok = score is not None and score >= floor
+        results.append(RuleResult("score_floor", cap, "pass" if ok else "fail", score, floor,
+                                  f"student score {_pct(score)} {'>=' if ok else '<'} floor {_pct(floor)} (n={rows[cap].n})"))
+
+    if policy.max_regression:
+        if baseline is None:
+            notes.append("policy sets max_regression but no --baseline was given: regression rules were skipped")
+        else:
+            base_rows = {r.capability: r for r in baseline.rows}
+            for cap, limit in targets(policy.max_regression):
+                before, now = (base_rows[cap].student if cap in base_rows else None), rows[cap].student
+                if before is None or now is None:
+                    results.append(RuleResult("max_regression", cap, "fail", None, limit, "the baseline does not measure this capability (fails closed)"))
+                    continue
+                drop = before - now
+                ok = drop <= limit + 1e-12
+                results.append(RuleResult("max_regression", cap, "pass" if ok else "fail", drop, limit,
+                                          f"score {_pct(now)} vs baseline {_pct(before)}: drop {drop:+.1%} {'<=' if ok else '>'} allowed {limit:.1%}"))
+
+    for cap, kinds in sorted(policy.perturbation_floors.items()):
+        if cap not in rows:
+            if cap not in policy.required_capabilities:
+                notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+            continue
+        present = sorted({p.teacher.variant for p in analysis.pairs if p.teacher.capability == cap and p.teacher.variant != "canonical"})
+        for kind, floor in sorted(kinds.items()):
+            if kind not in ("perturbed", "canonical") and kind not in present:
+                results.append(RuleResult("perturbation_floor", cap, "fail", None, floor,
+                                          f"no '{kind}' items in the results (present: {', '.join(present) or 'none'}); fails closed", kind))
+                continue
+            row = subset_row(analysis.pairs, analysis.settings, cap, kind)
+            results.append(_retention_check("perturbation_floor", row, floor, policy.retention_statistic, kind))
+
+    return GateVerdict(
+        passed=not any(r.status == "fail" for r in results),
+        teacher=analysis.teacher_spec,
+        student=analysis.student_spec,
+        baseline=baseline.student_spec if baseline else None,
+        policy=policy.model_dump(),
+        notes=notes,
+        results=results,
+    )

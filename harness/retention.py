@@ -371,7 +371,7 @@ def _vote_key(sample: dict[str, Any]) -> str:
 def majority_correct(samples: Sequence[dict[str, Any]]) -> bool:
     """Correctness of the majority answer; abstentions (answer None) vote only when all abstain.
 
-    Ties go to the answer seen first, so the result is deterministic.
+    Ties go to the answer seen first, so the result is deterministic (as in harness.voting).
     """
     voters = [s for s in samples if s.get("answer") is not None] or list(samples)
     tally: dict[str, list[dict[str, Any]]] = {}
@@ -385,11 +385,27 @@ def _sample_correct(record: SampleRecord) -> list[bool]:
     return [bool(s.get("correct")) for s in record.samples] if record.samples else [record.correct]
 
 
-def mitigation_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[MitigationRow]:
-    """pass@1 vs maj@k vs verified@k, where the student's records hold several samples.
+MethodFn = Callable[[SampleRecord], float]
 
-    A teacher run with one sample per item keeps its pass@1 as the denominator throughout,
-    so the rows read "how much of the teacher's score the student recovers by voting".
+
+def _methods(k_max: int, voted: str | None) -> list[tuple[str, int, MethodFn]]:
+    """(name, k, per-record score) for each mitigation, on a record with >= k_max samples."""
+    out: list[tuple[str, int, MethodFn]] = [
+        ("pass@1", 1, lambda r: sum(_sample_correct(r)) / len(_sample_correct(r))),  # unbiased: share of correct samples
+    ]
+    out += [(f"maj@{k}", k, lambda r, k=k: float(majority_correct(r.samples[:k]))) for k in range(1, k_max + 1)]
+    if voted:
+        out.append((f"vote:{voted}@{k_max}", k_max, lambda r: float(r.correct)))  # the evaluator's own vote
+    out.append((f"verified@{k_max}", k_max, lambda r: float(any(_sample_correct(r)[:k_max]))))
+    return out
+
+
+def mitigation_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[MitigationRow]:
+    """pass@1 vs maj@k vs verified@k (an oracle verifier picks any correct sample).
+
+    Computed where the student's records hold several samples. A teacher run with one sample
+    per item keeps its single-sample score as the denominator throughout, so those rows read
+    "how much of the teacher's score the student recovers by sampling and voting".
     Relative suites are left out: their scores are not per-sample.
     """
     rows: list[MitigationRow] = []
@@ -398,30 +414,32 @@ def mitigation_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) ->
         if not group or not all(len(p.student.samples) > 1 for p in group):
             continue
         k_max = min(len(p.student.samples) for p in group)
-        t_k = min((len(p.teacher.samples) for p in group), default=1)
-        teacher_voted = all(len(p.teacher.samples) > 1 for p in group)
-
-        def method_pairs(fn_student, fn_teacher) -> list[ScoredPair]:
-            out = []
+        methods = _methods(k_max, group[0].student.vote_method)
+        teacher_sampled = all(len(p.teacher.samples) > 1 for p in group)
+        t_methods = dict((name, fn) for name, _, fn in _methods(min(len(p.teacher.samples) for p in group), group[0].teacher.vote_method)) if teacher_sampled else {}
+        for name, k, fn in methods:
+            t_fn = t_methods.get(name)
+            if t_fn is None:
+                t_fn = (lambda r: float(r.correct)) if not teacher_sampled else t_methods["pass@1"]
+            mp = []
             for p in group:
-                tc, sc = fn_teacher(p.teacher), fn_student(p.student)
-                out.append(ScoredPair(p.teacher, p.student, float(tc), float(sc), tc, sc))
-            return out
-
-        for k in range(1, k_max + 1):
-            name = "pass@1" if k == 1 else f"maj@{k}"
-            kk = min(k, t_k) if teacher_voted else 1
-            mp = method_pairs(
-                lambda r, k=k: majority_correct(r.samples[:k]),
-                (lambda r, kk=kk: majority_correct(r.samples[:kk])) if teacher_voted else (lambda r: r.correct),
-            )
+                ts, ss = t_fn(p.teacher), fn(p.student)
+                mp.append(ScoredPair(p.teacher, p.student, ts, ss, ts >= 0.5, ss >= 0.5))
             rows.append(MitigationRow(capability=cap, method=name, k=k, **_compare(mp, settings)))
-        mp = method_pairs(
-            lambda r: any(_sample_correct(r)[:k_max]),
-            (lambda r: any(_sample_correct(r)[:t_k])) if teacher_voted else (lambda r: r.correct),
-        )
-        rows.append(MitigationRow(capability=cap, method=f"verified@{k_max}", k=k_max, **_compare(mp, settings)))
     return rows
+
+
+def subset_row(
+    pairs: Sequence[ScoredPair], settings: BootstrapSettings, capability: str, variant_kind: str
+) -> RetentionRow:
+    """One capability restricted to a variant kind over all its levels ('perturbed': every perturbation)."""
+
+    def wanted(p: ScoredPair) -> bool:
+        kind = p.teacher.variant
+        return kind != "canonical" if variant_kind == "perturbed" else kind == variant_kind
+
+    chosen = [p for p in pairs if p.teacher.capability == capability and wanted(p)]
+    return RetentionRow(capability=capability, **_compare(chosen, settings))
 
 
 def retention_rows(

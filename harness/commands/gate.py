@@ -1,4 +1,4 @@
-"""`harness gate`: exit 0 when every capability keeps enough of the teacher, 1 otherwise."""
+"""`harness gate`: pass or fail a student against a release policy (exit 0 pass, 1 fail, 2 bad input)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,54 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher results.json (or its directory)")
     parser.add_argument("--student", required=True, help="student results.json (or its directory)")
-    parser.add_argument("--min-retention", type=float, default=0.8, help="floor on every capability's retention")
+    parser.add_argument("--baseline", default=None, help="the previous release's results, for the policy's max_regression rules")
+    parser.add_argument("--policy", default=None, help="gate policy YAML (see gate.yaml)")
+    parser.add_argument("--min-retention", type=float, default=None,
+                        help="shortcut without a policy: floor on every capability's retention point estimate (default 0.8)")
+    parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold")
+    parser.add_argument("--json", dest="json_out", default=None, help="write the verdict as JSON to this file")
+    parser.add_argument("--junit", default=None, help="write the verdict as JUnit XML to this file")
+
+
+def _write(path: str, text: str) -> None:
+    from pathlib import Path
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
     from harness.errors import HarnessError
-    from harness.gate import check_min_retention
+    from harness.gate import evaluate_gate
+    from harness.policy import load_policy, parse_policy
     from harness.results import load_results
-    from harness.retention import check_comparable, retention_rows
+    from harness.retention import analyse
 
-    if not 0 <= args.min_retention:
-        raise HarnessError(f"--min-retention must be >= 0, got {args.min_retention}")
+    if args.policy and args.min_retention is not None:
+        raise HarnessError("use either --policy or --min-retention, not both (put the floor in the policy's retention_floors)")
+    if args.policy:
+        policy = load_policy(args.policy)
+    else:
+        floor = 0.8 if args.min_retention is None else args.min_retention
+        if not 0 <= floor <= 2:
+            raise HarnessError(f"--min-retention must be between 0 and 2 (0.8 means 80 %), got {floor}")
+        policy = parse_policy({"retention_statistic": "point", "retention_floors": {"default": floor}}, "(--min-retention)")
+    settings = policy.bootstrap.settings()
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
-    check_comparable(teacher, student)
-    rows = retention_rows(t_records, s_records)
-    failures = check_min_retention(rows, args.min_retention)
-    for row in rows:
-        failed = any(f.capability == row.capability for f in failures)
-        shown = "undefined" if row.retention is None else f"{row.retention:.1%}"
-        print(f"{'FAIL' if failed else 'pass'}  {row.capability}: retention {shown} (floor {args.min_retention:.0%}, n={row.n})")
-    if failures:
-        print(f"gate: FAILED ({', '.join(f.capability for f in failures)})")
-        return 1
-    print("gate: passed")
-    return 0
+    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings)
+    baseline = None
+    if args.baseline:
+        b_results, b_records = load_results(args.baseline)
+        try:
+            baseline = analyse(teacher, t_records, b_results, b_records, intersect=args.intersect, settings=settings)
+        except HarnessError as exc:
+            raise HarnessError(f"baseline: {exc}") from None
+    verdict = evaluate_gate(policy, analysis, baseline)
+    print(verdict.summary(), end="")
+    if args.json_out:
+        _write(args.json_out, verdict.to_json())
+    if args.junit:
+        _write(args.junit, verdict.to_junit())
+    return 0 if verdict.passed else 1
