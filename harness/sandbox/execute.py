@@ -1,0 +1,241 @@
+"""Run untrusted Python functions on test inputs in the sandbox, one program or many in parallel."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.sandbox import isolation as iso_mod
+from harness.sandbox.limits import Limits
+
+RUNNER_SOURCE = (Path(__file__).with_name("runner.py")).read_text()
+_MAX_RESULT_BYTES = 64 * 1024**2
+
+
+@dataclass(frozen=True)
+class Job:
+    source: str
+    entry_point: str
+    calls: Sequence[Sequence[Any]]  # positional arguments of each call (JSON data)
+
+
+@dataclass
+class CallOutcome:
+    status: str  # "ok" (value is the encoded return value), "error" (value is the exception) or "missing"
+    value: Any = None
+
+
+@dataclass
+class ProgramResult:
+    outcomes: list[CallOutcome]
+    isolation: str
+    seconds: float = 0.0
+    exit_code: int | None = None
+    timed_out: bool = False
+    load_error: str | None = None
+    protocol_error: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def problem(self) -> str | None:
+        """Why the program as a whole misbehaved (None when it ran every call and exited cleanly)."""
+        if self.protocol_error:
+            return f"result channel tampered with: {self.protocol_error}"
+        if self.load_error:
+            return f"solution failed to load: {self.load_error}"
+        if self.timed_out:
+            return "timed out (wall-clock limit); sandbox killed"
+        missing = sum(o.status == "missing" for o in self.outcomes)
+        if missing or self.exit_code not in (0, None):
+            return f"program died ({describe_exit(self.exit_code)}) with {missing} of {len(self.outcomes)} calls unreported"
+        return None
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    # bubblewrap reports a signal-killed child as 128 + signal number.
+    signum = -code if code < 0 else code - 128 if code > 128 else None
+    if signum:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        hint = {"SIGXCPU": "CPU time limit", "SIGXFSZ": "output/file size limit", "SIGSEGV": "crash, e.g. stack overflow",
+                "SIGKILL": "killed"}.get(name)
+        return f"{name}: {hint}" if hint else name
+    return f"exit code {code}"
+
+
+class _Slots:
+    """Numbers for concurrently running programs; each maps to its own uid when we are root."""
+
+    def __init__(self, size: int = 256):
+        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for slot in range(size):
+            self._free.put(slot)
+
+    def acquire(self) -> int:
+        return self._free.get()
+
+    def release(self, slot: int) -> None:
+        self._free.put(slot)
+
+
+_SLOTS = _Slots()
+
+
+def live_processes(uid: int) -> list[int]:
+    """Processes of a uid that are not yet dead (zombies are dead: they only wait to be reaped)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            pids.append(int(entry))
+    return pids
+
+
+def _kill_uid(uid: int, patience: float = 2.0) -> None:
+    """As root every program has its own uid: kill whatever still runs under it, and wait for it."""
+    deadline = time.monotonic() + patience
+    while pids := live_processes(uid):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+
+
+def _read_capped(handle, limit: int) -> str:
+    handle.seek(0)
+    return handle.read(limit).decode("utf-8", errors="replace")
+
+
+def _parse_results(raw: str, n_calls: int, result: ProgramResult) -> None:
+    expected_index = 0
+    for number, line in enumerate(raw.splitlines()):
+        try:
+            index, status, value = json.loads(line)
+        except (ValueError, TypeError):
+            result.protocol_error = f"malformed line {number + 1}"
+            break
+        if index == -1 and status == "load_error" and number == 0:
+            result.load_error = str(value)[:500]
+            continue
+        if index != expected_index or status not in ("ok", "error") or index >= n_calls or result.load_error:
+            result.protocol_error = f"unexpected record for call {index!r} (expected {expected_index})"
+            break
+        result.outcomes[index] = CallOutcome(status, value)
+        expected_index += 1
+    if result.protocol_error:
+        result.outcomes = [CallOutcome("missing") for _ in range(n_calls)]
+
+
+def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
+    """Run one program's calls in a fresh sandbox; never raises for anything the program does."""
+    limits = limits or Limits()
+    isolation = iso_mod.detect()
+    iso_mod.warn_if_weak(isolation)
+    slot = _SLOTS.acquire()
+    started = time.perf_counter()
+    fallback_dir: Path | None = None
+    try:
+        with (
+            tempfile.TemporaryFile() as stdin_file,
+            tempfile.TemporaryFile() as stdout_file,
+            tempfile.TemporaryFile() as stderr_file,
+            tempfile.TemporaryFile() as result_file,
+        ):
+            payload = {
+                "rlimits": limits.rlimits(),
+                "source": job.source,
+                "entry_point": job.entry_point,
+                "calls": [json.dumps(list(call)) for call in job.calls],
+                "result_fd": result_file.fileno(),
+            }
+            stdin_file.write(json.dumps(payload).encode())
+            stdin_file.seek(0)
+            command = [isolation.python, "-I", "-S", "-c", RUNNER_SOURCE]
+            env = dict(iso_mod.ENV_ALLOW_LIST)
+            cwd = None
+            if isolation.strong:
+                command = iso_mod.bwrap_command(isolation.bwrap, isolation.python, limits) + ["--", *command]
+            else:
+                fallback_dir = iso_mod.fallback_tmpdir(slot)
+                env.update(HOME=str(fallback_dir), TMPDIR=str(fallback_dir))
+                cwd = fallback_dir
+            result = ProgramResult(outcomes=[CallOutcome("missing") for _ in job.calls], isolation=isolation.name)
+            proc = subprocess.Popen(
+                command,
+                stdin=stdin_file,
+                stdout=stdout_file,
+                stderr=stderr_file,
+                pass_fds=(result_file.fileno(),),
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+                **iso_mod.spawn_identity(slot),
+            )
+            try:
+                result.exit_code = proc.wait(timeout=limits.wall_seconds)
+            except subprocess.TimeoutExpired:
+                result.timed_out = True
+            finally:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, every time
+                except (ProcessLookupError, PermissionError):
+                    pass
+                identity = iso_mod.spawn_identity(slot)
+                if identity:
+                    _kill_uid(identity["user"])
+                if result.timed_out:
+                    proc.kill()
+                    proc.wait()
+            result.seconds = time.perf_counter() - started
+            result.stdout = _read_capped(stdout_file, limits.output_chars)
+            result.stderr = _read_capped(stderr_file, limits.output_chars)
+            _parse_results(_read_capped(result_file, _MAX_RESULT_BYTES), len(job.calls), result)
+            return result
+    finally:
+        if fallback_dir is not None:
+            import shutil
+
+            shutil.rmtree(fallback_dir, ignore_errors=True)
+        _SLOTS.release(slot)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def run_many(jobs: Sequence[Job], limits: Limits | None = None, workers: int | None = None) -> list[ProgramResult]:
+    """Run many programs with a bounded pool (default: one per available core); order is kept."""
+    if not jobs:
+        return []
+    workers = min(len(jobs), workers or default_workers())
+    if workers == 1:
+        return [run_program(job, limits) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+        return list(pool.map(lambda job: run_program(job, limits), jobs))

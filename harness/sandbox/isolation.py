@@ -1,0 +1,145 @@
+"""How the sandbox is built: bubblewrap when it works here, otherwise a weaker fallback.
+
+bubblewrap gives each program new user, pid, network, ipc and uts namespaces, a read-only
+view of /usr and /etc only (no /root, /home, /work or /var), a private size-capped tmpfs
+at /tmp, a cleared environment and death with its parent. The fallback is a plain
+process with the same rlimits, a scrubbed environment and a private temp dir: it has no
+network or filesystem isolation and says so loudly, once per process.
+
+When the harness runs as root, each concurrently running program gets its own unprivileged
+uid (so the process-count limit is per program and nothing it does runs as root).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.sandbox.limits import Limits
+
+# The only variables a sandboxed program sees.
+ENV_ALLOW_LIST = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONIOENCODING": "utf-8",
+}
+UID_BASE = int(os.environ.get("HARNESS_SANDBOX_UID_BASE", "61000"))
+_FORCE_FALLBACK = "HARNESS_SANDBOX_FALLBACK"  # set to 1 to test or to run without bubblewrap
+
+
+@dataclass(frozen=True)
+class Isolation:
+    name: str  # "bubblewrap" or "fallback"
+    python: str  # interpreter used inside the sandbox
+    bwrap: str | None
+    detail: str
+
+    @property
+    def strong(self) -> bool:
+        return self.name == "bubblewrap"
+
+
+def _system_python() -> str:
+    """An interpreter readable by an unprivileged uid and living under /usr when possible."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return os.path.realpath(sys.executable)
+
+
+def _extra_binds(python: str) -> list[str]:
+    real = os.path.realpath(python)
+    if real.startswith("/usr/"):
+        return []
+    prefix = os.path.realpath(sys.base_prefix)
+    return ["--ro-bind", prefix, prefix]
+
+
+def bwrap_command(bwrap: str, python: str, limits: Limits) -> list[str]:
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for key, value in ENV_ALLOW_LIST.items():
+        cmd += ["--setenv", key, value]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        if os.path.islink(f"/{link}"):
+            cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+        elif os.path.isdir(f"/{link}"):
+            cmd += ["--ro-bind", f"/{link}", f"/{link}"]
+    if os.path.isdir("/etc"):
+        cmd += ["--ro-bind", "/etc", "/etc"]
+    cmd += _extra_binds(python)
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    cmd += ["--chdir", "/tmp", "--remount-ro", "/"]
+    return cmd
+
+
+def _bwrap_works(bwrap: str, python: str) -> tuple[bool, str]:
+    probe = bwrap_command(bwrap, python, Limits()) + ["--", python, "-I", "-S", "-c", "print('ok')"]
+    try:
+        proc = subprocess.run(probe, capture_output=True, text=True, timeout=20, **spawn_identity(0))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    if proc.returncode == 0 and proc.stdout.strip() == "ok":
+        return True, "ok"
+    return False, (proc.stderr.strip() or f"exit {proc.returncode}")[:300]
+
+
+def spawn_identity(slot: int) -> dict:
+    """subprocess keyword arguments that drop root to the slot's own unprivileged uid."""
+    if os.geteuid() != 0:
+        return {}
+    uid = UID_BASE + slot
+    return {"user": uid, "group": uid, "extra_groups": []}
+
+
+@functools.cache
+def detect() -> Isolation:
+    python = _system_python()
+    bwrap = shutil.which("bwrap")
+    if os.environ.get(_FORCE_FALLBACK) == "1":
+        return Isolation("fallback", python, None, f"{_FORCE_FALLBACK}=1")
+    if bwrap is None:
+        return Isolation("fallback", python, None, "bwrap not found (apt-get install bubblewrap)")
+    ok, why = _bwrap_works(bwrap, python)
+    if not ok:
+        return Isolation("fallback", python, None, f"bwrap present but failed: {why}")
+    return Isolation("bubblewrap", python, bwrap, f"{bwrap} (user/pid/net/ipc namespaces, read-only system, tmpfs /tmp)")
+
+
+_warned = threading.Event()
+
+
+def warn_if_weak(isolation: Isolation) -> None:
+    if isolation.strong or _warned.is_set():
+        return
+    _warned.set()
+    bar = "!" * 78
+    print(
+        f"{bar}\nharness: WARNING: code runs in the WEAK fallback sandbox ({isolation.detail}).\n"
+        "harness: rlimits, a scrubbed environment and a private temp dir only: NO network isolation and\n"
+        "harness: NO read-only filesystem. Install bubblewrap for real isolation (`harness doctor`).\n"
+        f"{bar}",
+        file=sys.stderr,
+    )
+
+
+def fallback_tmpdir(slot: int) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="harness-sandbox-"))
+    identity = spawn_identity(slot)
+    if identity:
+        os.chown(path, identity["user"], identity["group"])
+    path.chmod(0o700)
+    return path
