@@ -23,7 +23,12 @@ COMMANDS = {
     "distill": "generate verified teacher data for SFT",
     "train": "fine-tune a student on distilled data (TRL SFT)",
     "schema": "print the JSON Schema of the results format",
+    "export": "export suites as an lm-eval task folder",
+    "import": "turn an lm-eval output folder into harness results",
 }
+
+# Commands whose name is a Python keyword live in a module named otherwise.
+MODULE_NAMES = {"import": "import_results"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"harness.commands.{name}")
+        module = importlib.import_module(f"harness.commands.{MODULE_NAMES.get(name, name)}")
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
         module.add_arguments(cmd)

@@ -1,0 +1,181 @@
+"""`harness eval --lm-eval-task NAME[:CAPABILITY]`: standard lm-eval tasks inside a harness run.
+
+lm-eval runs the tasks itself (`simple_evaluate` with a `TaskManager`, `log_samples=True`) on a
+model from its own registry: hf → "hf" (HFLM), vllm → "vllm", openai → "local-chat-completions",
+anthropic → "anthropic-chat-completions". Its native output goes to OUT/lm-eval/ (the same files
+`lm_eval --output_path --log_samples` writes), and is then converted into harness records exactly
+as `harness import lm-eval` does, so lm-eval tasks take part in retention and gates.
+
+Harness generation settings override the tasks' own: --max-new-tokens becomes max_gen_toks and
+--temperature/--top-p the sampling settings (greedy at 0). The chat template is applied when the
+tokenizer has one, as `harness eval` does for its own suites (API chat models always).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.evaluate import EvalConfig, run_eval
+from harness.lmeval.capabilities import parse_task_spec
+from harness.lmeval.convert import Converted, convert, make_results
+from harness.lmeval.importer import find_results_file, task_outputs
+from harness.models.spec import ModelSpec, parse_model_spec
+from harness.results import ModelInfo, Results, write_results
+from harness.types import GenerationParams, SampleRecord
+
+LM_EVAL_DIR = "lm-eval"  # under the harness output dir: lm-eval's own results and samples files
+
+
+def lm_eval_model(spec: ModelSpec, backend_options: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
+    """(lm-eval model name, model_args, apply_chat_template) for a harness model spec."""
+    if spec.scheme in ("hf", "vllm"):
+        from harness.backends.hf import resolve_checkpoint
+
+        checkpoint = str(resolve_checkpoint(spec.target))
+        args: dict[str, Any] = {"pretrained": checkpoint}
+        if spec.scheme == "hf":
+            args["batch_size"] = int(backend_options.get("batch_size") or 1)
+            if backend_options.get("device"):
+                args["device"] = backend_options["device"]
+        return spec.scheme, args, has_chat_template(checkpoint)
+    if spec.scheme == "openai":
+        url = (spec.base_url or "").rstrip("/") + "/chat/completions"
+        return "local-chat-completions", {"model": spec.target, "base_url": url, "tokenized_requests": False}, True
+    if spec.scheme == "anthropic":
+        return "anthropic-chat-completions", {"model": spec.target}, True
+    raise HarnessError(f"model {spec} cannot run lm-eval tasks (the reference model has no answers for them)")
+
+
+def has_chat_template(checkpoint: str) -> bool:
+    from transformers import AutoTokenizer
+
+    try:
+        return bool(getattr(AutoTokenizer.from_pretrained(checkpoint), "chat_template", None))
+    except OSError as exc:
+        raise HarnessError(f"cannot load the tokenizer of {checkpoint}: {str(exc).splitlines()[0]}") from exc
+
+
+def gen_kwargs(params: GenerationParams) -> dict[str, Any]:
+    if params.samples > 1:
+        raise HarnessError("--samples > 1 is not supported with --lm-eval-task (lm-eval scores one generation per doc)")
+    if params.temperature > 0:
+        return {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "max_gen_toks": params.max_new_tokens}
+    return {"do_sample": False, "temperature": 0.0, "max_gen_toks": params.max_new_tokens}
+
+
+def task_manager(names: Sequence[str], include_path: str | Path | None) -> Any:
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_path=str(include_path) if include_path else None)
+    known = set(manager.all_tasks)
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise HarnessError(f"unknown lm-eval task {name!r}{hint}; add --lm-eval-include-path DIR for your own task folders")
+    return manager
+
+
+def run_lm_eval(
+    spec: ModelSpec,
+    task_specs: Sequence[str],
+    *,
+    output_dir: Path,
+    generation: GenerationParams,
+    limit: int | None = None,
+    include_path: str | Path | None = None,
+    backend_options: dict[str, Any] | None = None,
+) -> tuple[Converted, dict[str, Any], Path]:
+    """Run the tasks through lm-eval, save lm-eval's own output under output_dir, convert it."""
+    import lm_eval
+    from lm_eval.loggers import EvaluationTracker
+
+    parsed = [parse_task_spec(s) for s in task_specs]
+    names = [name for name, _ in parsed]
+    manager = task_manager(names, include_path)
+    model, model_args, chat = lm_eval_model(spec, backend_options or {})
+    tracker = EvaluationTracker(output_path=str(output_dir))
+    output = lm_eval.simple_evaluate(
+        model=model,
+        model_args=model_args,
+        tasks=names,
+        limit=limit,
+        log_samples=True,
+        evaluation_tracker=tracker,
+        apply_chat_template=chat,
+        fewshot_as_multiturn=chat,
+        gen_kwargs=gen_kwargs(generation),
+        task_manager=manager,
+        bootstrap_iters=0,
+    )
+    if output is None:  # only on non-zero ranks of a multi-process run
+        raise HarnessError("lm-eval returned no results")
+    samples = output.pop("samples")
+    tracker.save_results_aggregated(results=output, samples=samples)
+    for task in output["configs"]:
+        tracker.save_results_samples(task_name=task, samples=samples[task])
+    results_file = find_results_file(output_dir)
+    data = json.loads(results_file.read_text(encoding="utf-8"))
+    converted = convert(task_outputs(data, results_file, dict(parsed)))
+    notes = {
+        "source": str(results_file.resolve()),
+        "tasks": converted.notes,
+        "apply_chat_template": chat,
+        "model": model,
+        "model_args": model_args,
+        "limit": limit,
+    }
+    return converted, notes, results_file
+
+
+def harness_model_info(spec: ModelSpec, backend_options: dict[str, Any], lm_eval_notes: dict[str, Any]) -> ModelInfo:
+    """The same fingerprint `harness eval` records for hf models, so runs of both kinds compare."""
+    if spec.scheme == "hf":
+        from harness.backends.base import load_backend
+
+        backend = load_backend(spec, **backend_options)  # lazy: the weights are not loaded
+        return ModelInfo(spec=str(spec), backend=backend.name, fingerprint=backend.fingerprint())
+    fingerprint = {"backend": "lm-eval", "lm_eval_model": lm_eval_notes["model"], "model_args": lm_eval_notes["model_args"]}
+    return ModelInfo(spec=str(spec), backend=spec.scheme, fingerprint=fingerprint)
+
+
+def eval_with_lm_eval(
+    config: EvalConfig, task_specs: Sequence[str], out_dir: Path | None = None, include_path: str | Path | None = None
+) -> tuple[Results, list[SampleRecord]]:
+    """Harness suites (when --suite names any) and lm-eval tasks, in one results folder."""
+    spec = parse_model_spec(config.model)
+    own: Results | None = None
+    records: list[SampleRecord] = []
+    if config.suites:
+        own, records = run_eval(config)
+    suites = dict(own.suites) if own else {}
+    if config.progress:
+        print(f"harness: lm-eval tasks: {', '.join(task_specs)}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="harness-lm-eval-") as tmp:
+        lm_dir = Path(out_dir) / LM_EVAL_DIR if out_dir is not None else Path(tmp)
+        converted, notes, _ = run_lm_eval(
+            spec,
+            task_specs,
+            output_dir=lm_dir,
+            generation=config.generation,
+            limit=config.limit,
+            include_path=include_path,
+            backend_options=config.backend_options,
+        )
+    clash = sorted(set(suites) & set(converted.suites))
+    if clash:
+        raise HarnessError(f"suite(s) {', '.join(clash)} were asked for both as harness suites and as lm-eval tasks")
+    merged = Converted({**suites, **converted.suites}, records + converted.records, converted.notes)
+    results = make_results(harness_model_info(spec, config.backend_options, notes), merged, config.generation, {"lm_eval": notes})
+    if own is not None:  # what the harness suites' run recorded beyond items (token usage, sampling)
+        results = results.model_copy(update={k: v for k, v in own if k in ("usage", "sampling")})
+    if out_dir is not None:
+        write_results(Path(out_dir), results, merged.records)
+    return results, merged.records
