@@ -30,18 +30,28 @@ def resolve_checkpoint(target: str) -> Path | str:
 
 
 def checkpoint_fingerprint(path: Path | str) -> dict[str, Any]:
-    """Path plus a hash of the config and the weights index (or weight-file headers)."""
+    """Path plus a hash of the config, chat template, weight headers and sampled weight bytes.
+
+    The response cache keys on this, so two checkpoints with the same architecture (a model
+    retrained into the same directory) must differ: besides each safetensors header (dtype,
+    shape, offset of every tensor) it hashes 32 evenly spaced 64 KiB slices of the weights.
+    """
     if not isinstance(path, Path):
         return {"path": path, "hash": None}
     h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors.index.json", "adapter_config.json"):
+    for name in ("config.json", "model.safetensors.index.json", "adapter_config.json",
+                 "tokenizer_config.json", "chat_template.jinja"):
         if (path / name).is_file():
             h.update((path / name).read_bytes())
     for weights in sorted(path.glob("*.safetensors")):
+        size = weights.stat().st_size
         with open(weights, "rb") as f:  # the safetensors header lists every tensor's dtype, shape and offset
             header_len = int.from_bytes(f.read(8), "little")
             h.update(f.read(min(header_len, 50_000_000)))
-        h.update(str(weights.stat().st_size).encode())
+            for k in range(32):
+                f.seek(size * k // 32)
+                h.update(f.read(65_536))
+        h.update(str(size).encode())
     return {"path": str(path), "hash": h.hexdigest()[:16]}
 
 
@@ -94,7 +104,9 @@ class HFBackend(Backend):
         # Longest first: similar lengths share a batch (less padding), and memory errors show up early.
         order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
         results: list[list[Generation]] = [[] for _ in prompts]
-        sampling = params.temperature > 0 or params.samples > 1
+        sampling = params.temperature > 0
+        # Greedy decoding gives one answer; k greedy "samples" are copies of it.
+        per_prompt = params.samples if sampling else 1
         torch.manual_seed(params.seed)
         bar = tqdm(total=len(prompts), desc=f"generate {self.spec}", unit="prompt", disable=not progress)
         for start in range(0, len(order), self.batch_size):
@@ -109,7 +121,7 @@ class HFBackend(Backend):
                     temperature=params.temperature if sampling else None,
                     top_p=params.top_p if sampling else None,
                     top_k=None,
-                    num_return_sequences=params.samples,
+                    num_return_sequences=per_prompt,
                     pad_token_id=tokenizer.pad_token_id,
                     return_dict_in_generate=True,
                     output_scores=True,
@@ -121,15 +133,14 @@ class HFBackend(Backend):
                 n = int(keep.sum())
                 text = tokenizer.decode(tokens[keep], skip_special_tokens=True)
                 logprob = float(token_scores[keep].mean()) if n else None
-                prompt_index = batch[row // params.samples]
-                results[prompt_index].append(
-                    Generation(
-                        text=text,
-                        logprob=logprob,
-                        prompt_tokens=int(enc["attention_mask"][row // params.samples].sum()),
-                        completion_tokens=n,
-                    )
+                prompt_index = batch[row // per_prompt]
+                generation = Generation(
+                    text=text,
+                    logprob=logprob,
+                    prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()),
+                    completion_tokens=n,
                 )
+                results[prompt_index].extend([generation] * (params.samples // per_prompt))
             bar.update(len(batch))
         bar.close()
         return results
