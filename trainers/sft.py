@@ -1,0 +1,211 @@
+"""`harness train`: TRL's SFTTrainer on distilled chat data, loss on assistant tokens only.
+
+The dataset is tokenized here (`input_ids` + `assistant_masks`, see masking.py) and handed to
+SFTTrainer, which builds the labels, packs rows best-fit-decreasing without letting them attend to
+each other (padding-free, position_ids restart per row), checkpoints and resumes. The final model
+(LoRA adapters merged) is saved to RUN/model, loadable as `hf:RUN/model`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.trainers.config import TrainConfig
+
+CHECKPOINTS = "checkpoints"
+FINAL_MODEL = "model"
+SUMMARY_FILE = "train_summary.json"
+
+
+@dataclass
+class TrainOutcome:
+    model_dir: Path
+    global_step: int
+    resumed_from: str | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    train_rows: int = 0
+    train_tokens: int = 0
+
+
+def resolve_student(spec: str | None) -> Path:
+    from harness.backends.hf import resolve_checkpoint
+    from harness.models.spec import parse_model_spec
+
+    model_spec = parse_model_spec(spec)
+    if model_spec.scheme != "hf":
+        raise HarnessError(f"the student must be a local transformers checkpoint (hf:PATH or an embedded name), got {spec!r}")
+    checkpoint = resolve_checkpoint(model_spec.target)
+    if not isinstance(checkpoint, Path):
+        raise HarnessError(f"student {spec!r} is not a local checkpoint (no model hub access for training)")
+    return checkpoint
+
+
+def load_chat_dataset(data_dir: str | Path):
+    from datasets import Dataset, load_from_disk
+
+    path = Path(data_dir)
+    if not (path / "dataset_info.json").is_file() and not (path / "state.json").is_file():
+        raise HarnessError(f"{path} is not a dataset saved by 'harness distill' (no dataset_info.json)")
+    dataset = load_from_disk(str(path))
+    if not isinstance(dataset, Dataset):
+        dataset = dataset["train"]
+    if "messages" not in dataset.column_names:
+        raise HarnessError(f"{path} has no 'messages' column (columns: {', '.join(dataset.column_names)})")
+    if len(dataset) == 0:
+        raise HarnessError(f"{path} holds no rows")
+    return dataset
+
+
+def tokenize_dataset(dataset: Any, tokenizer: Any):
+    """input_ids + assistant_masks per row; TRL turns the masks into labels (-100 elsewhere)."""
+    from harness.trainers.masking import tokenize_with_assistant_mask
+
+    return dataset.map(
+        lambda row: tokenize_with_assistant_mask(tokenizer, row["messages"]),
+        remove_columns=dataset.column_names,
+        desc="masking assistant tokens",
+    )
+
+
+def _precision(config: TrainConfig) -> dict[str, bool]:
+    import torch
+
+    precision = config.precision
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    if precision in ("bf16", "fp16") and not torch.cuda.is_available():
+        raise HarnessError(f"precision {precision} needs a GPU; use fp32 on CPU")
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def check_reporters(report_to: list[str]) -> None:
+    import importlib.util
+
+    packages = {"tensorboard": "tensorboard", "wandb": "wandb"}
+    for name in report_to:
+        if importlib.util.find_spec(packages[name]) is None:
+            raise HarnessError(f"report_to {name} needs the '{packages[name]}' package: pip install {packages[name]}")
+
+
+def sft_config(config: TrainConfig, out_dir: Path):
+    from trl import SFTConfig
+
+    check_reporters(config.report_to)
+    return SFTConfig(
+        output_dir=str(out_dir / CHECKPOINTS),
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler_type,
+        warmup_steps=config.warmup_ratio,  # transformers 5: a float < 1 is a share of the total steps
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        per_device_train_batch_size=config.per_device_train_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        seed=config.seed,
+        data_seed=config.seed,
+        max_length=config.max_length,
+        packing=config.packing,
+        packing_strategy="bfd",
+        padding_free=config.packing,
+        gradient_checkpointing=config.gradient_checkpointing,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=config.save_total_limit,
+        logging_steps=config.logging_steps,
+        report_to=list(config.report_to) or "none",
+        dataset_num_proc=None,
+        disable_tqdm=False,
+        **_precision(config),
+    )
+
+
+def peft_config(config: TrainConfig):
+    if not config.lora:
+        return None
+    from peft import LoraConfig
+
+    s = config.lora_settings
+    return LoraConfig(r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout, target_modules=s.target_modules, task_type="CAUSAL_LM")
+
+
+def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, out_dir: Path):
+    import os
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTTrainer
+
+    if "tensorboard" in config.report_to:
+        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(out_dir / "logs"))
+    tokenizer = AutoTokenizer.from_pretrained(student_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dataset = tokenize_dataset(load_chat_dataset(data_dir), tokenizer)
+    args = sft_config(config, out_dir)
+    model = AutoModelForCausalLM.from_pretrained(student_dir, dtype="bfloat16" if args.bf16 else "float32")
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config(config),
+    )
+    return trainer, tokenizer, dataset
+
+
+def save_final(trainer: Any, tokenizer: Any, out_dir: Path, lora: bool) -> Path:
+    target = out_dir / FINAL_MODEL
+    model = trainer.model
+    if lora:
+        model = model.merge_and_unload()  # a plain checkpoint: every backend loads it
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    return target
+
+
+def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    out_dir = Path(out_dir)
+    student_dir = resolve_student(student)
+    checkpoint_dir = out_dir / CHECKPOINTS
+    resume_from = None
+    if resume:
+        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+        if resume_from is None:
+            raise HarnessError(f"--resume: no checkpoint in {checkpoint_dir}")
+    trainer, tokenizer, dataset = build_trainer(config, student_dir, data_dir, out_dir)
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    elapsed = time.perf_counter() - started
+    outcome = TrainOutcome(
+        model_dir=out_dir / FINAL_MODEL,
+        global_step=trainer.state.global_step,
+        resumed_from=resume_from,
+        metrics={**result.metrics, "wall_s": round(elapsed, 2)},
+        train_rows=len(dataset),
+        train_tokens=sum(len(ids) for ids in dataset["input_ids"]),
+    )
+    if trainer.is_world_process_zero():
+        save_final(trainer, tokenizer, out_dir, config.lora)
+        summary = {
+            "student": str(student or "smollm2-135m"),
+            "student_dir": str(student_dir),
+            "data": str(data_dir),
+            "global_step": outcome.global_step,
+            "resumed_from": resume_from,
+            "train_rows": outcome.train_rows,
+            "train_tokens": outcome.train_tokens,
+            "metrics": outcome.metrics,
+            "loss_history": [h for h in trainer.state.log_history if "loss" in h],
+            "config": config.model_dump(),
+        }
+        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"harness: train: {outcome.global_step} steps in {elapsed:.1f}s; model saved to {outcome.model_dir}", file=sys.stderr)
+    return outcome
