@@ -22,6 +22,7 @@ COMMANDS = {
     "serve": "start a vLLM OpenAI-compatible server for a model",
     "distill": "generate verified teacher data for SFT",
     "train": "fine-tune a student on distilled data (TRL SFT)",
+    "loop": "retention-driven rounds: distill where retention is lowest, train, evaluate",
     "schema": "print the JSON Schema of the results format",
     "export": "export suites as an lm-eval task folder",
     "import": "turn an lm-eval output folder into harness results",
