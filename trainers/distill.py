@@ -45,6 +45,7 @@ class DistillConfig:
     focus: dict[str, float] = field(default_factory=dict)  # capability → weight (from retention)
     variant_focus: dict[str, float] = field(default_factory=dict)  # "capability/kind" → weight
     dedup: bool = True
+    exclude_ids: frozenset[str] = frozenset()  # items already used (earlier loop rounds)
     contamination_n: int = 13
     contamination_threshold: float = 0.8
     suite_seed: int = 0
@@ -159,7 +160,7 @@ class Distiller:
             print(f"harness: distill: {message}", file=sys.stderr)
 
     def candidates(self) -> list[Item]:
-        items = [it for suite in self.suites.values() for it in suite.items(self.config.split)]
+        items = [it for suite in self.suites.values() for it in suite.items(self.config.split) if it.id not in self.config.exclude_ids]
         if self.config.prompts_file:
             items += load_prompt_items(self.config.prompts_file)
         if not items:
@@ -290,7 +291,8 @@ class Distiller:
             "token_lengths": lengths,
             "teacher_usage": usage,
             "teacher_cost_usd": cost,
-            "config": {k: v for k, v in asdict(c).items() if k not in ("backend_options", "progress")},
+            "config": {k: v for k, v in asdict(c).items() if k not in ("backend_options", "progress", "exclude_ids")},
+            "excluded_ids": len(c.exclude_ids),
         }
 
 
