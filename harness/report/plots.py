@@ -1,0 +1,168 @@
+"""Matplotlib figures for the HTML report, returned as base64 PNG data URIs (no files, no JS)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+
+from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
+
+TEACHER_COLOUR = "#4c72b0"
+STUDENT_COLOUR = "#dd8452"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return plt
+
+
+def _data_uri(fig) -> str:
+    plt = _pyplot()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _err(rows: Sequence[RetentionRow]) -> tuple[list[float], list[list[float]]]:
+    values, lo, hi = [], [], []
+    for r in rows:
+        v = r.retention if r.retention is not None else 0.0
+        values.append(v)
+        lo.append(v - r.ci_low if r.ci_low is not None else 0.0)
+        hi.append(r.ci_high - v if r.ci_high is not None else 0.0)
+    return values, [lo, hi]
+
+
+def seed_summary(rows: Sequence[SeedRow]) -> str:
+    """Measured retention with its CI against the seed's claimed range, one bar per seed row."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(rows) + 0.8))
+    names = [r.capability for r in rows][::-1]
+    rows = list(rows)[::-1]
+    for y, r in enumerate(rows):
+        ax.barh(y, r.claimed_high - r.claimed_low, left=r.claimed_low, height=0.6, color="#cccccc", label="seed's claim" if y == 0 else None)
+        if r.retention is not None:
+            lo = r.retention - (r.ci_low if r.ci_low is not None else r.retention)
+            hi = (r.ci_high if r.ci_high is not None else r.retention) - r.retention
+            ax.errorbar(r.retention, y, xerr=[[lo], [hi]], fmt="o", color=STUDENT_COLOUR, capsize=4, label="measured (CI)" if y == len(rows) - 1 or not any(x.retention is not None for x in rows[y + 1 :]) else None)
+        else:
+            ax.text(0.02, y, "not measured", va="center", fontsize=8, color="#777777")
+    ax.set_yticks(range(len(rows)), names)
+    ax.set_xlim(0, max(1.05, *[(r.ci_high or 0) + 0.05 for r in rows]))
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("retention (student / teacher)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return _data_uri(fig)
+
+
+def retention_bars(rows: Sequence[RetentionRow]) -> str:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(3.5, 0.9 * len(rows) + 1.5), 3))
+    values, err = _err(rows)
+    ax.bar(range(len(rows)), values, yerr=err, capsize=4, color=STUDENT_COLOUR)
+    for x, r in enumerate(rows):
+        if r.retention is None:
+            ax.text(x, 0.02, "undefined", ha="center", rotation=90, fontsize=8)
+    ax.axhline(1.0, color="#555555", lw=0.8, ls="--")
+    ax.set_xticks(range(len(rows)), [r.capability for r in rows])
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_ylabel("retention")
+    return _data_uri(fig)
+
+
+def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
+    """Teacher and student score by perturbation level (0 = canonical), one panel per capability."""
+    by_cap: dict[str, list[VariantRow]] = defaultdict(list)
+    for r in rows:
+        if r.level is not None:
+            by_cap[r.capability].append(r)
+    by_cap = {c: rs for c, rs in by_cap.items() if any(r.level for r in rs)}
+    if not by_cap:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(by_cap), figsize=(4.2 * len(by_cap), 3.2), squeeze=False)
+    for ax, (cap, rs) in zip(axes[0], sorted(by_cap.items()), strict=True):
+        canonical = next((r for r in rs if r.kind == "canonical"), None)
+        kinds = sorted({r.kind for r in rs if r.kind != "canonical"})
+        for kind in kinds:
+            pts = sorted([r for r in rs if r.kind == kind], key=lambda r: r.level)
+            if canonical is not None:
+                pts = [canonical, *pts]
+            xs = [r.level for r in pts]
+            ax.plot(xs, [r.teacher for r in pts], "o--", color=TEACHER_COLOUR, alpha=0.8, lw=1)
+            ax.plot(xs, [r.student for r in pts], "o-", color=STUDENT_COLOUR, alpha=0.9, lw=1.4)
+            ax.annotate(kind, (xs[-1], pts[-1].student), textcoords="offset points", xytext=(4, 0), fontsize=7)
+        ax.plot([], [], "o--", color=TEACHER_COLOUR, label="teacher")
+        ax.plot([], [], "o-", color=STUDENT_COLOUR, label="student")
+        levels = sorted({r.level for r in rs})
+        ax.set_xticks(levels, ["canonical" if lv == 0 else f"level {lv}" for lv in levels])
+        ax.set_ylim(-0.03, 1.05)
+        ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        ax.set_title(cap)
+        ax.set_ylabel("score")
+        ax.legend(fontsize=8, frameon=False, loc="lower left")
+    return _data_uri(fig)
+
+
+def majority_curve(rows: Sequence[MitigationRow]) -> str | None:
+    by_cap: dict[str, list[MitigationRow]] = defaultdict(list)
+    for r in rows:
+        by_cap[r.capability].append(r)
+    if not by_cap:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(by_cap), figsize=(4.2 * len(by_cap), 3.2), squeeze=False)
+    for ax, (cap, rs) in zip(axes[0], sorted(by_cap.items()), strict=True):
+        maj = sorted([r for r in rs if r.method.startswith("maj@")], key=lambda r: r.k)
+        ks = [r.k for r in maj]
+        ax.plot(ks, [r.student for r in maj], "o-", color=STUDENT_COLOUR, label="student maj@k")
+        ax.plot(ks, [r.teacher for r in maj], "o--", color=TEACHER_COLOUR, label="teacher")
+        for r in rs:
+            if r.method == "pass@1":
+                ax.axhline(r.student, color=STUDENT_COLOUR, ls=":", lw=1, label="student pass@1")
+            elif r.method.startswith("verified@"):
+                ax.axhline(r.student, color="#55a868", ls="-.", lw=1, label=f"student {r.method}")
+        ax.set_xticks(ks)
+        ax.set_xlabel("k (samples voted)")
+        ax.set_ylim(-0.03, 1.05)
+        ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        ax.set_title(cap)
+        ax.legend(fontsize=7, frameon=False)
+    return _data_uri(fig)
+
+
+def retention_over_steps(points: Sequence[tuple[int, RetentionAnalysis]], label: str = "training step") -> str | None:
+    """Retention per capability (with CI band) against checkpoint step."""
+    if len(points) < 1:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    caps = sorted({r.capability for _, a in points for r in a.rows})
+    for cap in caps:
+        xs, ys, lo, hi = [], [], [], []
+        for step, a in points:
+            row = next((r for r in a.rows if r.capability == cap), None)
+            if row is None or row.retention is None:
+                continue
+            xs.append(step)
+            ys.append(row.retention)
+            lo.append(row.ci_low if row.ci_low is not None else row.retention)
+            hi.append(row.ci_high if row.ci_high is not None else row.retention)
+        if xs:
+            (line,) = ax.plot(xs, ys, "o-", label=cap)
+            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15)
+    ax.axhline(1.0, color="#555555", lw=0.8, ls="--")
+    ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel(label)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("retention")
+    ax.legend(fontsize=8, frameon=False)
+    return _data_uri(fig)
