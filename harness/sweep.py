@@ -74,3 +74,25 @@ def load_sweep(path: str | Path) -> list[tuple[int, Results, list[SampleRecord]]
             results, records = load_results(child)
             out.append((step, results, records))
     return out
+
+
+def eval_sweep(run_dir: Path, out_dir: Path, config) -> int:
+    """`harness eval --model hf:RUN_DIR`: evaluate each checkpoint of RUN_DIR into OUT/checkpoint-N/."""
+    from dataclasses import replace
+
+    from tabulate import tabulate
+
+    from harness.evaluate import run_eval
+
+    def evaluate(spec: str, out: Path) -> None:
+        run_eval(replace(config, model=spec), out_dir=out)
+
+    done = run_sweep(Path(run_dir), Path(out_dir), evaluate)
+    rows = []
+    for step, out, fresh in done:
+        results, _ = load_results(out)
+        scores = ", ".join(f"{cap} {s.score:.3f}" for cap, s in results.capabilities.items() if s.score is not None)
+        rows.append([step, "evaluated" if fresh else "skipped (already evaluated)", scores, str(out)])
+    print(tabulate(rows, headers=["step", "status", "scores", "results"]))
+    print(f"wrote {len(done)} checkpoints under {out_dir}; `harness report --teacher T {out_dir}` plots retention over steps")
+    return 0

@@ -112,6 +112,11 @@ def run(args: argparse.Namespace) -> int:
     if args.vote and args.samples < 2:
         raise HarnessError("--vote needs --samples K with K >= 2")
     out = Path(args.out or default_out_dir(args.model))
+    # checkpoint sweep (harness/sweep.py): hf:RUN_DIR holding checkpoint-* folders
+    from harness.sweep import eval_sweep, sweep_run_dir
+
+    if (run_dir := sweep_run_dir(args.model)) is not None:
+        return eval_sweep(run_dir, out, config)
     if args.lm_eval_task:
         from harness.lmeval.run import eval_with_lm_eval
 
