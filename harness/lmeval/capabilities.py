@@ -37,14 +37,19 @@ DEFAULT_CAPABILITIES: dict[str, str] = {
 }
 
 
-def parse_task_spec(spec: str) -> tuple[str, str]:
-    """'gsm8k' → ('gsm8k', 'math'); 'my_task:logic' → ('my_task', 'logic')."""
+def parse_task_spec(spec: str, required: bool = True) -> tuple[str, str | None]:
+    """'gsm8k' → ('gsm8k', 'math'); 'my_task:logic' → ('my_task', 'logic').
+
+    With required=False a task without a default gets None (tasks exported from harness suites
+    need none: their items name their capability)."""
     name, _, capability = spec.strip().partition(":")
     if not name:
         raise HarnessError(f"--lm-eval-task {spec!r}: no task name (write NAME or NAME:CAPABILITY)")
     if not capability:
         capability = DEFAULT_CAPABILITIES.get(name) or _prefix_capability(name)
         if capability is None:
+            if not required:
+                return name, None
             raise HarnessError(
                 f"lm-eval task {name!r} has no default capability: write {name}:CAPABILITY "
                 f"(one of {', '.join(CAPABILITIES)})"

@@ -68,10 +68,9 @@ def task_capabilities(data: Mapping[str, Any], overrides: Mapping[str, str]) -> 
             if name in overrides:
                 return parse_task_spec(f"{name}:{overrides[name]}")[1]
         for name in chain:  # else the first default along the chain
-            try:
-                return parse_task_spec(name)[1]
-            except HarnessError:
-                continue
+            capability = parse_task_spec(name, required=False)[1]
+            if capability is not None:
+                return capability
         return None
 
     return {task: lookup(task) for task in data.get("configs") or {}}
@@ -105,7 +104,9 @@ def model_info(data: Mapping[str, Any]) -> ModelInfo:
     return ModelInfo(spec=str(name), backend=f"lm-eval:{config.get('model', '?')}", fingerprint=fingerprint)
 
 
-def task_outputs(data: Mapping[str, Any], results_file: Path, overrides: Mapping[str, str]) -> list[TaskOutput]:
+def task_outputs(
+    data: Mapping[str, Any], results_file: Path, overrides: Mapping[str, str], hint: str = "pass --capability TASK=CAPABILITY"
+) -> list[TaskOutput]:
     capabilities = task_capabilities(data, overrides)
     outputs = []
     for task, config in (data.get("configs") or {}).items():
@@ -123,7 +124,7 @@ def task_outputs(data: Mapping[str, Any], results_file: Path, overrides: Mapping
         )
     missing = [o.task for o in outputs if o.capability is None and not is_exported_harness_task(o.samples)]
     if missing:
-        raise HarnessError(f"no default capability for lm-eval task(s) {', '.join(missing)}: pass --capability TASK=CAPABILITY")
+        raise HarnessError(f"no default capability for lm-eval task(s) {', '.join(missing)}: {hint}")
     return outputs
 
 

@@ -39,12 +39,7 @@ def lm_eval_model(spec: ModelSpec, backend_options: dict[str, Any]) -> tuple[str
         from harness.backends.hf import resolve_checkpoint
 
         checkpoint = str(resolve_checkpoint(spec.target))
-        args: dict[str, Any] = {"pretrained": checkpoint}
-        if spec.scheme == "hf":
-            args["batch_size"] = int(backend_options.get("batch_size") or 1)
-            if backend_options.get("device"):
-                args["device"] = backend_options["device"]
-        return spec.scheme, args, has_chat_template(checkpoint)
+        return spec.scheme, {"pretrained": checkpoint}, has_chat_template(checkpoint)
     if spec.scheme == "openai":
         url = (spec.base_url or "").rstrip("/") + "/chat/completions"
         return "local-chat-completions", {"model": spec.target, "base_url": url, "tokenized_requests": False}, True
@@ -60,6 +55,12 @@ def has_chat_template(checkpoint: str) -> bool:
         return bool(getattr(AutoTokenizer.from_pretrained(checkpoint), "chat_template", None))
     except OSError as exc:
         raise HarnessError(f"cannot load the tokenizer of {checkpoint}: {str(exc).splitlines()[0]}") from exc
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def gen_kwargs(params: GenerationParams) -> dict[str, Any]:
@@ -97,16 +98,20 @@ def run_lm_eval(
     import lm_eval
     from lm_eval.loggers import EvaluationTracker
 
-    parsed = [parse_task_spec(s) for s in task_specs]
+    parsed = [parse_task_spec(s, required=False) for s in task_specs]
     names = [name for name, _ in parsed]
     manager = task_manager(names, include_path)
     model, model_args, chat = lm_eval_model(spec, backend_options or {})
     tracker = EvaluationTracker(output_path=str(output_dir))
+    options = backend_options or {}
+    device = options.get("device") or default_device()
     output = lm_eval.simple_evaluate(
         model=model,
         model_args=model_args,
         tasks=names,
         limit=limit,
+        batch_size=int(options.get("batch_size") or 1) if model == "hf" else None,
+        device=device if model in ("hf", "vllm") else None,
         log_samples=True,
         evaluation_tracker=tracker,
         apply_chat_template=chat,
@@ -123,7 +128,8 @@ def run_lm_eval(
         tracker.save_results_samples(task_name=task, samples=samples[task])
     results_file = find_results_file(output_dir)
     data = json.loads(results_file.read_text(encoding="utf-8"))
-    converted = convert(task_outputs(data, results_file, dict(parsed)))
+    overrides = {name: capability for name, capability in parsed if capability is not None}
+    converted = convert(task_outputs(data, results_file, overrides, hint="write --lm-eval-task TASK:CAPABILITY"))
     notes = {
         "source": str(results_file.resolve()),
         "tasks": converted.notes,
