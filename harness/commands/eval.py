@@ -27,10 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lm-eval-task", action="append", default=[], metavar="NAME[:CAPABILITY]",
                         help="also run this lm-eval task through lm-eval (repeatable; without --suite, only these)")
     parser.add_argument("--lm-eval-include-path", default=None, metavar="DIR", help="extra lm-eval task folder")
-    # lm-evaluation-harness tasks (harness/lmeval/run.py)
-    parser.add_argument("--lm-eval-task", action="append", default=[], metavar="NAME[:CAPABILITY]",
-                        help="also run this lm-eval task through lm-eval (repeatable; without --suite, only these)")
-    parser.add_argument("--lm-eval-include-path", default=None, metavar="DIR", help="extra lm-eval task folder")
     add_backend_arguments(parser)
 
 
@@ -122,11 +118,6 @@ def run(args: argparse.Namespace) -> int:
     if (run_dir := sweep_run_dir(args.model)) is not None:
         return eval_sweep(run_dir, out, config)
     if args.lm_eval_task:
-        from harness.lmeval.run import eval_with_lm_eval
-
-        results, _ = eval_with_lm_eval(config, args.lm_eval_task, out_dir=out, include_path=args.lm_eval_include_path)
-    else:
-        if args.lm_eval_task:
         from harness.lmeval.run import eval_with_lm_eval
 
         results, _ = eval_with_lm_eval(config, args.lm_eval_task, out_dir=out, include_path=args.lm_eval_include_path)
