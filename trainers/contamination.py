@@ -36,7 +36,7 @@ class Overlap:
 
 
 @dataclass
-class TestIndex:
+class ContaminationIndex:
     """Inverted index from n-gram to the test items containing it."""
 
     n: int = 8
@@ -46,7 +46,7 @@ class TestIndex:
     ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, test_items: Iterable[Item], n: int = 8, boilerplate_share: float = 0.02) -> "TestIndex":
+    def build(cls, test_items: Iterable[Item], n: int = 8, boilerplate_share: float = 0.02) -> "ContaminationIndex":
         index = cls(n=n, boilerplate_share=boilerplate_share)
         grams_per_item = []
         for item in test_items:
@@ -74,11 +74,18 @@ class TestIndex:
         return Overlap(best_score, self.ids[best] if best is not None else None)
 
 
-def test_items_of_all_suites(seed: int = 0, size: int | None = None, names: Sequence[str] | None = None) -> list[Item]:
-    """The test split of every registered suite (the guard protects all of them, not only the trained ones)."""
+def test_items_of_all_suites(
+    seed: int = 0, size: int | None = None, names: Sequence[str] | None = None
+) -> tuple[list[Item], dict[str, str]]:
+    """The test split of every registered suite (the guard protects all of them, not only the trained
+    ones), and {suite: error} for suites that failed to build (reported, not fatal)."""
     from harness.suite import SUITES, get_suite
 
     items: list[Item] = []
+    failed: dict[str, str] = {}
     for name in names or SUITES.names():
-        items.extend(get_suite(name, seed=seed, size=size).items("test"))
-    return items
+        try:
+            items.extend(get_suite(name, seed=seed, size=size).items("test"))
+        except Exception as exc:  # a broken third-party suite must not stop data generation
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    return items, failed

@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.types import Generation, GenerationParams, Item, Message, Score
-from harness.trainers.contamination import TestIndex, item_text, test_items_of_all_suites
+from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites
 from harness.trainers.mixing import dedup, plan_mix
 
 KEEP_POLICIES = ("all", "verified", "best")
@@ -154,6 +154,7 @@ class Distiller:
         self.stats: dict[str, Any] = defaultdict(int)
         self.usage = Counter()
         self.contaminated: list[dict[str, Any]] = []
+        self.unindexed: dict[str, str] = {}
 
     def log(self, message: str) -> None:
         if self.config.progress:
@@ -214,7 +215,10 @@ class Distiller:
         c = self.config
         items = self.candidates()
         self.log(f"indexing the test split of every suite for the contamination guard (n={c.contamination_n})")
-        index = TestIndex.build(test_items_of_all_suites(c.suite_seed, c.suite_size), n=c.contamination_n)
+        test_items, self.unindexed = test_items_of_all_suites(c.suite_seed, c.suite_size)
+        for name, error in self.unindexed.items():
+            self.log(f"warning: suite {name} could not be built, its test split is not guarded ({error})")
+        index = ContaminationIndex.build(test_items, n=c.contamination_n)
         clean = []
         for item in items:
             overlap = index.overlap(item_text(item))
@@ -285,6 +289,7 @@ class Distiller:
                 "threshold": c.contamination_threshold,
                 "dropped": len(self.contaminated),
                 "dropped_rows": self.contaminated[:100],
+                "suites_not_indexed": self.unindexed,
                 "max_overlap_kept": max((r.contamination for r in rows), default=0.0),
                 "mean_overlap_kept": statistics.fmean(r.contamination for r in rows) if rows else 0.0,
             },
