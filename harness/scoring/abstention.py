@@ -1,0 +1,152 @@
+"""Did the model decline to answer (or flag the question as flawed)? And how well does it abstain?
+
+Detection is phrase patterns over the final text (after any thinking), grouped by what the
+model is saying (not enough information, contradiction, no solution, false premise,
+refusal). A reply that commits to a numeric final answer ("The answer is 12") is not an
+abstention even if it hedges on the way. A judge (an LLM, a classifier) can replace or
+back up the patterns: register it in ABSTENTION_JUDGES and select it by name with the
+HARNESS_ABSTENTION_JUDGE environment variable; a judge returns True/False, or None to defer
+to the patterns.
+
+`abstention_rates` turns per-item outcomes into the rates the edge-case suite reports: how
+often the model abstains when it should, how often it abstains when it should not (false
+abstention), accuracy on answerable items, and a balanced score, the harmonic mean of the
+abstention rate and the answerable accuracy, which is 0 for a model that always refuses
+and 0 for one that never does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.registry import Registry
+
+Judge = Callable[[str, str], "bool | None"]  # (question, output) -> abstained, or None to defer
+ABSTENTION_JUDGES: Registry[Judge] = Registry("abstention judge", entry_point_group="harness.abstention_judges")
+JUDGE_ENV = "HARNESS_ABSTENTION_JUDGE"
+
+_CANNOT = r"(?:cannot|can ?not|can't|could not|couldn't|unable to|impossible to|not possible to|no way to)"
+_VERB = r"(?:be )?(?:determined?|calculated?|computed?|answered|answer|known?|solved?|found|find|sa(?:y|id)|tell|told|figured? out|work(?:ed)? out)"
+PATTERNS: dict[str, list[str]] = {
+    "insufficient": [
+        rf"{_CANNOT} {_VERB}",
+        r"\b(?:not|n't) (?:enough|sufficient) (?:information|info|data|details|given)",
+        r"\binsufficient (?:information|data|details)",
+        r"\b(?:information|data|details?|quantity|value|number) (?:is|are) missing",
+        r"\bmissing (?:information|data|details?|quantity|value|number)",
+        r"\b(?:is|are|was|were) (?:not|n't) (?:given|provided|specified|stated|mentioned|known)",
+        r"\b(?:does|do|did)(?: not|n't) (?:say|tell|specify|mention|state|give|provide|include)",
+        r"\b(?:unanswerable|undetermined|indeterminate|underdetermined|ambiguous)\b",
+        r"\bwe (?:would )?need to know\b",
+        r"\bwithout knowing\b",
+    ],
+    "contradiction": [
+        r"\bcontradict(?:s|ory|ion|ing)?\b",
+        r"\binconsistent\b",
+        r"\bconflicting (?:information|statements|premises|data|facts)",
+        r"\bcannot (?:both|all) be true\b",
+        r"\bdoes(?: not|n't) add up\b",
+    ],
+    "no_solution": [
+        r"\bno (?:valid |possible |real |whole[- ]number |integer |positive )?(?:solution|answer)s?\b",
+        r"\bno such (?:\w+ )?(?:number|integer|value|way)",
+        r"\bthere (?:is|are|exists?)(?: no|n't any| not any) (?:\w+ ){0,2}(?:number|integer|solution|way)",
+        r"\b(?:is|are|it's) (?:impossible|not possible)\b",
+        r"\bnot (?:a )?perfect square\b",
+        r"\bnot (?:evenly )?divisible\b",
+        r"\bcan(?:not|'t) be (?:divided|shared|split) (?:equally|evenly)",
+    ],
+    "false_premise": [
+        r"\bfalse (?:premise|assumption|presupposition)",
+        r"\b(?:premise|assumption|presupposition|question) (?:is|seems) (?:false|incorrect|wrong|mistaken|flawed|invalid)",
+        r"\b(?:has|have|had) no \w+ \w+",
+        r"\bthere (?:are|is|were|was) no \w+",
+        r"\b(?:does|do|did)(?: not|n't) have any\b",
+        r"\b(?:never|not) mentioned\b",
+    ],
+    "refusal": [
+        r"\bi (?:cannot|can't|won't|am unable to) (?:answer|help|solve|provide)",
+        r"\bi(?:'m| am) (?:not sure|unsure|not able)",
+        r"\bi don't know\b",
+    ],
+}
+_COMPILED = {group: [re.compile(p, re.I) for p in pats] for group, pats in PATTERNS.items()}
+_COMMITTED = re.compile(r"\b(?:final )?answers? (?:is|are|:|=)\s*:?\s*\**\s*\$?-?\d", re.I)
+
+
+@dataclass
+class Abstention:
+    abstained: bool
+    groups: list[str] = field(default_factory=list)  # which kinds of abstention phrase matched
+    committed: bool = False  # the reply states a numeric final answer
+    judge: str = "patterns"
+
+
+def _final_text(output: str) -> str:
+    return output.split("</think>")[-1].replace("\u2019", "'").replace("\u2018", "'")
+
+
+def pattern_abstention(output: str) -> Abstention:
+    text = _final_text(output)
+    groups = [g for g, pats in _COMPILED.items() if any(p.search(text) for p in pats)]
+    committed = bool(_COMMITTED.search(text))
+    return Abstention(abstained=bool(groups) and not committed, groups=groups, committed=committed)
+
+
+ABSTENTION_JUDGES.register("patterns")(lambda question, output: None)
+
+
+def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:
+    """Abstention by the selected judge (default: phrase patterns only)."""
+    verdict = pattern_abstention(output)
+    name = judge or os.environ.get(JUDGE_ENV, "patterns")
+    if name == "patterns":
+        return verdict
+    said = ABSTENTION_JUDGES.get(name)(question, output)
+    if said is None:
+        return verdict
+    return Abstention(abstained=bool(said), groups=verdict.groups, committed=verdict.committed, judge=name)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    should_abstain: bool
+    abstained: bool
+    correct: bool
+
+
+def abstention_rates(outcomes: Iterable[Outcome]) -> dict[str, Any]:
+    outcomes = list(outcomes)
+    flawed = [o for o in outcomes if o.should_abstain]
+    sound = [o for o in outcomes if not o.should_abstain]
+    abstain_rate = sum(o.abstained for o in flawed) / len(flawed) if flawed else None
+    false_rate = sum(o.abstained for o in sound) / len(sound) if sound else None
+    answer_acc = sum(o.correct for o in sound) / len(sound) if sound else None
+    balanced = None
+    if abstain_rate is not None and answer_acc is not None:
+        total = abstain_rate + answer_acc
+        balanced = 0.0 if total == 0 else 2 * abstain_rate * answer_acc / total
+    return {
+        "n_should_abstain": len(flawed),
+        "n_answerable": len(sound),
+        "abstention_rate": abstain_rate,
+        "false_abstention_rate": false_rate,
+        "answerable_accuracy": answer_acc,
+        "balanced": balanced,
+    }
+
+
+def rates_from_records(records: Iterable[Any]) -> dict[str, Any]:
+    """The same rates from edge_cases SampleRecords (samples.jsonl lines or objects)."""
+    outcomes = []
+    for r in records:
+        r = r if isinstance(r, dict) else r.model_dump()
+        if r.get("suite") != "edge_cases":
+            continue
+        answer = r.get("answer") or {}
+        outcomes.append(Outcome(not r["reference_answer"]["answerable"], bool(answer.get("abstained")), bool(r["correct"])))
+    return abstention_rates(outcomes)
