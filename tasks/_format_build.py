@@ -265,6 +265,10 @@ def _render_json(topic: str, kept: list[str], specs: list[dict[str, Any]], n: in
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+class NoReference(ValueError):
+    """No rendering of the topic's sentences satisfies this combination (the suite redraws)."""
+
+
 def reference_response(topic: str, sentences: list[str], specs: list[dict[str, Any]]) -> str:
     """The first candidate rendering that follows every constraint strictly."""
     kept = _usable_sentences(sentences, specs)
@@ -281,4 +285,4 @@ def reference_response(topic: str, sentences: list[str], specs: list[dict[str, A
             tried.append(text)
             if follows_all(specs, text):
                 return text
-    raise AssertionError(f"no reference rendering follows {[s['id'] for s in specs]} for {topic!r}: {tried[0]!r}")
+    raise NoReference(f"no reference rendering follows {[s['id'] for s in specs]} for {topic!r}: {tried[0]!r}")

@@ -18,7 +18,7 @@ import random
 
 from harness.scoring.instructions import check_all
 from harness.suite import SUITES, Suite, normalise_prompt
-from harness.tasks._format_build import REQUESTS, Draw, compatible, draw, family, phrase, reference_response
+from harness.tasks._format_build import REQUESTS, Draw, NoReference, compatible, draw, family, phrase, reference_response
 from harness.types import Item, Message, Score, Variant
 
 PRIMARY = [
@@ -43,7 +43,10 @@ class FormatSuite(Suite):
         for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
             for index in range(size):
                 for attempt in range(50):  # redraw on a prompt already used anywhere (keeps splits disjoint)
-                    group = self._instance(split, index, attempt)
+                    try:
+                        group = self._instance(split, index, attempt)
+                    except NoReference:
+                        continue
                     keys = {normalise_prompt(it.messages[0].content) for it in group}
                     if len(keys) == len(group) and not keys & seen:
                         break

@@ -34,6 +34,13 @@ def test_reference_follows_every_constraint_at_default_size(suite):
     assert all(s.correct and s.details["prompt_loose"] for s in scores)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_other_seeds_build_and_reference_scores_one(seed):
+    small = get_suite("format", seed=seed, size=12)
+    items = small.items("test") + small.items("train")
+    assert all(s.correct for s in small.score_many(items, [it.reference_response for it in items]))
+
+
 def test_rephrased_keeps_the_constraint_and_changes_the_words(suite):
     for it in suite.items("test", variants=["rephrased"])[:20]:
         canonical = next(c for c in suite.items("test") if c.id == it.variant.canonical_id)
