@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     argv, name = build_command(args)
     base_url = f"http://{args.host}:{args.port}/v1"
     print(f"harness: starting {' '.join(argv)}", file=sys.stderr, flush=True)
-    process = subprocess.Popen(argv, start_new_session=True)
+    # The server logs to stdout; send that to stderr so our stdout carries only the URL lines.
+    process = subprocess.Popen(argv, start_new_session=True, stdout=sys.stderr)
 
     def terminate(signum, frame):  # noqa: ARG001 - signal handler signature
         raise KeyboardInterrupt
