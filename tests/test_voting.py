@@ -1,0 +1,143 @@
+"""Self-consistency voting: majority, log-prob weighted, verifier-filtered; pass@1/maj@k/pass@k."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pytest
+
+from harness.backends.base import Backend
+from harness.evaluate import EvalConfig, run_eval
+from harness.models.spec import ModelSpec
+from harness.suite import get_suite
+from harness.tasks.arithmetic import ArithmeticSuite
+from harness.types import Generation, GenerationParams, Item
+from harness.voting import vote
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return get_suite("arithmetic")
+
+
+@pytest.fixture(scope="module")
+def item(suite):
+    return suite.items("test", limit=1)[0]
+
+
+def gens(*answers, logprobs=None):
+    logprobs = logprobs or [None] * len(answers)
+    return [Generation(text=f"The answer is {a}." if a is not None else "no idea", logprob=lp) for a, lp in zip(answers, logprobs)]
+
+
+def run_vote(suite, item, generations, method):
+    scores = [suite.score(item, g.text) for g in generations]
+    return vote(suite, item, generations, scores, method), scores
+
+
+def test_majority_picks_the_most_common_answer_and_reports_agreement(suite, item):
+    right, wrong = item.answer, item.answer + 1
+    outcome, scores = run_vote(suite, item, gens(wrong, right, right, None, right), "majority")
+    assert scores[outcome.chosen].correct and outcome.chosen == 1
+    assert outcome.votes == {suite.vote_key(scores[0]): 1.0, suite.vote_key(scores[1]): 3.0}  # the abstention has no vote
+    assert outcome.agreement == pytest.approx(3 / 5)
+    assert outcome.method == "majority" and outcome.note is None
+
+
+def test_majority_tie_goes_to_the_answer_seen_first(suite, item):
+    right, wrong = item.answer, item.answer + 1
+    outcome, scores = run_vote(suite, item, gens(wrong, right, right, wrong), "majority")
+    assert outcome.chosen == 0 and not scores[0].correct
+
+
+def test_weighted_lets_confident_samples_outvote_a_hesitant_majority(suite, item):
+    right, wrong = item.answer, item.answer + 1
+    sample = gens(wrong, wrong, right, logprobs=[-3.0, -3.0, -0.1])
+    outcome, scores = run_vote(suite, item, sample, "weighted")
+    assert outcome.method == "weighted" and scores[outcome.chosen].correct
+    assert outcome.votes[suite.vote_key(scores[2])] == pytest.approx(math.exp(-0.1))
+    majority, _ = run_vote(suite, item, sample, "majority")
+    assert not scores[majority.chosen].correct
+
+
+def test_weighted_without_logprobs_falls_back_to_majority(suite, item):
+    outcome, _ = run_vote(suite, item, gens(1, 2, 2), "weighted")
+    assert outcome.method == "majority" and "log-prob" in outcome.note and outcome.chosen == 1
+
+
+def test_verify_without_an_answer_independent_verifier_says_so(suite, item):
+    outcome, _ = run_vote(suite, item, gens(1, 2, 2), "verify")
+    assert outcome.method == "majority" and "no answer-independent verifier" in outcome.note
+
+
+class ShowYourWorkSuite(ArithmeticSuite):
+    """Arithmetic with a gold-free verifier: accepts outputs that show a computation ('=')."""
+
+    seen_answers: list = []
+
+    def verify(self, item: Item, output: str) -> bool:
+        self.seen_answers.append((item.answer, item.solution, item.reference_response))
+        return "=" in output
+
+
+def test_verify_votes_only_among_samples_that_pass_and_never_sees_the_gold_answer(item):
+    suite = ShowYourWorkSuite()
+    right, wrong = item.answer, item.answer + 1
+    sample = [
+        Generation(text=f"The answer is {wrong}."),
+        Generation(text=f"The answer is {wrong}."),
+        Generation(text=f"3 + 4 = 7, so the answer is {right}."),
+    ]
+    outcome, scores = run_vote(suite, item, sample, "verify")
+    assert outcome.method == "verify" and outcome.verified == [2] and scores[outcome.chosen].correct
+    assert suite.seen_answers and all(seen == (None, "", "") for seen in suite.seen_answers)
+
+    nobody = [Generation(text=f"The answer is {wrong}."), Generation(text=f"The answer is {right}.")]
+    outcome, _ = run_vote(suite, item, nobody, "verify")
+    assert outcome.method == "majority" and "no sample passed" in outcome.note
+
+
+class PatternBackend(Backend):
+    """k samples per item following a fixed pattern of right (R) / wrong (W) / unanswered (-)."""
+
+    name = "pattern"
+
+    def __init__(self, patterns: list[str]):
+        super().__init__(ModelSpec(scheme="pattern", target="p", raw="pattern:p"))
+        self.patterns = patterns
+
+    def fingerprint(self):
+        return {"backend": "pattern", "patterns": self.patterns}
+
+    def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True):
+        out = []
+        for item, pattern in zip(items, self.patterns):
+            answer = {"R": item.answer, "W": item.answer + 1}
+            out.append([Generation(text=f"The answer is {answer[c]}." if c in answer else "hmm", logprob=-1.0) for c in pattern])
+        return out
+
+
+def test_eval_records_every_sample_the_vote_and_pass_at_k(tmp_path):
+    patterns = ["RRW", "WWR", "WWW", "R-W"]
+    config = EvalConfig(suites=["arithmetic"], limit=4, progress=False, vote="majority", use_cache=False,
+                        generation=GenerationParams(samples=3, temperature=0.7))
+    results, records = run_eval(config, tmp_path, backend=PatternBackend(patterns))
+
+    assert [len(r.samples) for r in records] == [3, 3, 3, 3]
+    assert [[s["correct"] for s in r.samples] for r in records] == [[c == "R" for c in p] for p in patterns]
+    assert [r.correct for r in records] == [True, False, False, True]  # R-W: the tie goes to the first answer
+    assert [r.agreement for r in records] == pytest.approx([2 / 3, 2 / 3, 1.0, 1 / 3])
+    assert all(r.vote_method == "majority" and r.chosen_sample is not None and r.votes for r in records)
+    sampling = results.sampling["math"]
+    assert sampling["k"] == 3 and sampling["n"] == 4
+    assert sampling["pass_at_1"] == pytest.approx((2 / 3 + 1 / 3 + 0 + 1 / 3) / 4)
+    assert sampling["maj_at_k"] == 0.5 and sampling["pass_at_k"] == 0.75
+    assert results.capabilities["math"].score == 0.5  # the voted answers are what gets scored
+
+
+def test_vote_needs_several_samples():
+    from harness.errors import HarnessError
+
+    with pytest.raises(HarnessError, match="--samples"):
+        run_eval(EvalConfig(suites=["arithmetic"], limit=1, vote="majority"), backend=PatternBackend(["R"]))
