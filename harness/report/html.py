@@ -126,6 +126,12 @@ def _student_section(rep: StudentReport, worst: int) -> str:
         out.append("<p>These results hold no perturbed items.</p>")
     out.append("<h3>Sampling and voting: pass@1 vs maj@k vs verified</h3>")
     if a.mitigation:
+        out.append(
+            "<p>pass@1: share of correct samples; maj@k: the majority answer of the first k samples; "
+            "vote:METHOD@k: the evaluator's own vote (<code>harness eval --vote</code>); verified@k: an oracle verifier "
+            "picks any correct sample (pass@k, the ceiling of verification). A teacher run with one sample per item "
+            "keeps its single-sample score as the denominator.</p>"
+        )
         out.append(_table(mitigation_table(a.mitigation, conf)))
         out.append(_img(plots.majority_curve(a.mitigation), "majority vote accuracy against k"))
     else:
