@@ -25,12 +25,13 @@ from harness.errors import HarnessError
 from harness.evaluate import EvalConfig, run_eval
 from harness.lmeval.capabilities import parse_task_spec
 from harness.lmeval.convert import Converted, convert, make_results
-from harness.lmeval.importer import find_results_file, task_outputs
+from harness.lmeval.importer import task_outputs
 from harness.models.spec import ModelSpec, parse_model_spec
 from harness.results import ModelInfo, Results, write_results
 from harness.types import GenerationParams, SampleRecord
 
 LM_EVAL_DIR = "lm-eval"  # under the harness output dir: lm-eval's own results and samples files
+LM_EVAL_MODELS = {"hf": "hf", "vllm": "vllm", "openai": "local-chat-completions", "anthropic": "anthropic-chat-completions"}
 
 
 def lm_eval_model(spec: ModelSpec, backend_options: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
@@ -42,9 +43,9 @@ def lm_eval_model(spec: ModelSpec, backend_options: dict[str, Any]) -> tuple[str
         return spec.scheme, {"pretrained": checkpoint}, has_chat_template(checkpoint)
     if spec.scheme == "openai":
         url = (spec.base_url or "").rstrip("/") + "/chat/completions"
-        return "local-chat-completions", {"model": spec.target, "base_url": url, "tokenized_requests": False}, True
+        return LM_EVAL_MODELS["openai"], {"model": spec.target, "base_url": url, "tokenized_requests": False}, True
     if spec.scheme == "anthropic":
-        return "anthropic-chat-completions", {"model": spec.target}, True
+        return LM_EVAL_MODELS["anthropic"], {"model": spec.target}, True
     raise HarnessError(f"model {spec} cannot run lm-eval tasks (the reference model has no answers for them)")
 
 
@@ -95,7 +96,7 @@ def run_lm_eval(
     backend_options: dict[str, Any] | None = None,
 ) -> tuple[Converted, dict[str, Any], Path]:
     """Run the tasks through lm-eval, save lm-eval's own output under output_dir, convert it."""
-    import lm_eval
+    from lm_eval import simple_evaluate as evaluate
     from lm_eval.loggers import EvaluationTracker
 
     parsed = [parse_task_spec(s, required=False) for s in task_specs]
@@ -105,28 +106,31 @@ def run_lm_eval(
     tracker = EvaluationTracker(output_path=str(output_dir))
     options = backend_options or {}
     device = options.get("device") or default_device()
-    output = lm_eval.simple_evaluate(
-        model=model,
-        model_args=model_args,
-        tasks=names,
-        limit=limit,
-        batch_size=int(options.get("batch_size") or 1) if model == "hf" else None,
-        device=device if model in ("hf", "vllm") else None,
-        log_samples=True,
-        evaluation_tracker=tracker,
-        apply_chat_template=chat,
-        fewshot_as_multiturn=chat,
-        gen_kwargs=gen_kwargs(generation),
-        task_manager=manager,
-        bootstrap_iters=0,
-    )
+    try:
+        output = evaluate(
+            model=model,
+            model_args=model_args,
+            tasks=names,
+            limit=limit,
+            batch_size=int(options.get("batch_size") or 1) if model == "hf" else None,
+            device=device if model in ("hf", "vllm") else None,
+            log_samples=True,
+            evaluation_tracker=tracker,
+            apply_chat_template=chat,
+            fewshot_as_multiturn=chat,
+            gen_kwargs=gen_kwargs(generation),
+            task_manager=manager,
+            bootstrap_iters=0,
+        )
+    except ConnectionError as exc:  # datasets in offline mode, or no network
+        raise HarnessError(f"lm-eval could not fetch a task's data ({exc}); run it once online to fill the cache, or use a local task") from None
     if output is None:  # only on non-zero ranks of a multi-process run
         raise HarnessError("lm-eval returned no results")
     samples = output.pop("samples")
     tracker.save_results_aggregated(results=output, samples=samples)
     for task in output["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
-    results_file = find_results_file(output_dir)
+    results_file = output_dir / str(tracker.general_config_tracker.model_name_sanitized) / f"results_{tracker.date_id}.json"
     data = json.loads(results_file.read_text(encoding="utf-8"))
     overrides = {name: capability for name, capability in parsed if capability is not None}
     converted = convert(task_outputs(data, results_file, overrides, hint="write --lm-eval-task TASK:CAPABILITY"))
@@ -157,6 +161,10 @@ def eval_with_lm_eval(
 ) -> tuple[Results, list[SampleRecord]]:
     """Harness suites (when --suite names any) and lm-eval tasks, in one results folder."""
     spec = parse_model_spec(config.model)
+    if spec.scheme not in LM_EVAL_MODELS:  # fail before any suite or task runs
+        raise HarnessError(f"model {spec} cannot run lm-eval tasks (use hf:, vllm:, openai: or anthropic:)")
+    for task_spec in task_specs:
+        parse_task_spec(task_spec, required=False)
     own: Results | None = None
     records: list[SampleRecord] = []
     if config.suites:
