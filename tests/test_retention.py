@@ -199,3 +199,20 @@ def test_cli_different_limits_refused_then_intersected(cli, reference_runs):
     proc = cli("retention", "--teacher", a, "--student", short, "--intersect")
     assert proc.returncode == 0, proc.stderr
     assert "kept 8 common items; dropped 4 teacher-only" in proc.stdout
+
+
+def test_separate_runs_of_one_model_merge_with_commas(tmp_path):
+    from harness.retention import load_merged
+
+    t1 = make_results(tmp_path / "t1", "teacher", items(10, True))
+    t2 = make_results(tmp_path / "t2", "teacher", items(10, True, suite="facts", capability="knowledge"))
+    s1 = make_results(tmp_path / "s1", "student", items(10, [True, False] * 5))
+    s2 = make_results(tmp_path / "s2", "student", items(10, True, suite="facts", capability="knowledge"))
+    teacher, t_records = load_merged(f"{t1},{t2}")
+    assert set(teacher.suites) == {"arithmetic", "facts"} and len(t_records) == 20
+    a = analyse(teacher, t_records, *load_merged(f"{s2},{s1}"))
+    assert {r.capability: r.retention for r in a.rows} == {"knowledge": 1.0, "math": 0.5}
+    with pytest.raises(HarnessError, match="model 'student' is not 'teacher'"):
+        load_merged(f"{t1},{s2}")
+    with pytest.raises(HarnessError, match="arithmetic appear in more than one"):
+        load_merged(f"{t1},{t1}")

@@ -6,8 +6,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--teacher", required=True, help="teacher results.json (or its directory)")
-    parser.add_argument("--student", required=True, help="student results.json (or its directory)")
+    parser.add_argument("--teacher", required=True, help="teacher results.json or its directory (several runs of one model: A,B)")
+    parser.add_argument("--student", required=True, help="student results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--baseline", default=None, help="the previous release's results, for the policy's max_regression rules")
     parser.add_argument("--policy", default=None, help="gate policy YAML (see gate.yaml)")
     parser.add_argument("--min-retention", type=float, default=None,
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import HarnessError
     from harness.gate import evaluate_gate
     from harness.policy import load_policy, parse_policy
-    from harness.results import load_results
+    from harness.retention import load_merged as load_results
     from harness.retention import analyse
 
     if args.policy and args.min_retention is not None:

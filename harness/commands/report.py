@@ -10,8 +10,8 @@ from harness.commands.retention import add_bootstrap_arguments, bootstrap_settin
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", nargs="+", metavar="RESULTS",
                         help="students' results (files or dirs; a sweep dir of checkpoint-*/ gives retention over steps); "
-                        "without --teacher the first one is the teacher")
-    parser.add_argument("--teacher", default=None, help="teacher results.json (or its directory)")
+                        "without --teacher the first one is the teacher; A,B merges separate runs of one model")
+    parser.add_argument("--teacher", default=None, help="teacher results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--out", default=None, help="output file (default report.html; the model card goes to stdout)")
     parser.add_argument("--model-card", action="store_true", help="write a markdown block for a Hugging Face model card instead")
     parser.add_argument("--worst", type=int, default=5, help="worst items shown per capability (default 5)")
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.errors import HarnessError
-    from harness.results import load_results
+    from harness.retention import load_merged as load_results
     from harness.retention import analyse
     from harness.sweep import is_sweep_dir, load_sweep
 

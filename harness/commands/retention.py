@@ -29,8 +29,8 @@ def bootstrap_settings(args: argparse.Namespace):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--teacher", required=True, help="teacher results.json (or its directory)")
-    parser.add_argument("--student", required=True, help="student results.json (or its directory)")
+    parser.add_argument("--teacher", required=True, help="teacher results.json or its directory (several runs of one model: A,B)")
+    parser.add_argument("--student", required=True, help="student results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--seed-table", action="store_true", help="group capabilities into the seed's five rows next to its claimed ranges")
     parser.add_argument("--format", choices=FORMATS, default=None, help="format of --output (default: from its suffix, else md)")
     parser.add_argument("--output", default=None, help="also write the table to this file")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.report.tables import render
-    from harness.results import load_results
+    from harness.retention import load_merged as load_results
     from harness.retention import analyse
 
     settings = bootstrap_settings(args)
