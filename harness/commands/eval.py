@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
 
         results, _ = eval_with_lm_eval(config, args.lm_eval_task, out_dir=out, include_path=args.lm_eval_include_path)
     else:
-        results, _ = run_eval(config, out_dir=out)
+        results, records = run_eval(config, out_dir=out)
     rows = [
         [cap, variant, f"{s.score:.3f}" if s.score is not None else "-", s.n]
         for cap, summary in results.capabilities.items()
@@ -131,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers=["capability", "variant", "score", "n"]))
     if results.sampling:
         print_sampling(results)
+        notes = sorted({f"{r.suite}: {r.vote_note}" for r in records if r.vote_note})
+        for note in notes[:5]:
+            print(f"note: {note}")
     if results.failures:
         print(f"{results.failures} items failed after retries: recorded as failures, not scored; rerun to retry them")
     print(f"wrote {out / 'results.json'} and {out / 'samples.jsonl'}")
