@@ -1,0 +1,99 @@
+"""Answer parsing for short logic answers: labels (True/False/Unknown, valid/invalid,
+knight/knave), orderings of named entities, and one choice out of a set (a grid cell).
+
+All parsers look first at the answer part of an output (after the last "the answer is",
+"Answer:", "Conclusion:" or inside the last \\boxed{}), and fall back to the whole output
+after any `</think>`, so "True.", "**Answer:** false", "The answer is: Unknown" and
+"... so it cannot be determined" all parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Phrasings that mean each canonical label (longest first wins at one position).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "true": ("true", "yes", "correct"),
+    "false": ("false", "no", "incorrect", "not true"),
+    "unknown": ("unknown", "cannot be determined", "can't be determined", "cannot be known", "undetermined", "uncertain",
+                "not enough information", "cannot tell", "can't tell", "neither", "indeterminate"),
+    "valid": ("valid", "follows", "it follows", "yes"),
+    "invalid": ("invalid", "not valid", "does not follow", "doesn't follow", "not follow", "no"),
+    "knight": ("knight", "a knight", "not a knave", "truth-teller", "truth teller"),
+    "knave": ("knave", "a knave", "not a knight", "liar"),
+}
+_ANSWER_MARK = re.compile(r"(?:final\s+answer|the\s+answer|answer|conclusion)\s*(?:is|:|=|would\s+be|will\s+be)", re.I)
+_WEAK = {"yes", "no", "correct", "neither", "follows", "liar"}
+_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
+
+
+def answer_region(output: str) -> tuple[str, str]:
+    """(the part after the last answer marker or boxed answer, the whole text after </think>)."""
+    text = output.split("</think>")[-1]
+    boxed = _BOXED.findall(text)
+    if boxed:
+        return boxed[-1], text
+    marks = list(_ANSWER_MARK.finditer(text))
+    if marks:
+        return text[marks[-1].end() :][:300], text
+    return "", text
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    alternatives = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in alternatives) + r")(?![\w-])", re.I)
+
+
+def _lookup(labels: Sequence[str]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for label in labels:
+        for phrase in (label, *SYNONYMS.get(label.lower(), ())):
+            table.setdefault(re.sub(r"\s+", " ", phrase.lower()), label)
+    return table
+
+
+def extract_label(output: str, labels: Sequence[str]) -> str | None:
+    """The label an output commits to: the first one in its answer part, else the last one mentioned."""
+    table = _lookup(labels)
+    pattern = _phrase_pattern(list(table))
+    region, whole = answer_region(output)
+    first = pattern.search(region)
+    if first:
+        return table[re.sub(r"\s+", " ", first.group(1).lower())]
+    # Outside an answer part, bare "yes"/"no" and the like are too common to mean a verdict.
+    loose = {phrase: label for phrase, label in table.items() if phrase not in _WEAK}
+    mentions = _phrase_pattern(list(loose)).findall(whole) if loose else []
+    return loose[re.sub(r"\s+", " ", mentions[-1].lower())] if mentions else None
+
+
+def extract_choice(output: str, options: Sequence[str]) -> str | None:
+    """One option out of a set (case-insensitive, whole words)."""
+    return extract_label(output, options)
+
+
+def extract_ordering(output: str, entities: Sequence[str]) -> list[str] | None:
+    """The entities in the order the answer lists them (each once), or None.
+
+    The answer part is used when it names every entity; otherwise the last line that does.
+    """
+    pattern = _phrase_pattern(entities)
+    canon = {e.lower(): e for e in entities}
+
+    def order(text: str) -> list[str]:
+        seen: list[str] = []
+        for m in pattern.finditer(text):
+            name = canon[re.sub(r"\s+", " ", m.group(1).lower())]
+            if name not in seen:
+                seen.append(name)
+        return seen
+
+    region, whole = answer_region(output)
+    found = order(region)
+    if len(found) == len(entities):
+        return found
+    for line in reversed(whole.splitlines()):
+        found = order(line)
+        if len(found) == len(entities):
+            return found
+    return None
