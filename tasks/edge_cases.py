@@ -110,7 +110,8 @@ class EdgeCasesSuite(Suite):
                 twin = [other for other in ids if other != item_id]
                 variant = Variant() if version == "canonical" else Variant(kind=version, level=1, canonical_id=item_id)
                 full_id = item_id if version == "canonical" else f"{item_id}/{version}"
-                items.append(self._item(full_id, split, case, variant, twin[0] if twin else None))
+                twin_id = None if not twin else twin[0] if version == "canonical" else f"{twin[0]}/{version}"
+                items.append(self._item(full_id, split, case, variant, twin_id))
         return items
 
     def _item(self, item_id: str, split: str, case: Case, variant: Variant, twin_id: str | None) -> Item:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.sandbox import Job, Limits, isolation, judge, run_many, run_program
-from harness.sandbox.execute import live_processes
+from harness.sandbox.execute import _SLOTS, live_processes
 
-FAST = Limits(wall_seconds=4, cpu_seconds=2, memory_bytes=256 * 1024**2, processes=12)
+FAST = Limits(wall_seconds=4, cpu_seconds=2, memory_bytes=256 * 1024**2, processes=8)
 ADD = "def add(a, b):\n    return a + b\n"
 FAKE_KEY = "sk-ant-api03-FAKE-0123456789abcdef"
 
@@ -35,8 +35,8 @@ def verdict(source: str, calls, expected, limits: Limits = FAST, entry: str = "f
 
 
 def slot_uid_processes() -> list[int]:
-    """Live processes under any sandbox slot uid (there must be none after a run)."""
-    return [pid for uid in range(isolation.UID_BASE, isolation.UID_BASE + 8) for pid in live_processes(uid)]
+    """Live processes under this process's sandbox uids (there must be none after a run)."""
+    return [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot)]
 
 
 def test_correct_function_passes_and_wrong_one_fails():

@@ -8,6 +8,7 @@ import queue
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -79,15 +80,47 @@ def describe_exit(code: int | None) -> str:
 
 
 class _Slots:
-    """Numbers for concurrently running programs; each maps to its own uid when we are root."""
+    """Numbers for concurrently running programs; as root each maps to its own uid.
 
-    def __init__(self, size: int = 256):
+    A uid is claimed with an flock on a lock file, so two harness processes on one machine
+    never share a uid (the clean-up kills everything running under a program's uid). Claimed
+    uids are kept for reuse until the process exits, which releases the locks.
+    """
+
+    LOCK_DIR = Path(tempfile.gettempdir()) / "harness-sandbox-uids"
+    SPAN = 4096
+
+    def __init__(self):
         self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for slot in range(size):
-            self._free.put(slot)
+        self._held: dict[int, int] = {}  # slot -> lock file descriptor
+        self._lock = threading.Lock()
 
     def acquire(self) -> int:
-        return self._free.get()
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        if os.geteuid() != 0:  # no uid switching: slots are just numbers
+            with self._lock:
+                slot = len(self._held)
+                self._held[slot] = -1
+            return slot
+        import fcntl
+
+        self.LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+        with self._lock:
+            for slot in range(self.SPAN):
+                if slot in self._held:
+                    continue
+                fd = os.open(self.LOCK_DIR / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self._held[slot] = fd
+                return slot
+        raise RuntimeError(f"no free sandbox uid among {self.SPAN}")
 
     def release(self, slot: int) -> None:
         self._free.put(slot)

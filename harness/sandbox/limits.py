@@ -10,7 +10,7 @@ class Limits:
     wall_seconds: float = 10.0  # enforced by the parent: the whole sandbox is killed after this
     cpu_seconds: int = 5  # RLIMIT_CPU inside the sandbox
     memory_bytes: int = 512 * 1024**2  # RLIMIT_AS per process
-    processes: int = 16  # RLIMIT_NPROC: counted per sandbox (own user namespace / own uid)
+    processes: int = 10  # RLIMIT_NPROC: counted per sandbox (own user namespace / own uid)
     file_bytes: int = 8 * 1024**2  # RLIMIT_FSIZE: caps every file write, stdout and stderr included
     open_files: int = 64  # RLIMIT_NOFILE
     tmp_bytes: int = 32 * 1024**2  # size of the private writable /tmp (bubblewrap tmpfs)

@@ -34,11 +34,11 @@ _VERB = r"(?:be )?(?:determined?|calculated?|computed?|answered|answer|known?|so
 PATTERNS: dict[str, list[str]] = {
     "insufficient": [
         rf"{_CANNOT} {_VERB}",
-        r"\b(?:not|n't) (?:enough|sufficient) (?:information|info|data|details|given)",
+        r"(?:\bnot|n't) (?:enough|sufficient) (?:information|info|data|details|given)",
         r"\binsufficient (?:information|data|details)",
         r"\b(?:information|data|details?|quantity|value|number) (?:is|are) missing",
         r"\bmissing (?:information|data|details?|quantity|value|number)",
-        r"\b(?:is|are|was|were) (?:not|n't) (?:given|provided|specified|stated|mentioned|known)",
+        r"\b(?:is|are|was|were)(?: not|n't) (?:given|provided|specified|stated|mentioned|known)",
         r"\b(?:does|do|did)(?: not|n't) (?:say|tell|specify|mention|state|give|provide|include)",
         r"\b(?:unanswerable|undetermined|indeterminate|underdetermined|ambiguous)\b",
         r"\bwe (?:would )?need to know\b",
