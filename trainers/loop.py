@@ -45,7 +45,8 @@ class LoopConfig:
 @dataclass
 class RoundResult:
     round: int
-    model: str
+    model: str  # the model evaluated in this round
+    trained_from: str | None  # the model this round fine-tuned (the previous round's)
     data: str | None
     rows: int
     focus: dict[str, float]
@@ -74,6 +75,7 @@ def run_loop(config: LoopConfig, out_dir: str | Path) -> list[RoundResult]:
         _log(f"evaluating the teacher {config.teacher} once on the test items")
         teacher = evaluate_model(config.teacher, settings, out / "teacher-eval")
     model = config.student
+    previous: str | None = None
     used: set[str] = set()
     results: list[RoundResult] = []
     student_eval = evaluate_model(model or "smollm2-135m", settings, out / "round-0" / "eval")
@@ -84,6 +86,7 @@ def run_loop(config: LoopConfig, out_dir: str | Path) -> list[RoundResult]:
             RoundResult(
                 round=round_index,
                 model=str(model or "smollm2-135m"),
+                trained_from=previous,
                 data=str(out / f"round-{round_index}" / "data") if round_index else None,
                 rows=0 if round_index == 0 else results_rows(out / f"round-{round_index}" / "data"),
                 focus={**focus.capabilities, **focus.variants},
@@ -121,7 +124,7 @@ def run_loop(config: LoopConfig, out_dir: str | Path) -> list[RoundResult]:
         used.update(_row_ids(next_round / "data"))
         _log(f"round {round_index + 1}: {card['rows']} rows {card['per_capability']}")
         outcome = train(config.train, model, next_round / "data", next_round / "run")
-        model = f"hf:{outcome.model_dir}"
+        previous, model = str(model or "smollm2-135m"), f"hf:{outcome.model_dir}"
         student_eval = evaluate_model(model, settings, next_round / "eval")
     return results
 
