@@ -286,23 +286,25 @@ def _extension_equations(extension: tuple) -> tuple[str, ...]:
     return (EXTENSIONS[extension[0]],)
 
 
+def sympy_answer(t: Template, values: dict[str, int], extension: tuple = (), params: dict[str, Any] | None = None) -> Fraction:
+    """The answer by the second route: solve the template's (and the extension's) equations."""
+    solution = _solve(t.equations, frozenset(values))
+    answer = _evaluate(solution["answer"], values)
+    if not extension:
+        return answer
+    params = params or {}
+    solved = _solve(_extension_equations(tuple(extension)), frozenset(["answer", *params]))
+    return _evaluate(solved["final"], {"answer": answer, **params})
+
+
 def verify(p: Problem, r: Rendered) -> bool:
     """The sympy route agrees with the direct computation on every intermediate and the answer."""
-    t = p.template
-    template_solution = _solve(t.equations, frozenset(p.values))
+    solution = _solve(p.template.equations, frozenset(p.values))
     calc = p.calc
-    for name, expr in template_solution.items():
-        value = _evaluate(expr, p.values)
-        if name in calc and value != calc[name]:
+    for name, expr in solution.items():
+        if name in calc and _evaluate(expr, p.values) != calc[name]:
             return False
-        if name == "answer":
-            answer = value
-    if not r.extension:
-        return answer == Fraction(r.answer)
-    ext = _extension_equations(r.extension)
-    solved = _solve(ext, frozenset(["answer", *r.params]))
-    final = _evaluate(solved["final"], {"answer": answer, **r.params})
-    return final == Fraction(r.answer)
+    return sympy_answer(p.template, p.values, r.extension, r.params) == Fraction(r.answer)
 
 
 def check_templates() -> list[str]:

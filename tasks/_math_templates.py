@@ -116,7 +116,7 @@ TEMPLATES: list[Template] = [
     T(
         "book_pages", "none", "pages",
         {"a": (10, 30), "b": (3, 7), "c": (15, 60), "r": (5, 90)},
-        "A book has {p} pages. {name} reads {a} pages a day for {b} days, then reads {c} pages on Saturday.",
+        "{name}'s book has {p} pages. {name} reads {a} pages a day for {b} days, then reads {c} pages on Saturday.",
         "How many pages does {name} still have to read?",
         lambda v: {"week": v["a"] * v["b"], "read": v["a"] * v["b"] + v["c"], "answer": v["p"] - v["a"] * v["b"] - v["c"]},
         ("On weekdays {name} reads {a} × {b} = {week} pages.", "With Saturday: {week} + {c} = {read} pages.", "{p} − {read} = {answer} pages are left."),
@@ -127,7 +127,7 @@ TEMPLATES: list[Template] = [
     T(
         "recipe_flour", "food", "cups",
         {"a": (2, 5), "b": (10, 24), "k": (2, 6), "h": (2, 4)},
-        "A recipe uses {a} cups of flour to make {b} {objs}. {name} wants to make {n} {objs} and already has {h} cups of flour.",
+        "{name}'s recipe uses {a} cups of flour to make {b} {objs}. {name} wants to make {n} {objs} and already has {h} cups of flour.",
         "How many more cups of flour does {name} need to buy?",
         lambda v: {"batches": v["n"] // v["b"], "cups": v["a"] * (v["n"] // v["b"]), "answer": v["a"] * (v["n"] // v["b"]) - v["h"]},
         ("{n} ÷ {b} = {batches} batches.", "{batches} × {a} = {cups} cups of flour.", "{cups} − {h} = {answer} cups to buy."),
@@ -139,12 +139,12 @@ TEMPLATES: list[Template] = [
     T(
         "classroom_share", "items", "objs",
         {"a": (4, 12), "e": (2, 9), "r": (1, 9)},
-        "A teacher has {total} {objs}. She keeps {r} for herself and shares the rest equally among {a} students. Then each student gives 1 {obj} back.",
+        "{name} has {total} {objs}, keeps {r} and shares the rest equally among {a} students. Then each student gives 1 {obj} back.",
         "How many {objs} does each student have now?",
         lambda v: {"shared": v["total"] - v["r"], "each": (v["total"] - v["r"]) // v["a"], "answer": (v["total"] - v["r"]) // v["a"] - 1},
         ("{total} − {r} = {shared} {objs} are shared.", "{shared} ÷ {a} = {each} each.", "After giving one back: {each} − 1 = {answer}."),
         ("shared = total - r", "a*each = shared", "answer = each - 1"),
-        "the number of {objs} each student has now", "total", "the teacher's {objs} at the start",
+        "the number of {objs} each student has now", "total", "the {objs} {name} had at the start",
         derive=lambda v: {"total": v["a"] * v["e"] + v["r"]},
         check=lambda v: v["e"] > 1,
     ),
@@ -163,7 +163,7 @@ TEMPLATES: list[Template] = [
     T(
         "parking_wheels", "none", "wheels",
         {"a": (5, 40), "b": (3, 30), "c": (2, 12)},
-        "A parking lot has {a} cars, {b} bicycles and {c} tricycles.",
+        "The parking lot at {name}'s school has {a} cars, {b} bicycles and {c} tricycles.",
         "How many wheels are there in total?",
         lambda v: {"cw": 4 * v["a"], "bw": 2 * v["b"], "tw": 3 * v["c"], "answer": 4 * v["a"] + 2 * v["b"] + 3 * v["c"]},
         ("Cars: {a} × 4 = {cw}.", "Bicycles: {b} × 2 = {bw}.", "Tricycles: {c} × 3 = {tw}.", "Total: {cw} + {bw} + {tw} = {answer} wheels."),
@@ -184,7 +184,7 @@ TEMPLATES: list[Template] = [
     T(
         "water_tank", "none", "liters",
         {"a": (5, 20), "b": (3, 15), "c": (2, 30), "s": (10, 99)},
-        "A tank holds {s} liters of water. A hose adds {a} liters per minute for {b} minutes, and then {c} liters leak out.",
+        "{name}'s tank holds {s} liters of water. A hose adds {a} liters per minute for {b} minutes, and then {c} liters leak out.",
         "How many liters are in the tank now?",
         lambda v: {"added": v["a"] * v["b"], "full": v["s"] + v["a"] * v["b"], "answer": v["s"] + v["a"] * v["b"] - v["c"]},
         ("The hose adds {a} × {b} = {added} liters.", "{s} + {added} = {full} liters.", "{full} − {c} = {answer} liters."),
@@ -194,7 +194,7 @@ TEMPLATES: list[Template] = [
     T(
         "bus_stops", "none", "passengers",
         {"a": (15, 45), "b": (2, 12), "c": (3, 15), "d": (2, 12), "e": (1, 10)},
-        "A bus leaves the station with {a} passengers. At the first stop {b} get off and {c} get on. At the second stop {d} get off and {e} get on.",
+        "{name} drives a bus that leaves the station with {a} passengers. At the first stop {b} get off and {c} get on. At the second stop {d} get off and {e} get on.",
         "How many passengers are on the bus now?",
         lambda v: {"s1": v["a"] - v["b"] + v["c"], "answer": v["a"] - v["b"] + v["c"] - v["d"] + v["e"]},
         ("After the first stop: {a} − {b} + {c} = {s1}.", "After the second stop: {s1} − {d} + {e} = {answer}."),
@@ -225,7 +225,7 @@ TEMPLATES: list[Template] = [
     T(
         "library", "none", "books",
         {"a": (200, 900), "b": (20, 90), "c": (10, 60), "d": (2, 6), "e": (10, 25)},
-        "A library has {a} books. It lends out {b} books, gets {c} books back, and buys {d} boxes with {e} books in each box.",
+        "{name}'s town library has {a} books. It lends out {b} books, gets {c} books back, and buys {d} boxes with {e} books in each box.",
         "How many books are in the library now?",
         lambda v: {"after": v["a"] - v["b"] + v["c"], "new": v["d"] * v["e"], "answer": v["a"] - v["b"] + v["c"] + v["d"] * v["e"]},
         ("After lending and returns: {a} − {b} + {c} = {after}.", "New books: {d} × {e} = {new}.", "{after} + {new} = {answer}."),
@@ -256,7 +256,7 @@ TEMPLATES: list[Template] = [
     T(
         "floor_tiles", "none", "dollars",
         {"a": (3, 9), "b": (3, 9), "d": (2, 8), "c": (3, 12)},
-        "A room is {a} meters by {b} meters. Each tile covers one square meter and costs {c} dollars. {name} buys enough tiles for the floor plus {d} spare tiles.",
+        "{name}'s room is {a} meters by {b} meters. Each tile covers one square meter and costs {c} dollars. {name} buys enough tiles for the floor plus {d} spare tiles.",
         "How much does {name} spend on tiles, in dollars?",
         lambda v: {"area": v["a"] * v["b"], "tiles": v["a"] * v["b"] + v["d"], "answer": (v["a"] * v["b"] + v["d"]) * v["c"]},
         ("Area: {a} × {b} = {area} square meters.", "Tiles: {area} + {d} = {tiles}.", "Cost: {tiles} × {c} = {answer} dollars."),
@@ -266,7 +266,7 @@ TEMPLATES: list[Template] = [
     T(
         "movie_tickets", "none", "dollars",
         {"a": (9, 15), "b": (4, 8), "x": (1, 4), "y": (1, 5), "p": (2, 6)},
-        "Adult tickets cost {a} dollars and child tickets cost {b} dollars. A family of {x} adults and {y} children goes to the cinema, and everyone also buys popcorn for {p} dollars.",
+        "Adult tickets cost {a} dollars and child tickets cost {b} dollars. {name} goes to the cinema with a family group of {x} adults and {y} children (counting {name}), and everyone also buys popcorn for {p} dollars.",
         "How much does the family spend, in dollars?",
         lambda v: {"adults": v["a"] * v["x"], "kids": v["b"] * v["y"], "pop": v["p"] * (v["x"] + v["y"]),
                    "answer": v["a"] * v["x"] + v["b"] * v["y"] + v["p"] * (v["x"] + v["y"])},
@@ -277,7 +277,7 @@ TEMPLATES: list[Template] = [
     T(
         "factory_boxes", "items", "boxes",
         {"a": (6, 48), "b": (2, 8), "c": (4, 12), "d": (1, 5)},
-        "A machine makes {a} {objs} per hour for {b} hours. The {objs} are packed in boxes of {c}, and {d} boxes are shipped.",
+        "{name}'s machine makes {a} {objs} per hour for {b} hours. The {objs} are packed in boxes of {c}, and {d} boxes are shipped.",
         "How many boxes are left?",
         lambda v: {"made": v["a"] * v["b"], "boxes": v["a"] * v["b"] // v["c"], "answer": v["a"] * v["b"] // v["c"] - v["d"]},
         ("The machine makes {a} × {b} = {made} {objs}.", "{made} ÷ {c} = {boxes} boxes.", "{boxes} − {d} = {answer} boxes are left."),
@@ -322,7 +322,7 @@ TEMPLATES: list[Template] = [
     T(
         "candy_jars", "food", "objs",
         {"a": (8, 40), "b": (2, 15)},
-        "The first jar holds {a} {objs}. The second jar holds twice as many as the first, and the third jar holds {b} fewer than the second.",
+        "{name}'s first jar holds {a} {objs}. The second jar holds twice as many as the first, and the third jar holds {b} fewer than the second.",
         "How many {objs} are in the three jars altogether?",
         lambda v: {"second": 2 * v["a"], "third": 2 * v["a"] - v["b"], "answer": 5 * v["a"] - v["b"]},
         ("Second jar: 2 × {a} = {second}.", "Third jar: {second} − {b} = {third}.", "Altogether: {a} + {second} + {third} = {answer}."),
@@ -365,7 +365,7 @@ TEMPLATES: list[Template] = [
     T(
         "school_trip", "none", "dollars",
         {"s": (2, 5), "c": (20, 40), "t": (2, 6), "d": (100, 300), "e": (3, 9)},
-        "{students} students and {t} teachers go on a trip. Each bus carries {c} people and there is no empty seat. Each bus costs {d} dollars and every student pays {e} dollars for the museum.",
+        "{name}'s school sends {students} students and {t} teachers on a trip. Each bus carries {c} people and there is no empty seat. Each bus costs {d} dollars and every student pays {e} dollars for the museum.",
         "How much does the trip cost in total, in dollars?",
         lambda v: {"people": v["students"] + v["t"], "buses": (v["students"] + v["t"]) // v["c"],
                    "bus": (v["students"] + v["t"]) // v["c"] * v["d"], "museum": v["students"] * v["e"],
@@ -434,7 +434,7 @@ TEMPLATES: list[Template] = [
     T(
         "garden_area_seeds", "none", "seeds",
         {"a": (4, 15), "b": (3, 12), "c": (2, 6), "d": (2, 9), "e": (3, 10)},
-        "A garden bed is {a} meters long and {b} meters wide. {name} plants {c} seeds in every square meter, and leaves {d} square meters empty for a path. Then {e} more seeds are planted along the fence.",
+        "{name}'s garden bed is {a} meters long and {b} meters wide. {name} plants {c} seeds in every square meter, and leaves {d} square meters empty for a path. Then {e} more seeds are planted along the fence.",
         "How many seeds are planted in total?",
         lambda v: {"area": v["a"] * v["b"], "planted_area": v["a"] * v["b"] - v["d"], "bed": (v["a"] * v["b"] - v["d"]) * v["c"],
                    "answer": (v["a"] * v["b"] - v["d"]) * v["c"] + v["e"]},
@@ -445,13 +445,13 @@ TEMPLATES: list[Template] = [
     T(
         "gift_cost_split", "none", "dollars",
         {"f": (3, 8), "e": (4, 15), "w": (5, 20)},
-        "{f} friends buy a gift for {price} dollars and a card for {w} dollars. They split the total cost equally.",
-        "How many dollars does each friend pay?",
+        "{name} and {fm} other friends buy a gift for {price} dollars and a card for {w} dollars. They split the total cost equally.",
+        "How many dollars does each of the {f} friends pay?",
         lambda v: {"total": v["price"] + v["w"], "answer": (v["price"] + v["w"]) // v["f"]},
         ("Total: {price} + {w} = {total} dollars.", "Each pays {total} ÷ {f} = {answer} dollars."),
         ("total = price + w", "f*answer = total"),
         "the amount each friend pays, in dollars", "total", "the total cost",
-        derive=lambda v: {"price": v["f"] * v["e"] - v["w"]},
+        derive=lambda v: {"price": v["f"] * v["e"] - v["w"], "fm": v["f"] - 1},
         check=lambda v: v["f"] * v["e"] - v["w"] >= 10,
     ),
     T(

@@ -103,6 +103,8 @@ class MathSuite(Suite):
                 problem, rendered = make(self._rng("test", index, kind, level, attempt))
                 if rendered is None:  # this form does not apply to this template
                     break
+                if kind in ("numbers", "names", "distractor") and rendered.text == render_base(canonical).text:
+                    break  # nothing to perturb here (a story without names, say)
                 if verify(problem, rendered):
                     variant = Variant(kind=kind, level=level, canonical_id=cid)
                     out.append(self._item(f"{cid}/{kind}{level}", "test", problem, rendered, variant))
@@ -131,6 +133,7 @@ class MathSuite(Suite):
                 "steps": len(r.steps),
                 "tolerance": r.tolerance,
                 "values": problem.values,
+                "check": {"extension": list(r.extension), "params": {k: str(v) for k, v in r.params.items()}},
                 **r.metadata,
             },
         )

@@ -23,12 +23,9 @@ _NUMBER = (
 _FRAC = r"-?\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}"
 _NUMBER_RE = re.compile(r"(?<![\w.])(" + _NUMBER + r")(?![\w])")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_ANSWER_PHRASES = [
-    re.compile(
-        r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=|would\s+be|will\s+be)\s*:?\s*(?:\*\*|\$)?\s*(.{0,80})",
-        re.I,
-    ),
-    re.compile(r"####\s*(.{0,80})"),
+_ANSWER_MARKS = [
+    re.compile(r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=|would\s+be|will\s+be)\s*:?\s*(?:\*\*|\$)?\s*", re.I),
+    re.compile(r"####\s*"),
 ]
 
 
@@ -72,10 +69,9 @@ def extract_answer(output: str) -> str | None:
     if boxed:
         content = boxed[-1].strip()
         return _first_value(content) or content
-    for pattern in _ANSWER_PHRASES:
-        matches = pattern.findall(text)
-        for fragment in reversed(matches):
-            value = _first_value(fragment)
+    for pattern in _ANSWER_MARKS:
+        for mark in reversed(list(pattern.finditer(text))):
+            value = _first_value(text[mark.end() : mark.end() + 80])
             if value is not None:
                 return value
     numbers = _NUMBER_RE.findall(_clean_latex(text))
@@ -150,6 +146,7 @@ def is_equivalent(answer: str | None, expected: float | int | str, abs_tol: floa
     from math_verify import parse, verify  # imported lazily: it pulls in sympy and antlr
 
     try:
-        return bool(verify(parse(str(expected)), parse(answer if "\\" in answer else f"${answer}$")))
+        gold = str(expected) if "$" in str(expected) else f"${expected}$"
+        return bool(verify(parse(gold), parse(answer if "$" in answer else f"${answer}$")))
     except Exception:  # math-verify raises on inputs it cannot parse
         return False

@@ -1,0 +1,153 @@
+"""The perturbed math suite: templates, variants, the sympy cross-check, scoring and chance."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+
+from harness.suite import get_suite, normalise_prompt
+from harness.tasks._math_build import check_templates, sympy_answer
+from harness.tasks._math_templates import TEMPLATES
+from harness.types import Item
+
+TEMPLATE_BY_KEY = {t.key: t for t in TEMPLATES}
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return get_suite("math")
+
+
+@pytest.fixture(scope="module")
+def by_id(suite):
+    return {it.id: it for it in suite.all_items}
+
+
+def _story(item: Item) -> str:
+    return item.messages[0].content.split("\n\n", 1)[1]
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"\d+", text)
+
+
+def test_templates_are_many_multi_step_and_solvable():
+    assert len(TEMPLATES) >= 30
+    assert len({t.key for t in TEMPLATES}) == len(TEMPLATES)
+    assert all(2 <= len(t.steps) <= 8 for t in TEMPLATES)
+    assert check_templates() == []  # every template's equations pin down one answer
+
+
+def test_default_size_has_enough_test_items_with_every_variant(suite):
+    test = suite.items("test")
+    assert len(test) >= 300
+    labels = Counter(it.variant.label for it in test)
+    for label in ("canonical", "numbers@1", "names@1", "distractor@1", "steps@1", "steps@2", "form@1", "form@2", "form@3"):
+        assert labels[label] >= 0.9 * suite.size, label
+    assert {it.metadata["template"] for it in test} == {t.key for t in TEMPLATES}
+    assert all(it.variant.is_canonical for it in suite.all_items if it.split != "test")
+
+
+def test_size_knob_and_determinism():
+    small = get_suite("math", seed=7, size=5)
+    assert len(small.items("test", variants=["canonical"])) == 5
+    again = get_suite("math", seed=7, size=5)
+    assert [it.model_dump_json() for it in small.all_items] == [it.model_dump_json() for it in again.all_items]
+    assert small.content_hash() != get_suite("math", seed=8, size=5).content_hash()
+
+
+def test_splits_are_disjoint(suite):
+    prompts = {split: {normalise_prompt(_story(it)) for it in suite.items(split)} for split in ("train", "dev", "test")}
+    assert not prompts["train"] & prompts["test"] and not prompts["dev"] & prompts["test"] and not prompts["train"] & prompts["dev"]
+
+
+def test_every_answer_matches_the_sympy_route(suite):
+    """Re-solve every item's equations from its recorded values: the answer the scorer checks is right."""
+    for it in suite.all_items:
+        check = it.metadata["check"]
+        params = {k: Fraction(v) for k, v in check["params"].items()}
+        want = sympy_answer(TEMPLATE_BY_KEY[it.metadata["template"]], it.metadata["values"], tuple(check["extension"]), params)
+        assert abs(Fraction(str(it.answer)) - want) <= Fraction(it.metadata["tolerance"]) + Fraction(1, 10**9), it.id
+
+
+def test_perturbations_keep_what_they_should(suite, by_id):
+    for it in suite.items("test"):
+        if it.variant.is_canonical:
+            continue
+        canon = by_id[it.variant.canonical_id]
+        kind = it.variant.kind
+        assert it.metadata["template"] == canon.metadata["template"]
+        if kind == "numbers":  # same digit counts, different values
+            assert it.metadata["values"] != canon.metadata["values"]
+            assert [len(n) for n in _numbers(_story(it))] == [len(n) for n in _numbers(_story(canon))], it.id
+        elif kind == "names":
+            assert it.answer == canon.answer and _numbers(_story(it)) == _numbers(_story(canon))
+            assert _story(it) != _story(canon)
+        elif kind == "distractor":  # one extra clause, same answer
+            assert it.answer == canon.answer and it.metadata["distractor"] in _story(it)
+            assert _story(it).replace(it.metadata["distractor"] + " ", "").replace(" " + it.metadata["distractor"], "") == _story(canon)
+        elif kind == "steps":
+            assert it.metadata["steps"] == canon.metadata["steps"] + 1 + it.variant.level
+        elif kind == "form":
+            assert it.metadata["form"] == {1: "unit", 2: "fraction", 3: "percent"}[it.variant.level]
+
+
+def test_reference_scores_one_and_wrong_answers_zero(suite):
+    for it in suite.all_items:
+        assert suite.score(it, it.reference_response).correct, it.id
+    for it in suite.items("test")[:60]:
+        wrong = Fraction(str(it.answer)) + 1
+        assert not suite.score(it, f"The answer is {wrong}.").correct, it.id
+        assert not suite.score(it, "I do not know.").correct
+
+
+def test_answers_in_other_forms_are_accepted(suite):
+    forms = {it.metadata["form"]: it for it in suite.items("test", variants=["form"]) if it.metadata["tolerance"] == 0}
+    fraction = forms["fraction"]
+    value = Fraction(str(fraction.answer))
+    for text in (f"\\boxed{{\\frac{{{value.numerator}}}{{{value.denominator}}}}}", f"The answer is {float(value)}",
+                 f"The answer is {value.numerator}/{value.denominator}."):
+        assert fraction and suite.score(fraction, text).correct, text
+    percent = forms["percent"]
+    assert suite.score(percent, f"The answer is {percent.answer}%.").correct
+    assert suite.score(percent, f"The answer is {percent.answer} percent.").correct
+    unit = next(it for it in suite.items("test", variants=["form"]) if it.metadata.get("unit") == "cents")
+    assert suite.score(unit, f"That is {int(unit.answer):,} cents. The answer is {int(unit.answer):,} cents.").correct
+
+
+def test_constant_answer_scores_at_chance(suite):
+    """A model that always says the same number is right only where the answer happens to be it."""
+    test = suite.items("test")
+    for constant in (0, 1, 10, 12, 100):
+        rate = sum(suite.score(it, f"The answer is {constant}.").correct for it in test) / len(test)
+        chance = sum(Fraction(str(it.answer)) == constant for it in test) / len(test)
+        assert rate == pytest.approx(chance, abs=0.01)
+        assert rate < 0.05
+
+
+def test_items_are_json_and_ids_link(suite, by_id):
+    for it in suite.items("test"):
+        json.dumps(it.model_dump())
+        if not it.variant.is_canonical:
+            assert by_id[it.variant.canonical_id].variant.is_canonical
+
+
+@pytest.mark.slow
+def test_embedded_model_runs_math_and_logic(cli, tmp_path):
+    out = tmp_path / "run"
+    proc = cli("eval", "--suite", "math", "--suite", "logic", "--limit", "6", "--max-new-tokens", "64",
+               "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["suites"]) == {"math", "logic"}
+    for capability in ("math", "logic"):
+        summary = results["capabilities"][capability]
+        assert summary["n"] == 6 and 0.0 <= summary["score"] <= 1.0
+        assert "canonical" in summary["variants"]
+        assert len(summary["variants"]) >= 3  # canonical plus perturbed variants, scored apart
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 12 and all(s["output"] for s in samples)
