@@ -1,8 +1,9 @@
 """`harness eval --lm-eval-task NAME[:CAPABILITY]`: standard lm-eval tasks inside a harness run.
 
-lm-eval runs the tasks itself (`simple_evaluate` with a `TaskManager`, `log_samples=True`) on a
-model from its own registry: hf → "hf" (HFLM), vllm → "vllm", openai → "local-chat-completions",
-anthropic → "anthropic-chat-completions". Its native output goes to OUT/lm-eval/ (the same files
+lm-eval runs the tasks itself (`simple_evaluate` with a `TaskManager`, `log_samples=True`) on its
+own model classes: hf → HFLM wrapped around the model and tokenizer that harness's hf backend loaded
+(the same weights, dtype and device as harness's suites, loaded once for both), vllm → "vllm",
+openai → "local-chat-completions", anthropic → "anthropic-chat-completions". Its native output goes to OUT/lm-eval/ (the same files
 `lm_eval --output_path --log_samples` writes), and is then converted into harness records exactly
 as `harness import lm-eval` does, so lm-eval tasks take part in retention and gates.
 
@@ -18,9 +19,11 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.backends.base import Backend, load_backend
 from harness.errors import HarnessError
 from harness.evaluate import EvalConfig, run_eval
 from harness.lmeval.capabilities import parse_task_spec
@@ -34,19 +37,35 @@ LM_EVAL_DIR = "lm-eval"  # under the harness output dir: lm-eval's own results a
 LM_EVAL_MODELS = {"hf": "hf", "vllm": "vllm", "openai": "local-chat-completions", "anthropic": "anthropic-chat-completions"}
 
 
-def lm_eval_model(spec: ModelSpec, backend_options: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
-    """(lm-eval model name, model_args, apply_chat_template) for a harness model spec."""
-    if spec.scheme in ("hf", "vllm"):
+@dataclass
+class LMEvalModel:
+    model: Any  # an lm-eval registry name, or an lm-eval LM instance
+    model_args: dict[str, Any]
+    apply_chat_template: bool
+    name: str  # the lm-eval model class's registry name
+
+
+def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> LMEvalModel:
+    """lm-eval's model for a harness model spec (`backend`: harness's hf backend for hf specs)."""
+    if spec.scheme == "hf" and backend is not None:
+        from lm_eval.models.huggingface import HFLM
+
+        model, tokenizer = backend._load()  # harness's own loading, shared with its suites
+        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
+        checkpoint = str(getattr(backend, "checkpoint", spec.target))
+        return LMEvalModel(lm, {"pretrained": checkpoint}, bool(getattr(tokenizer, "chat_template", None)), "hf")
+    if spec.scheme == "vllm":
         from harness.backends.hf import resolve_checkpoint
 
         checkpoint = str(resolve_checkpoint(spec.target))
-        return spec.scheme, {"pretrained": checkpoint}, has_chat_template(checkpoint)
+        return LMEvalModel("vllm", {"pretrained": checkpoint}, has_chat_template(checkpoint), "vllm")
     if spec.scheme == "openai":
         url = (spec.base_url or "").rstrip("/") + "/chat/completions"
-        return LM_EVAL_MODELS["openai"], {"model": spec.target, "base_url": url, "tokenized_requests": False}, True
+        args = {"model": spec.target, "base_url": url, "tokenized_requests": False}
+        return LMEvalModel(LM_EVAL_MODELS["openai"], args, True, LM_EVAL_MODELS["openai"])
     if spec.scheme == "anthropic":
-        return LM_EVAL_MODELS["anthropic"], {"model": spec.target}, True
-    raise HarnessError(f"model {spec} cannot run lm-eval tasks (the reference model has no answers for them)")
+        return LMEvalModel(LM_EVAL_MODELS["anthropic"], {"model": spec.target}, True, LM_EVAL_MODELS["anthropic"])
+    raise HarnessError(f"model {spec} cannot run lm-eval tasks (use hf:, vllm:, openai: or anthropic:)")
 
 
 def has_chat_template(checkpoint: str) -> bool:
@@ -94,6 +113,7 @@ def run_lm_eval(
     limit: int | None = None,
     include_path: str | Path | None = None,
     backend_options: dict[str, Any] | None = None,
+    backend: Backend | None = None,
 ) -> tuple[Converted, dict[str, Any], Path]:
     """Run the tasks through lm-eval, save lm-eval's own output under output_dir, convert it."""
     from lm_eval import simple_evaluate as evaluate
@@ -102,22 +122,21 @@ def run_lm_eval(
     parsed = [parse_task_spec(s, required=False) for s in task_specs]
     names = [name for name, _ in parsed]
     manager = task_manager(names, include_path)
-    model, model_args, chat = lm_eval_model(spec, backend_options or {})
-    tracker = EvaluationTracker(output_path=str(output_dir))
     options = backend_options or {}
-    device = options.get("device") or default_device()
+    batch_size = int(options.get("batch_size") or 1)
+    lm = lm_eval_model(spec, backend, batch_size)
+    tracker = EvaluationTracker(output_path=str(output_dir))
     try:
         output = evaluate(
-            model=model,
-            model_args=model_args,
+            model=lm.model,
+            model_args=lm.model_args,
             tasks=names,
             limit=limit,
-            batch_size=int(options.get("batch_size") or 1) if model == "hf" else None,
-            device=device if model in ("hf", "vllm") else None,
+            device=options.get("device") or default_device() if lm.name == "vllm" else None,
             log_samples=True,
             evaluation_tracker=tracker,
-            apply_chat_template=chat,
-            fewshot_as_multiturn=chat,
+            apply_chat_template=lm.apply_chat_template,
+            fewshot_as_multiturn=lm.apply_chat_template,
             gen_kwargs=gen_kwargs(generation),
             task_manager=manager,
             bootstrap_iters=0,
@@ -137,20 +156,17 @@ def run_lm_eval(
     notes = {
         "source": str(results_file.resolve()),
         "tasks": converted.notes,
-        "apply_chat_template": chat,
-        "model": model,
-        "model_args": model_args,
+        "apply_chat_template": lm.apply_chat_template,
+        "model": lm.name,
+        "model_args": lm.model_args,
         "limit": limit,
     }
     return converted, notes, results_file
 
 
-def harness_model_info(spec: ModelSpec, backend_options: dict[str, Any], lm_eval_notes: dict[str, Any]) -> ModelInfo:
-    """The same fingerprint `harness eval` records for hf models, so runs of both kinds compare."""
-    if spec.scheme == "hf":
-        from harness.backends.base import load_backend
-
-        backend = load_backend(spec, **backend_options)  # lazy: the weights are not loaded
+def harness_model_info(spec: ModelSpec, backend: Backend | None, lm_eval_notes: dict[str, Any]) -> ModelInfo:
+    """hf: the fingerprint `harness eval` records, so runs of both kinds compare."""
+    if backend is not None:
         return ModelInfo(spec=str(spec), backend=backend.name, fingerprint=backend.fingerprint())
     fingerprint = {"backend": "lm-eval", "lm_eval_model": lm_eval_notes["model"], "model_args": lm_eval_notes["model_args"]}
     return ModelInfo(spec=str(spec), backend=spec.scheme, fingerprint=fingerprint)
@@ -165,29 +181,37 @@ def eval_with_lm_eval(
         raise HarnessError(f"model {spec} cannot run lm-eval tasks (use hf:, vllm:, openai: or anthropic:)")
     for task_spec in task_specs:
         parse_task_spec(task_spec, required=False)
+    # hf: one harness backend serves both the suites and (wrapped in lm-eval's HFLM) the tasks
+    backend = load_backend(spec, **config.backend_options) if spec.scheme == "hf" else None
     own: Results | None = None
     records: list[SampleRecord] = []
-    if config.suites:
-        own, records = run_eval(config)
+    try:
+        if config.suites:
+            own, records = run_eval(config, backend=backend)
+        if config.progress:
+            print(f"harness: lm-eval tasks: {', '.join(task_specs)}", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="harness-lm-eval-") as tmp:
+            lm_dir = Path(out_dir) / LM_EVAL_DIR if out_dir is not None else Path(tmp)
+            converted, notes, _ = run_lm_eval(
+                spec,
+                task_specs,
+                output_dir=lm_dir,
+                generation=config.generation,
+                limit=config.limit,
+                include_path=include_path,
+                backend_options=config.backend_options,
+                backend=backend,
+            )
+        model_info = harness_model_info(spec, backend, notes)
+    finally:
+        if backend is not None:
+            backend.close()
     suites = dict(own.suites) if own else {}
-    if config.progress:
-        print(f"harness: lm-eval tasks: {', '.join(task_specs)}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="harness-lm-eval-") as tmp:
-        lm_dir = Path(out_dir) / LM_EVAL_DIR if out_dir is not None else Path(tmp)
-        converted, notes, _ = run_lm_eval(
-            spec,
-            task_specs,
-            output_dir=lm_dir,
-            generation=config.generation,
-            limit=config.limit,
-            include_path=include_path,
-            backend_options=config.backend_options,
-        )
     clash = sorted(set(suites) & set(converted.suites))
     if clash:
         raise HarnessError(f"suite(s) {', '.join(clash)} were asked for both as harness suites and as lm-eval tasks")
     merged = Converted({**suites, **converted.suites}, records + converted.records, converted.notes)
-    results = make_results(harness_model_info(spec, config.backend_options, notes), merged, config.generation, {"lm_eval": notes})
+    results = make_results(model_info, merged, config.generation, {"lm_eval": notes})
     if own is not None:  # what the harness suites' run recorded beyond items (token usage, sampling)
         results = results.model_copy(update={k: v for k, v in own if k in ("usage", "sampling")})
     if out_dir is not None:
