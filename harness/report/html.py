@@ -67,10 +67,15 @@ def worst_pairs(pairs: Sequence[ScoredPair], per_capability: int) -> dict[str, l
     for p in pairs:
         if p.teacher_score > p.student_score:
             by_cap[p.teacher.capability].append(p)
-    return {
-        cap: sorted(ps, key=lambda p: (-(p.teacher_score - p.student_score), p.teacher.item_id))[:per_capability]
-        for cap, ps in sorted(by_cap.items())
-    }
+    out = {}
+    for cap, ps in sorted(by_cap.items()):
+        ranked = sorted(ps, key=lambda p: (-(p.teacher_score - p.student_score), p.teacher.item_id))
+        # One item per canonical group first (a perturbed twin of a shown item adds little), then the rest.
+        seen: set[str] = set()
+        first = [p for p in ranked if (g := p.teacher.canonical_id or p.teacher.item_id) not in seen and not seen.add(g)]
+        rest = [p for p in ranked if p not in first]
+        out[cap] = (first + rest)[:per_capability]
+    return out
 
 
 def _verdict_cell(correct: bool, score: float) -> str:

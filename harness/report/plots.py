@@ -78,6 +78,20 @@ def retention_bars(rows: Sequence[RetentionRow]) -> str:
     return _data_uri(fig)
 
 
+def _pooled_by_level(rows: Sequence[VariantRow]) -> tuple[list[int], list[float], list[float], list[int]]:
+    """Teacher and student score per perturbation level, pooled over kinds (weighted by items)."""
+    acc: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    for r in rows:
+        if r.level is None or r.teacher is None or r.student is None:
+            continue
+        a = acc[r.level]
+        a[0] += r.teacher * r.n
+        a[1] += r.student * r.n
+        a[2] += r.n
+    levels = sorted(acc)
+    return levels, [acc[lv][0] / acc[lv][2] for lv in levels], [acc[lv][1] / acc[lv][2] for lv in levels], [int(acc[lv][2]) for lv in levels]
+
+
 def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
     """Teacher and student score by perturbation level (0 = canonical), one panel per capability."""
     by_cap: dict[str, list[VariantRow]] = defaultdict(list)
@@ -88,27 +102,19 @@ def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
     if not by_cap:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(by_cap), figsize=(4.2 * len(by_cap), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(by_cap), figsize=(3.6 * len(by_cap), 3.2), squeeze=False)
     for ax, (cap, rs) in zip(axes[0], sorted(by_cap.items()), strict=True):
-        canonical = next((r for r in rs if r.kind == "canonical"), None)
-        kinds = sorted({r.kind for r in rs if r.kind != "canonical"})
-        for kind in kinds:
-            pts = sorted([r for r in rs if r.kind == kind], key=lambda r: r.level)
-            if canonical is not None:
-                pts = [canonical, *pts]
-            xs = [r.level for r in pts]
-            ax.plot(xs, [r.teacher for r in pts], "o--", color=TEACHER_COLOUR, alpha=0.8, lw=1)
-            ax.plot(xs, [r.student for r in pts], "o-", color=STUDENT_COLOUR, alpha=0.9, lw=1.4)
-            ax.annotate(kind, (xs[-1], pts[-1].student), textcoords="offset points", xytext=(4, 0), fontsize=7)
-        ax.plot([], [], "o--", color=TEACHER_COLOUR, label="teacher")
-        ax.plot([], [], "o-", color=STUDENT_COLOUR, label="student")
-        levels = sorted({r.level for r in rs})
-        ax.set_xticks(levels, ["canonical" if lv == 0 else f"level {lv}" for lv in levels])
+        levels, teacher, student, counts = _pooled_by_level(rs)
+        ax.plot(levels, teacher, "o--", color=TEACHER_COLOUR, label="teacher")
+        ax.plot(levels, student, "o-", color=STUDENT_COLOUR, lw=1.6, label="student")
+        ax.set_xticks(levels, [("canonical" if lv == 0 else f"level {lv}") + f"\n(n={n})" for lv, n in zip(levels, counts, strict=True)])
+        ax.set_xlim(levels[0] - 0.3, levels[-1] + 0.3)
         ax.set_ylim(-0.03, 1.05)
         ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
         ax.set_title(cap)
         ax.set_ylabel("score")
-        ax.legend(fontsize=8, frameon=False, loc="lower left")
+        ax.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
     return _data_uri(fig)
 
 
