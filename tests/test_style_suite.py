@@ -96,3 +96,30 @@ def test_features_measure_what_they_claim():
     long = " ".join([plain] * 6)
     assert feature_similarity(fp, features(long))["length"] == pytest.approx(1 / 6, abs=0.01)
     assert compare(plain, plain).total == 1.0
+
+
+@pytest.mark.slow
+def test_eval_all_three_suites_on_the_embedded_model(cli, embedded_model_dir, tmp_path):
+    from harness.results import load_results
+
+    out = tmp_path / "run"
+    proc = cli(
+        "eval", "--suite", "format", "--suite", "style", "--suite", "knowledge",
+        "--limit", "6", "--max-new-tokens", "96", "--out", str(out), "--no-progress",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results, records = load_results(out / "results.json")
+    assert set(results.suites) == {"format", "style", "knowledge"}
+    for cap in ("format", "style", "knowledge"):
+        summary = results.capabilities[cap]
+        assert summary.n == 6 and 0.0 <= summary.score <= 1.0
+    by_suite = {name: [r for r in records if r.suite == name] for name in results.suites}
+    # format records keep per-constraint [strict, loose] results
+    assert all(set(r.answer) == {c["id"] for c in r.reference_answer} for r in by_suite["format"])
+    # the real model answers on topic: its style similarity to the references is far from zero
+    assert results.capabilities["style"].score > 0.4
+    assert all(r.output.strip() for r in by_suite["style"])
+    # a model compared with itself retains exactly 1.0 of its style
+    style_pairs = [(r, r) for r in by_suite["style"]]
+    t, s = paired_scores(style_pairs)
+    assert sum(s) / sum(t) == pytest.approx(1.0)
