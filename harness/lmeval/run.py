@@ -94,7 +94,12 @@ def gen_kwargs(params: GenerationParams) -> dict[str, Any]:
 def task_manager(names: Sequence[str], include_path: str | Path | None) -> Any:
     from lm_eval.tasks import TaskManager
 
-    manager = TaskManager(include_path=str(include_path) if include_path else None)
+    manager = None
+    if include_path:  # indexing lm-eval's ~15k built-in tasks takes seconds: skip it when the folder has them all
+        manager = TaskManager(include_path=str(include_path), include_defaults=False)
+        if not set(names) <= set(manager.all_tasks):
+            manager = None
+    manager = manager or TaskManager(include_path=str(include_path) if include_path else None)
     known = set(manager.all_tasks)
     for name in names:
         if name not in known:

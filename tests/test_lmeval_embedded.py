@@ -1,0 +1,37 @@
+"""The real embedded model answers exported suite items identically through lm-eval's HF model
+class (`harness eval --lm-eval-task`) and through harness's own loop, with non-zero accuracy."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("lm_eval")
+
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+LIMIT, MAX_NEW = "3", "32"
+
+
+@pytest.mark.slow
+def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_model_dir):
+    from harness.results import load_results
+
+    exported = cli("export", "lm-eval", "--suite", "knowledge", "--out", str(tmp_path / "tasks"), "--limit", LIMIT,
+                   "--max-new-tokens", MAX_NEW)
+    assert exported.returncode == 0, exported.stderr
+    common = ("--model", "smollm2-135m", "--limit", LIMIT, "--max-new-tokens", MAX_NEW, "--batch-size", "1",
+              "--device", "cpu", "--no-cache", "--no-progress")
+    native = cli("eval", *common, "--suite", "knowledge", "--out", str(tmp_path / "native"), env=OFFLINE)
+    assert native.returncode == 0, native.stderr[-3000:]
+    via = cli("eval", *common, "--lm-eval-task", "harness_knowledge", "--lm-eval-include-path", str(tmp_path / "tasks"),
+              "--out", str(tmp_path / "lm-eval"), env=OFFLINE)
+    assert via.returncode == 0, via.stderr[-3000:]
+
+    native_results, native_records = load_results(tmp_path / "native")
+    via_results, via_records = load_results(tmp_path / "lm-eval")
+    assert [(r.item_id, r.output, r.correct) for r in via_records] == [(r.item_id, r.output, r.correct) for r in native_records]
+    assert native_results.suites == via_results.suites
+    assert native_results.model.fingerprint == via_results.model.fingerprint
+    score = native_results.capabilities["knowledge"].score
+    assert score > 0 and via_results.capabilities["knowledge"].score == score
+    retention = cli("retention", "--teacher", str(tmp_path / "native"), "--student", str(tmp_path / "lm-eval"))
+    assert retention.returncode == 0 and "100.0%" in retention.stdout
