@@ -173,7 +173,7 @@ def test_cli_retention_formats(cli, reference_runs, tmp_path):
     for fmt, check in (
         ("md", lambda t: "| capability" in t and "### Retention per capability" in t),
         ("html", lambda t: ET.fromstring(f"<div>{t}</div>").find(".//table") is not None),
-        ("latex", lambda t: "\\toprule" in t and "\\end{tabular}" in t),
+        ("latex", lambda t: "\\toprule" in t and "\\end{tabular}" in t and "100.0\\%" in t),
         ("json", lambda t: json.loads(t)["rows"][0]["retention"] == 1.0 and json.loads(t)["bootstrap"]["seed"] == 7),
         ("csv", lambda t: next(r for r in csv.DictReader(io.StringIO(t)) if r["view"] == "capability")["retention"] == "1.0"),
     ):
