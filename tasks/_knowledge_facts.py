@@ -350,12 +350,18 @@ def unit_facts() -> list[Fact]:
                     paraphrase=f"One {big} is equal to how many {small}?",
                     answer=str(factor),
                     aliases=[str(factor)],
-                    reverse=(f"{factor} {small} make up one of which unit?", big, [big, big + "s"]),
+                    reverse=(f"{factor} {small} make up one of which unit?", big, _unit_aliases(big)),
                     two_hop=two_hop,
                     key=f"{small}-{big}",
                 )
             )
     return facts
+
+
+def _unit_aliases(unit: str) -> list[str]:
+    american = {"metre": "meter", "kilometre": "kilometer", "centimetre": "centimeter", "litre": "liter", "tonne": "metric ton"}
+    names = [unit, american[unit]] if unit in american else [unit]
+    return names + [n + "s" for n in names]
 
 
 def language_facts() -> list[Fact]:

@@ -45,6 +45,19 @@ def alias_pattern(alias: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.#+])" + re.escape(norm) + r"(?![\w#+]|\.\w)")
 
 
+def _is_case_sensitive(alias: str) -> bool:
+    """Short codes and symbols ('He', 'FR', 'US') keep their case, so 'he' or 'us' in prose is no answer."""
+    return len(alias) <= 2 and any(ch.isupper() for ch in alias)
+
+
 def matches_any(span: str, aliases: list[str]) -> bool:
     text = normalise(span)
-    return any(alias_pattern(a).search(text) for a in aliases if a.strip())
+    for alias in aliases:
+        if not alias.strip():
+            continue
+        if _is_case_sensitive(alias):
+            if re.search(r"(?<![\w.])" + re.escape(alias) + r"(?![\w])", span):
+                return True
+        elif alias_pattern(alias).search(text):
+            return True
+    return False

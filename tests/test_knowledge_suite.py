@@ -90,3 +90,9 @@ def test_reversed_and_two_hop_ask_the_same_fact_backwards_and_composed(suite):
     assert by_kind["reversed"].answer == country and canonical.answer in by_kind["reversed"].messages[0].content
     assert by_kind["two_hop"].answer == canonical.answer and country not in by_kind["two_hop"].messages[0].content
     assert by_kind["two_hop"].variant.level == 2
+
+
+def test_symbols_and_codes_keep_their_case():
+    assert matches_any("Answer: I", ["I"]) and not matches_any("answer: i", ["I"])
+    assert matches_any("Answer: He", ["He"]) and not matches_any("Answer: he did not know", ["He"])
+    assert matches_any("Answer: FR", ["FR"]) and not matches_any("answer: fr", ["FR"])
