@@ -117,7 +117,7 @@ CAPITALS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "CZ": ("Czech Republic",),
     "GB": ("UK", "Britain", "Great Britain"),
-    "US": ("USA", "United States of America", "America", "the US"),
+    "US": ("USA", "United States of America", "America", "US", "U.S."),
     "KR": ("Korea", "Republic of Korea"),
     "RU": ("Russian Federation",),
     "TR": ("Türkiye", "Turkiye"),
