@@ -95,9 +95,13 @@ def _bwrap_works(bwrap: str, python: str) -> tuple[bool, str]:
     return False, (proc.stderr.strip() or f"exit {proc.returncode}")[:300]
 
 
+_CAN_DROP_ROOT = threading.Event()  # cleared when the interpreter is unusable by an unprivileged uid
+_CAN_DROP_ROOT.set()
+
+
 def spawn_identity(slot: int) -> dict:
     """subprocess keyword arguments that drop root to the slot's own unprivileged uid."""
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not _CAN_DROP_ROOT.is_set():
         return {}
     uid = UID_BASE + slot
     return {"user": uid, "group": uid, "extra_groups": []}
@@ -108,13 +112,29 @@ def detect() -> Isolation:
     python = _system_python()
     bwrap = shutil.which("bwrap")
     if os.environ.get(_FORCE_FALLBACK) == "1":
-        return Isolation("fallback", python, None, f"{_FORCE_FALLBACK}=1")
+        return _fallback(python, f"{_FORCE_FALLBACK}=1")
     if bwrap is None:
-        return Isolation("fallback", python, None, "bwrap not found (apt-get install bubblewrap)")
+        return _fallback(python, "bwrap not found (apt-get install bubblewrap)")
     ok, why = _bwrap_works(bwrap, python)
     if not ok:
-        return Isolation("fallback", python, None, f"bwrap present but failed: {why}")
+        return _fallback(python, f"bwrap present but failed: {why}")
     return Isolation("bubblewrap", python, bwrap, f"{bwrap} (user/pid/net/ipc namespaces, read-only system, tmpfs /tmp)")
+
+
+def _fallback(python: str, why: str) -> Isolation:
+    """The weak sandbox; as root it still drops to an unprivileged uid when the interpreter allows it."""
+    _CAN_DROP_ROOT.set()
+    if spawn_identity(0):
+        try:
+            probe = subprocess.run([python, "-I", "-S", "-c", "print('ok')"], capture_output=True, text=True, timeout=20,
+                                   cwd="/", **spawn_identity(0))
+            usable = probe.returncode == 0 and probe.stdout.strip() == "ok"
+        except (OSError, subprocess.TimeoutExpired):
+            usable = False
+        if not usable:
+            _CAN_DROP_ROOT.clear()
+            why += f"; {python} is not usable by an unprivileged uid, so programs run as ROOT"
+    return Isolation("fallback", python, None, why)
 
 
 _warned = threading.Event()
