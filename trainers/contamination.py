@@ -39,23 +39,30 @@ class Overlap:
 class ContaminationIndex:
     """Inverted index from n-gram to the test items containing it."""
 
-    n: int = 8
-    boilerplate_share: float = 0.02  # n-grams in more than this share of test items are ignored
+    n: int = 13
+    boilerplate_share: float = 0.02
     postings: dict[tuple[str, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
     sizes: list[int] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, test_items: Iterable[Item], n: int = 8, boilerplate_share: float = 0.02) -> "ContaminationIndex":
+    def build(cls, test_items: Iterable[Item], n: int = 13, boilerplate_share: float = 0.02, min_boilerplate: int = 8) -> "ContaminationIndex":
+        """N-grams found in more than max(min_boilerplate, share × suite size) test items of one suite
+        are that suite's boilerplate (instructions, templates) and are not indexed."""
         index = cls(n=n, boilerplate_share=boilerplate_share)
-        grams_per_item = []
+        grams_per_item, suites = [], []
         for item in test_items:
             index.ids.append(item.id)
+            suites.append(item.suite)
             grams_per_item.append(ngrams(item_text(item), n))
-        document_frequency = Counter(g for grams in grams_per_item for g in grams)
-        limit = max(2, int(boilerplate_share * len(grams_per_item)))
+        frequency: dict[str, Counter] = defaultdict(Counter)
+        for suite, grams in zip(suites, grams_per_item):
+            frequency[suite].update(grams)
+        suite_sizes = Counter(suites)
+        limits = {suite: max(min_boilerplate, int(boilerplate_share * size)) for suite, size in suite_sizes.items()}
+        boilerplate = {g for suite, counts in frequency.items() for g, df in counts.items() if df > limits[suite]}
         for position, grams in enumerate(grams_per_item):
-            kept = [g for g in grams if document_frequency[g] <= limit]
+            kept = grams - boilerplate
             index.sizes.append(len(kept))
             for g in kept:
                 index.postings[g].append(position)
@@ -68,7 +75,7 @@ class ContaminationIndex:
                 hits[position] += 1
         best, best_score = None, 0.0
         for position, count in hits.items():
-            score = count / self.sizes[position]
+            score = count / max(self.sizes[position], 1)
             if score > best_score:
                 best, best_score = position, score
         return Overlap(best_score, self.ids[best] if best is not None else None)

@@ -364,6 +364,10 @@ def save_dataset(rows: list[Row], card: dict[str, Any], out_dir: Path) -> None:
 
 
 def distill(config: DistillConfig, out_dir: Path, backend: Any = None) -> dict[str, Any]:
+    if not config.progress:
+        import datasets
+
+        datasets.disable_progress_bars()
     distiller = Distiller(config)
     rows = distiller.run(backend)
     card = distiller.card(rows, token_lengths(rows, config.tokenizer))
