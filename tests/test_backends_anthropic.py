@@ -148,3 +148,25 @@ def test_cli_eval_against_the_fake_api(fake, items, cli, tmp_path):
     assert results["sampling"]["math"] == {"k": 3, "n": 4, "pass_at_1": 0.5, "maj_at_k": 0.5, "pass_at_k": 0.5, "method": "majority"}
     assert results["usage"]["this_run"]["requests"] == 12
     assert len(fake.messages_seen()) == 12
+
+
+def test_cli_batch_mode_scores_and_records_partial_failures(fake, items, cli, tmp_path):
+    fake.responder = answer_even_items_right(items)
+    fake.polls_until_ended = 1
+    fake.batch_faults = {items[3].messages[-1].content.split("\n\n")[-1]: "errored"}
+    env = {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": "sk-test", "HARNESS_CACHE": str(tmp_path / "hc")}
+    args = ("eval", "--model", f"anthropic:{MODEL}", "--suite", "arithmetic", "--variant", "canonical", "--limit", "4",
+            "--batch", "--cache-dir", str(tmp_path / "cache"), "--no-progress")
+    proc = cli(*args, "--out", str(tmp_path / "a"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert results["failures"] == 1 and results["capabilities"]["math"] == {"score": 2 / 3, "n": 3, "variants": {"canonical": {"score": 2 / 3, "n": 3}}}
+    assert results["usage"]["this_run"]["batch"] is True and len(fake.batches) == 1
+    assert (tmp_path / "cache" / "anthropic-batches.json").is_file()
+
+    fake.batch_faults = {}
+    proc = cli(*args, "--out", str(tmp_path / "b"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert results["failures"] == 0 and results["capabilities"]["math"]["score"] == 0.5
+    assert len(fake.batches) == 2 and len(list(fake.batches.values())[1].requests) == 1  # only the failed request

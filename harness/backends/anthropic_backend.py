@@ -272,28 +272,35 @@ class AnthropicBackend(Backend):
                 batch = client.messages.batches.create(requests=[{"custom_id": cid, "params": requests[cid]} for cid in fresh])
                 ledger.record(batch.id, fresh)
                 known.update({cid: batch.id for cid in fresh})
+            by_batch: dict[str, set[str]] = {}
+            for cid, batch_id in known.items():
+                by_batch.setdefault(batch_id, set()).add(cid)
             answers: dict[str, Generation] = {}
-            for batch_id in sorted(set(known.values())):
-                answers.update(self._collect(client, batch_id, ledger))
+            for batch_id, wanted in sorted(by_batch.items()):
+                answers.update(self._collect(client, batch_id, wanted, ledger))
             ledger.forget([cid for cid in requests if cid not in answers])  # absent from its batch: resubmit next run
         finally:
             client.close()
         missing = Generation(text="", error="no result for this request in its batch")
         return [[answers.get(cid, missing) for cid in ids] for ids in order]
 
-    def _collect(self, client: Any, batch_id: str, ledger: BatchLedger) -> dict[str, Generation]:
-        """Wait for one batch to end and read its results; forget the ids that need a resubmit."""
+    def _collect(self, client: Any, batch_id: str, wanted: set[str], ledger: BatchLedger) -> dict[str, Generation]:
+        """Wait for one batch to end and read the results of `wanted`; forget the ids that need a resubmit."""
         deadline = time.monotonic() + self.batch_wait
+        wait = min(1.0, self.poll_interval)  # small batches end fast; back off to poll_interval
         while True:
             batch = client.messages.batches.retrieve(batch_id)
             if batch.processing_status == "ended":
                 break
             if time.monotonic() > deadline:
                 raise HarnessError(f"batch {batch_id} has not ended after {self.batch_wait:.0f} s; rerun to keep waiting")
-            time.sleep(self.poll_interval)
+            time.sleep(wait)
+            wait = min(wait * 2, self.poll_interval)
         answers: dict[str, Generation] = {}
         retry: list[str] = []
         for line in client.messages.batches.results(batch_id):
+            if line.custom_id not in wanted:  # resubmitted elsewhere, or another run's request
+                continue
             result = line.result
             if result.type == "succeeded":
                 try:

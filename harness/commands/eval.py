@@ -62,6 +62,10 @@ def backend_options(args: argparse.Namespace) -> dict:
     options = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if getattr(args, "batch", False):
         options["batch"] = True
+        if getattr(args, "cache_dir", None):  # submitted batch ids live beside the response cache
+            from pathlib import Path
+
+            options["ledger_path"] = Path(args.cache_dir) / "anthropic-batches.json"
     return options
 
 
