@@ -213,3 +213,13 @@ def test_checkpoint_dequantised_from_gguf_is_trainable(tiny_model_dir, tmp_path)
     with pytest.raises(ValueError, match="quantized"):
         validate_quantization_for_training(AutoModelForCausalLM.from_pretrained(copy))
     validate_quantization_for_training(AutoModelForCausalLM.from_pretrained(copy, config=load_model_config(copy)))
+
+
+def test_report_to_tensorboard_writes_event_files(tiny_model_dir, chat_data, tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard")
+    from harness.trainers.sft import train
+
+    monkeypatch.delenv("TENSORBOARD_LOGGING_DIR", raising=False)
+    train(small_config(max_steps=2, report_to=["tensorboard"]), f"hf:{tiny_model_dir}", chat_data, tmp_path / "tb")
+    events = list((tmp_path / "tb" / "logs").rglob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0

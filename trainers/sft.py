@@ -155,21 +155,27 @@ def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, 
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
 
-    if "tensorboard" in config.report_to:
-        os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(out_dir / "logs"))
     tokenizer = AutoTokenizer.from_pretrained(student_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     dataset = tokenize_dataset(load_chat_dataset(data_dir), tokenizer)
     args = sft_config(config, out_dir)
     model = AutoModelForCausalLM.from_pretrained(student_dir, config=load_model_config(student_dir), dtype="bfloat16" if args.bf16 else "float32")
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=peft_config(config),
-    )
+    # TensorBoard's callback reads its log dir from the environment when the trainer is built:
+    # OUT/logs unless the user chose one.
+    user_logdir = os.environ.get("TENSORBOARD_LOGGING_DIR")
+    os.environ["TENSORBOARD_LOGGING_DIR"] = user_logdir or str(out_dir / "logs")
+    try:
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config(config),
+        )
+    finally:
+        if user_logdir is None:
+            del os.environ["TENSORBOARD_LOGGING_DIR"]
     return trainer, tokenizer, dataset
 
 
