@@ -249,7 +249,7 @@ def _parse(equations: tuple[str, ...]):
     eqs = []
     for eq in equations:
         lhs, rhs = eq.split("=")
-        eqs.append(sympy.Eq(parse_expr(lhs, local_dict=symbols), parse_expr(rhs, local_dict=symbols)))
+        eqs.append(parse_expr(f"({lhs}) - ({rhs})", local_dict=symbols))  # linsolve reads expr as expr = 0
     return eqs, symbols
 
 
