@@ -116,3 +116,16 @@ def test_import_refuses_foreign_files_and_missing_samples(tmp_path, cli):
     assert result.returncode == 2 and "--log_samples" in result.stderr
     result = cli("import", "lm-eval", str(tmp_path), "--out", str(tmp_path / "out"), "--capability", "gsm8k")
     assert result.returncode == 2 and "TASK=CAPABILITY" in result.stderr
+
+
+def test_exported_task_refuses_a_different_suite_version():
+    from harness.lmeval.export import item_doc
+    from harness.lmeval.task_utils import process_results
+    from harness.suite import get_suite
+
+    suite = get_suite("arithmetic")
+    item = suite.items("test", limit=1)[0]
+    doc = item_doc(suite, item)
+    assert process_results(doc, [item.reference_response]) == {"acc": 1.0, "score": 1.0}
+    with pytest.raises(HarnessError, match="re-export"):
+        process_results({**doc, "suite_version": "0-old"}, [item.reference_response])

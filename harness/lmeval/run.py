@@ -51,7 +51,8 @@ def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> 
         from lm_eval.models.huggingface import HFLM
 
         model, tokenizer = backend._load()  # harness's own loading, shared with its suites
-        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size)
+        # add_bos_token=False: harness tokenizes the rendered prompt without adding special tokens
+        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
         checkpoint = str(getattr(backend, "checkpoint", spec.target))
         return LMEvalModel(lm, {"pretrained": checkpoint}, bool(getattr(tokenizer, "chat_template", None)), "hf")
     if spec.scheme == "vllm":

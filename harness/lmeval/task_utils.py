@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.suite import Suite, get_suite
 from harness.types import Item
 
@@ -34,7 +35,7 @@ def item_of(doc: dict[str, Any]) -> Item:
 def suite_for(name: str, seed: int, size: int, version: str) -> Suite:
     suite = get_suite(name, seed=seed, size=size)
     if suite.version != version:
-        raise RuntimeError(
+        raise HarnessError(
             f"suite {name} was exported at version {version} but the installed harness has version "
             f"{suite.version}: re-export the task (harness export lm-eval --suite {name})"
         )
