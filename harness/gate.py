@@ -40,6 +40,7 @@ class GateVerdict:
     policy: dict[str, Any]
     notes: list[str]
     results: list[RuleResult] = field(default_factory=list)
+    retention: list[dict[str, Any]] = field(default_factory=list)  # the measured table the rules were judged on
 
     @property
     def failures(self) -> list[RuleResult]:
@@ -187,6 +188,7 @@ def evaluate_gate(
         student=analysis.student_spec,
         baseline=baseline.student_spec if baseline else None,
         policy=policy.model_dump(),
-        notes=notes,
+        notes=list(dict.fromkeys(notes)),
         results=results,
+        retention=[asdict(r) for r in analysis.rows],
     )

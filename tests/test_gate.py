@@ -141,6 +141,7 @@ def test_cli_exit_codes_json_and_junit(cli, runs, tmp_path):
     assert "FAIL  retention_floor[math]: retention 50.0% (n=40) < floor 80.0%" in fail.stdout
     data = json.loads(verdict.read_text())
     assert data["verdict"] == "fail" and data["policy"]["bootstrap"]["seed"] == 0
+    assert data["retention"][0]["capability"] == "math" and data["retention"][0]["retention"] == 0.5
     failed = [r for r in data["results"] if r["status"] == "fail"]
     assert [(r["rule"], r["capability"], r["measured"]) for r in failed] == [("retention_floor", "math", 0.5)]
     suite = ET.parse(junit).getroot().find("testsuite")
