@@ -255,3 +255,40 @@ def test_unknown_task_and_reference_model_are_clear_errors(world, cli):
     no_cap = cli("eval", "--model", f"hf:{model}", "--lm-eval-task", "toy_mc", "--lm-eval-task", "bad:colour",
                  "--out", str(world / "bad"), env=OFFLINE)
     assert no_cap.returncode == 2 and "unknown capability 'colour'" in no_cap.stderr
+
+
+def test_plain_prompt_style_matches_a_model_without_chat_template(world, monkeypatch):
+    """Base models: `--prompt-style plain` export ≡ harness's prompt when the tokenizer has no chat template.
+    Also runs a harness suite and an lm-eval task in one harness run, sharing one loaded model."""
+    import shutil
+
+    from harness.evaluate import EvalConfig, run_eval
+    from harness.lmeval.export import export_suite
+    from harness.lmeval.run import eval_with_lm_eval
+    from harness.types import GenerationParams
+
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    base = world / "model-a-base"
+    if not base.exists():
+        shutil.copytree(world / "model-a", base)
+        config = json.loads((base / "tokenizer_config.json").read_text())
+        config.pop("chat_template", None)
+        (base / "tokenizer_config.json").write_text(json.dumps(config))
+        (base / "chat_template.jinja").unlink(missing_ok=True)
+    plain = world / "tasks-plain"
+    export_suite("arithmetic", plain, limit=N_ITEMS, max_new_tokens=int(MAX_NEW), prompt_style="plain")
+
+    def config(suites):
+        return EvalConfig(model=f"hf:{base}", suites=suites, limit=N_ITEMS, progress=False, use_cache=False,
+                          generation=GenerationParams(max_new_tokens=int(MAX_NEW)),
+                          backend_options={"batch_size": 1, "device": "cpu"})
+
+    _, native = run_eval(config(["arithmetic"]))
+    results, mixed = eval_with_lm_eval(config(["knowledge"]), ["harness_arithmetic"], out_dir=world / "mixed",
+                                       include_path=plain)
+    assert results.extra["lm_eval"]["apply_chat_template"] is False
+    assert set(results.suites) == {"knowledge", "arithmetic"}
+    via_lm_eval = [(r.item_id, r.output, r.correct) for r in mixed if r.suite == "arithmetic"]
+    assert via_lm_eval == [(r.item_id, r.output, r.correct) for r in native]
+    assert len({output for _, output, _ in via_lm_eval}) > 1
