@@ -223,3 +223,28 @@ def test_report_to_tensorboard_writes_event_files(tiny_model_dir, chat_data, tmp
     train(small_config(max_steps=2, report_to=["tensorboard"]), f"hf:{tiny_model_dir}", chat_data, tmp_path / "tb")
     events = list((tmp_path / "tb" / "logs").rglob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
+
+
+def test_templates_that_rewrite_earlier_turns_are_refused(tiny_model_dir):
+    """Qwen3-style templates drop earlier turns' <think> blocks: masks from prefixes would be wrong."""
+    from transformers import AutoTokenizer
+
+    from harness.errors import HarnessError
+    from harness.trainers.masking import tokenize_with_assistant_mask
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer.chat_template = (
+        "{% for m in messages %}{% set c = m['content'] %}"
+        "{% if m['role'] == 'assistant' and not loop.last %}{% set c = c.split('</think>')[-1] %}{% endif %}"
+        "{{ '<|im_start|>' + m['role'] + '\n' + c + '<|im_end|>\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    thinking_first = [
+        {"role": "user", "content": "2 + 2?"},
+        {"role": "assistant", "content": "<think>\nadd\n</think>\nThe answer is 4."},
+        {"role": "user", "content": "3 + 3?"},
+        {"role": "assistant", "content": "The answer is 6."},
+    ]
+    with pytest.raises(HarnessError, match="prefix-preserving"):
+        tokenize_with_assistant_mask(tokenizer, thinking_first)
+    assert sum(tokenize_with_assistant_mask(tokenizer, CONVERSATIONS[0])["assistant_masks"]) > 0  # one turn is fine
