@@ -19,6 +19,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,6 @@ def has_chat_template(checkpoint: str) -> bool:
         raise HarnessError(f"cannot load the tokenizer of {checkpoint}: {str(exc).splitlines()[0]}") from exc
 
 
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def gen_kwargs(params: GenerationParams) -> dict[str, Any]:
     if params.samples > 1:
         raise HarnessError("--samples > 1 is not supported with --lm-eval-task (lm-eval scores one generation per doc)")
@@ -122,23 +117,38 @@ def run_lm_eval(
     backend: Backend | None = None,
 ) -> tuple[Converted, dict[str, Any], Path]:
     """Run the tasks through lm-eval, save lm-eval's own output under output_dir, convert it."""
-    from lm_eval import simple_evaluate as evaluate
-    from lm_eval.loggers import EvaluationTracker
-
     parsed = [parse_task_spec(s, required=False) for s in task_specs]
     names = [name for name, _ in parsed]
     manager = task_manager(names, include_path)
     options = backend_options or {}
-    batch_size = int(options.get("batch_size") or 1)
-    lm = lm_eval_model(spec, backend, batch_size)
+    with ExitStack() as stack:
+        if backend is None and spec.scheme == "hf":  # called on its own: load (and afterwards close) one
+            backend = stack.enter_context(load_backend(spec, **options))
+        return _evaluate(spec, names, parsed, manager, output_dir, generation, limit, options, backend)
+
+
+def _evaluate(
+    spec: ModelSpec,
+    names: list[str],
+    parsed: list[tuple[str, str | None]],
+    manager: Any,
+    output_dir: Path,
+    generation: GenerationParams,
+    limit: int | None,
+    options: dict[str, Any],
+    backend: Backend | None,
+) -> tuple[Converted, dict[str, Any], Path]:
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or 1))
     tracker = EvaluationTracker(output_path=str(output_dir))
     try:
-        output = evaluate(
+        output = simple_evaluate(
             model=lm.model,
             model_args=lm.model_args,
             tasks=names,
             limit=limit,
-            device=options.get("device") or default_device() if lm.name == "vllm" else None,
             log_samples=True,
             evaluation_tracker=tracker,
             apply_chat_template=lm.apply_chat_template,
