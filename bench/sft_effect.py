@@ -68,16 +68,20 @@ def main() -> None:
     common_eval = ["--suite", "arithmetic", "--limit", str(opts.limit), "--max-new-tokens", str(opts.max_new_tokens), "--no-progress"]
     if not (work / "data" / "data_card.json").is_file():
         run(["distill", "--teacher", "reference", "--suite", "arithmetic", "--n", str(opts.rows), "--out", f"{opts.work}/data", "--no-progress"], log)
-    if not (work / "before" / "results.json").is_file():
-        run(["eval", "--model", "smollm2-135m", *common_eval, "--out", f"{opts.work}/before"], log)
-    run(
-        [
-            "train", "--student", "smollm2-135m", "--data", f"{opts.work}/data", "--out", f"{opts.work}/run",
-            "--max-steps", str(opts.steps), "--batch-size", "2", "--max-length", "512", "--lr", str(opts.lr),
-            "--save-steps", str(opts.steps), "--eval-limit", str(opts.limit), "--eval-max-new-tokens", str(opts.max_new_tokens),
-        ],
-        log,
-    )
+    before_args = ["eval", "--model", "smollm2-135m", *common_eval, "--out", f"{opts.work}/before"]
+    if (work / "before" / "results.json").is_file():
+        log.append({"command": "harness " + shlex.join(before_args), "seconds": "run earlier"})
+    else:
+        run(before_args, log)
+    train_args = [
+        "train", "--student", "smollm2-135m", "--data", f"{opts.work}/data", "--out", f"{opts.work}/run",
+        "--max-steps", str(opts.steps), "--batch-size", "2", "--max-length", "512", "--lr", str(opts.lr),
+        "--save-steps", str(opts.steps), "--eval-limit", str(opts.limit), "--eval-max-new-tokens", str(opts.max_new_tokens),
+    ]
+    if (work / "run" / "retention.json").is_file():  # already trained and evaluated (e.g. started by hand in parallel)
+        log.append({"command": "harness " + shlex.join(train_args), "seconds": "see train_wall_s (run earlier)"})
+    else:
+        run(train_args, log)
     run(["retention", "--teacher", f"{opts.work}/run/eval-teacher", "--student", f"{opts.work}/before"], log)
     run(["retention", "--teacher", f"{opts.work}/run/eval-teacher", "--student", f"{opts.work}/run/eval"], log)
 
