@@ -238,6 +238,18 @@ def test_retention_between_two_imported_lm_eval_runs(world, cli):
         assert summary.n == n
         column = 1 if name == "imported-a" else 2
         assert rows[capability][column] == f"{summary.score:.3f}" and rows[capability][-4] == str(n)  # n, before T only, S only, McNemar p
+    # and the release gate judges lm-eval tasks like any capability
+    verdict_path = world / "gate.json"
+    gate = cli("gate", "--teacher", str(world / "imported-a"), "--student", str(world / "imported-b"),
+               "--min-retention", "0.5", "--json", str(verdict_path))
+    assert gate.returncode in (0, 1), gate.stderr
+    verdict = json.loads(verdict_path.read_text())
+    knowledge = next(r for r in verdict["retention"] if r["capability"] == "knowledge")
+    teacher = load_results(world / "imported-a")[0].capabilities["knowledge"].score
+    student = load_results(world / "imported-b")[0].capabilities["knowledge"].score
+    assert knowledge["n"] == 8 and knowledge["teacher"] == pytest.approx(teacher)
+    if teacher > 0:
+        assert knowledge["retention"] == pytest.approx(student / teacher)
     # an imported lm-eval run of an exported suite also compares with a native harness run of it
     mixed = cli("retention", "--teacher", str(world / "native-a"), "--student", str(world / "imported-a"), "--intersect")
     assert mixed.returncode == 0, mixed.stderr
