@@ -210,6 +210,7 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
             }
             stdin_file.write(json.dumps(payload).encode())
             stdin_file.seek(0)
+            prefix, identity = iso_mod.spawn_identity(slot)
             command = [isolation.python, "-I", "-S", "-c", RUNNER_SOURCE]
             env = dict(iso_mod.ENV_ALLOW_LIST)
             cwd = None
@@ -219,6 +220,7 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
                 fallback_dir = iso_mod.fallback_tmpdir(slot)
                 env.update(HOME=str(fallback_dir), TMPDIR=str(fallback_dir))
                 cwd = fallback_dir
+            command = prefix + command
             result = ProgramResult(outcomes=[CallOutcome("missing") for _ in job.calls], isolation=isolation.name)
             proc = subprocess.Popen(
                 command,
@@ -229,7 +231,7 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
                 env=env,
                 cwd=cwd,
                 start_new_session=True,
-                **iso_mod.spawn_identity(slot),
+                **identity,
             )
             try:
                 result.exit_code = proc.wait(timeout=limits.wall_seconds)
@@ -240,9 +242,9 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
                     os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, every time
                 except (ProcessLookupError, PermissionError):
                     pass
-                identity = iso_mod.spawn_identity(slot)
-                if identity:
-                    _kill_uid(identity["user"])
+                uid = iso_mod.slot_uid(slot)
+                if uid is not None:
+                    _kill_uid(uid)
                 if result.timed_out:
                     proc.kill()
                     proc.wait()
