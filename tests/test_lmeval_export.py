@@ -115,3 +115,12 @@ def test_relative_suites_are_refused(tmp_path):
         pytest.skip("no relative suite registered")
     with pytest.raises(HarnessError, match="teacher"):
         export_suite(relative[0], tmp_path)
+
+
+def test_tag_runs_every_exported_suite(tmp_path):
+    from lm_eval.tasks import TaskManager
+
+    export_suite("arithmetic", tmp_path, limit=2)
+    export_suite("knowledge", tmp_path, limit=2)
+    loaded = TaskManager(include_path=str(tmp_path), include_defaults=False).load(["harness"])
+    assert set(loaded["tasks"]) == {"harness_arithmetic", "harness_knowledge"}

@@ -25,6 +25,7 @@ from harness.types import Item
 
 PROMPT_STYLES = ("chat", "plain")
 TASK_PREFIX = "harness_"
+TAG = "harness"
 
 
 @dataclass
@@ -62,6 +63,7 @@ def item_doc(suite: Suite, item: Item) -> dict[str, str | int]:
 def task_config(task: str, data_path: Path, split: str, prompt_style: str, max_new_tokens: int) -> dict:
     config: dict = {
         "task": task,
+        "tag": [TAG],  # `lm_eval --tasks harness` runs every exported suite in the folder
         "dataset_path": "json",
         "dataset_kwargs": {"data_files": {split: str(data_path.resolve())}},
         "test_split": split,
