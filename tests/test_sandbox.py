@@ -37,9 +37,14 @@ def verdict(source: str, calls, expected, limits: Limits = FAST, entry: str = "f
     return judge(result, expected), result
 
 
-def slot_uid_processes() -> list[int]:
-    """Live processes under this process's sandbox uids (there must be none after a run)."""
-    return [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot)]
+def slot_uid_processes(patience: float = 2.0) -> list[int]:
+    """Live processes under this process's sandbox uids, after giving dying ones a moment."""
+    deadline = time.monotonic() + patience
+    while True:
+        alive = [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot)]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def test_correct_function_passes_and_wrong_one_fails():
