@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.scoring.code_extract import extract_code
-from harness.scoring.pass_at_k import mean_pass_at_k, pass_at_k
+from harness.scoring.pass_at_k import mean_pass_at_k, pass_at_k, pass_at_k_from_records
 from harness.suite import get_suite
 from harness.tasks._code_families import FAMILIES
 
@@ -96,3 +96,9 @@ def test_pass_at_k_matches_brute_force():
     assert mean_pass_at_k([(10, 3), (10, 0)], 1) == pytest.approx(0.15)
     with pytest.raises(ValueError):
         pass_at_k(3, 4, 1)
+    records = [
+        {"correct": False, "samples": [{"correct": c} for c in (False, True, False, False)]},
+        {"correct": True, "samples": [{"correct": c} for c in (True, True, True, True)]},
+    ]
+    assert pass_at_k_from_records(records, 1) == pytest.approx((0.25 + 1) / 2)
+    assert pass_at_k_from_records(records, 2) == pytest.approx((0.5 + 1) / 2)

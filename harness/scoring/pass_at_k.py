@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from math import comb
 
 
@@ -21,3 +22,13 @@ def mean_pass_at_k(counts: Iterable[tuple[int, int]], k: int) -> float:
     """Average pass@k over problems given (samples, correct samples) per problem."""
     values = [pass_at_k(n, c, k) for n, c in counts]
     return sum(values) / len(values) if values else 0.0
+
+
+def pass_at_k_from_records(records: Iterable[Any], k: int) -> float:
+    """Mean pass@k over SampleRecords (objects or samples.jsonl dicts) of a run with --samples >= k."""
+    counts = []
+    for record in records:
+        r = record if isinstance(record, dict) else record.model_dump()
+        samples = r.get("samples") or [{"correct": r["correct"]}]
+        counts.append((len(samples), sum(bool(s["correct"]) for s in samples)))
+    return mean_pass_at_k(counts, k)
