@@ -1,7 +1,14 @@
-"""The real embedded model answers exported suite items identically through lm-eval's HF model
-class (`harness eval --lm-eval-task`) and through harness's own loop, with non-zero accuracy."""
+"""The real embedded model answers exported suite items identically through the `lm_eval` command,
+through lm-eval's HF model class inside `harness eval --lm-eval-task`, and through harness's own
+loop, with non-zero accuracy."""
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +40,28 @@ def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_mod
     assert native_results.model.fingerprint == via_results.model.fingerprint
     score = native_results.capabilities["knowledge"].score
     assert score > 0 and via_results.capabilities["knowledge"].score == score
+    # the `lm_eval` command itself, on a copy of the checkpoint whose config.json no longer names the
+    # GGUF file it was converted from (HFLM's loader would look for it; see docs/lm_eval.md)
+    clean = tmp_path / "smollm2"
+    clean.mkdir()
+    for path in embedded_model_dir.iterdir():
+        if path.name != "config.json":
+            (clean / path.name).symlink_to(path)
+    config = json.loads((embedded_model_dir / "config.json").read_text())
+    config.pop("quantization_config", None)
+    (clean / "config.json").write_text(json.dumps(config))
+    lm_eval = subprocess.run(
+        [str(Path(sys.executable).parent / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={clean}",
+         "--include_path", str(tmp_path / "tasks"), "--tasks", "harness_knowledge", "--apply_chat_template",
+         "--batch_size", "1", "--device", "cpu", "--log_samples", "--output_path", str(tmp_path / "lm-eval-cli")],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **OFFLINE}, cwd=tmp_path,
+    )
+    assert lm_eval.returncode == 0, lm_eval.stderr[-3000:]
+    samples = [json.loads(line) for line in next((tmp_path / "lm-eval-cli").rglob("samples_*.jsonl")).read_text().splitlines()]
+    assert [(s["doc"]["id"], s["resps"][0][0], s["acc"] == 1.0) for s in samples] == [
+        (r.item_id, r.output, r.correct) for r in native_records
+    ]
+
     retention = cli("retention", "--teacher", str(tmp_path / "native"), "--student", str(tmp_path / "lm-eval"))
     assert retention.returncode == 0, retention.stderr
     row = next(line.split() for line in retention.stdout.splitlines() if line.startswith("knowledge"))
