@@ -181,11 +181,27 @@ class CodeSuite(Suite):
             answer={"entry_point": task.name, "tests": task.tests},
             solution=task.source,
             reference_response=f"```python\n{task.source}```",
-            metadata={"family": task.family.key, "constant": task.constant, "hidden_tests": len(task.tests)},
+            metadata={
+                "family": task.family.key,
+                "constant": task.constant,
+                "hidden_tests": len(task.tests),
+                "entry_point": task.name,
+                # the visible examples (already in the prompt): what `verify` may use without the answer
+                "examples": [{"args": list(args), "expected": encode(value)} for args, value in task.examples],
+            },
         )
 
     def score(self, item: Item, output: str) -> Score:
         return self.score_many([item], [output])[0]
+
+    def verify(self, item: Item, output: str) -> bool:
+        """Answer-independent check for voting: does the code pass the prompt's visible examples?"""
+        entry, examples = item.metadata["entry_point"], item.metadata["examples"]
+        code = extract_code(output, entry)
+        if code is None:
+            return False
+        result = run_many([Job(code, entry, [e["args"] for e in examples])], SCORING_LIMITS)[0]
+        return judge(result, [e["expected"] for e in examples]).all_passed
 
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Extract every solution, then run all hidden tests in the sandbox pool in parallel."""

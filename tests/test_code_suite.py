@@ -69,6 +69,18 @@ def test_plausible_wrong_and_hostile_answers_fail(suite):
     assert scores[2].reason and not scores[2].correct
 
 
+def test_verify_uses_only_the_visible_examples(suite):
+    from harness.voting import blind_copy
+
+    item = next(it for it in suite.items("test") if it.variant.is_canonical)
+    blind = blind_copy(item)
+    assert blind.answer is None
+    assert suite.verify(blind, item.reference_response)
+    other = next(it for it in suite.items("test") if it.variant.kind == "spec" and it.variant.canonical_id == item.id)
+    assert not suite.verify(blind, other.reference_response)  # changed constant: the examples disagree
+    assert not suite.verify(blind, "no code")
+
+
 def test_extract_code_from_fences_bare_definitions_and_prose():
     fenced = "Here you go:\n```python\ndef f(x):\n    return x + 1\n```\nThis adds one."
     assert extract_code(fenced, "f") == "def f(x):\n    return x + 1\n"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from math import comb
+from typing import Any
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
