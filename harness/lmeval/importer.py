@@ -26,7 +26,7 @@ def find_results_file(path: str | Path) -> Path:
         return p
     if not p.is_dir():
         raise HarnessError(f"lm-eval output not found: {p}")
-    found = sorted(p.rglob("results_*.json"))
+    found = sorted(p.rglob("results_*.json"))  # (an --output_path ending in .json: name that file instead)
     if not found:
         raise HarnessError(f"{p} holds no lm-eval results_*.json (run lm_eval with --output_path and --log_samples)")
     folders = sorted({f.parent for f in found})
@@ -48,7 +48,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def read_samples(results_file: Path, task: str) -> list[dict[str, Any]]:
-    stamp = results_file.stem.removeprefix("results_")
+    stamp = results_file.stem.rsplit("_", 1)[-1]  # lm-eval's date id (results_<id>.json, or <name>_<id>.json)
     path = results_file.parent / f"samples_{task}_{stamp}.jsonl"
     if not path.is_file():
         raise HarnessError(f"{path} is missing: harness needs lm-eval's per-sample log (rerun lm_eval with --log_samples)")
