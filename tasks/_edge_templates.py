@@ -23,7 +23,7 @@ Obj = tuple[str, str]
 @dataclass
 class Case:
     text: str
-    kind: str  # answerable | missing_quantity | contradictory | false_premise | no_solution | multi_answer | trap
+    kind: str  # answerable | missing_quantity | missing_premise | contradictory | false_premise | no_solution | multi_answer | trap
     answerable: bool
     value: Any  # a number, a sorted list of numbers (multi_answer) or None
     explanation: str  # the worked solution, or why the question cannot be answered
@@ -96,6 +96,30 @@ def ages(rng: Rng, names: Names, obj: Obj) -> tuple[Case, Case]:
         answerable(full, a + d + y, f"{m} is {a} + {d} = {a + d} now; in {y} years {a + d + y}."),
         flawed(cut, "missing_quantity", f"We are not told how much older {m} is than {n}, so {m}'s age cannot be "
                "determined: there is not enough information."),
+    )
+
+
+# --- missing premise (a logic chain with its bridging rule removed) -------------------------
+
+CREATURES = ["wumpus", "yumpus", "zumpus", "dumpus", "rompus", "numpus", "tumpus", "vumpus", "impus", "jompus"]
+PARTS = ["legs", "horns", "wings", "spots", "tails"]
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def creature_chain(rng: Rng, names: Names, obj: Obj) -> tuple[Case, Case]:
+    n = names[0]
+    kind_a, kind_b = rng.sample(CREATURES, 2)
+    part = rng.choice(PARTS)
+    k, m = rng.randint(2, 9), rng.randint(2, 12)
+    rule = f"Every {kind_a} is {_a(kind_b)}. "
+    rest = f"Every {kind_b} has exactly {k} {part}. {n} owns {m} {kind_a}es. How many {part} do {n}'s {kind_a}es have in total?"
+    return (
+        answerable(rule + rest, m * k, f"Each {kind_a} is {_a(kind_b)}, so it has {k} {part}; {m} × {k} = {m * k}."),
+        flawed(rest, "missing_premise", f"Nothing says that {_a(kind_a)} is {_a(kind_b)}, so we cannot tell how many {part} "
+               f"{_a(kind_a)} has: the answer cannot be determined from the given information."),
     )
 
 
@@ -285,6 +309,7 @@ SingleTemplate = Callable[[Rng, Names, Obj], Case]
 
 TWINS: dict[str, list[TwinTemplate]] = {
     "missing_quantity": [bags, trip, fence, ages],
+    "missing_premise": [creature_chain],
     "contradictory": [more_than, rectangle, classroom],
     "false_premise": [colours, sizes],
     "no_solution": [consecutive, sharing, square_root],

@@ -2,7 +2,8 @@
 
 Each canonical instance is one of:
 - a twin pair: an answerable word problem and its flawed twin from the same draws, where a
-  necessary quantity is removed (missing_quantity), a premise contradicts another
+  necessary quantity is removed (missing_quantity), a bridging rule of a logic chain is
+  removed (missing_premise), a premise contradicts another
   (contradictory), the question presupposes something false (false_premise) or the
   conditions admit no solution (no_solution). Both twins are canonical items, linked
   through metadata["twin_id"];

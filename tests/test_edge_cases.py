@@ -31,7 +31,7 @@ def test_every_flawed_item_has_an_answerable_twin(suite):
     items = suite.all_items
     by_id = {it.id: it for it in items}
     kinds = {it.answer["kind"] for it in items}
-    assert {"missing_quantity", "contradictory", "false_premise", "no_solution", "multi_answer", "trap", "answerable"} <= kinds
+    assert {"missing_quantity", "missing_premise", "contradictory", "false_premise", "no_solution", "multi_answer", "trap", "answerable"} <= kinds
     flawed = [it for it in items if not it.answer["answerable"]]
     assert flawed
     for item in flawed:
