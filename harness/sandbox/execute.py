@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class ProgramResult:
     protocol_error: str | None = None
     stdout: str = ""
     stderr: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def problem(self) -> str | None:
         """Why the program as a whole misbehaved (None when it ran every call and exited cleanly)."""
@@ -162,19 +161,23 @@ def _kill_uid(uid: int, patience: float = 2.0) -> None:
         time.sleep(0.005)
 
 
-def _wait(proc: subprocess.Popen, timeout: float) -> int:
-    """Wait for exit without Popen.wait(timeout)'s polling sleeps (up to 50 ms of latency each run)."""
+def _wait_for_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """True when the process exited within the timeout. With a pidfd the exited process stays
+    unreaped (so its pid, our process-group id, cannot be reused before the group is killed),
+    and there is none of Popen.wait(timeout)'s polling sleeps (up to 50 ms of latency per run)."""
     try:
         pidfd = os.pidfd_open(proc.pid)
     except (AttributeError, OSError):
-        return proc.wait(timeout=timeout)
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
     try:
         ready, _, _ = select.select([pidfd], [], [], timeout)
     finally:
         os.close(pidfd)
-    if not ready:
-        raise subprocess.TimeoutExpired(proc.args, timeout)
-    return proc.wait()
+    return bool(ready)
 
 
 def _read_capped(handle, limit: int) -> str:
@@ -249,23 +252,17 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
                 start_new_session=True,
                 **identity,
             )
+            result.timed_out = not _wait_for_exit(proc, limits.wall_seconds)
             try:
-                result.exit_code = _wait(proc, limits.wall_seconds)
-            except subprocess.TimeoutExpired:
-                result.timed_out = True
-            finally:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, every time
-                except (ProcessLookupError, PermissionError):
-                    pass
-                # bubblewrap: the pid namespace dies with its init, which exits with the runner, so only
-                # a run that had to be killed is swept. The fallback has no such guarantee: always sweep.
-                uid = iso_mod.slot_uid(slot)
-                if uid is not None and (result.timed_out or not isolation.strong):
-                    _kill_uid(uid)
-                if result.timed_out:
-                    proc.kill()
-                    proc.wait()
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, every time
+            except (ProcessLookupError, PermissionError):
+                pass
+            # bubblewrap: the pid namespace dies with its init, which exits with the runner, so only
+            # a run that had to be killed is swept. The fallback has no such guarantee: always sweep.
+            uid = iso_mod.slot_uid(slot)
+            if uid is not None and (result.timed_out or not isolation.strong):
+                _kill_uid(uid)
+            result.exit_code = proc.wait()
             result.seconds = time.perf_counter() - started
             result.stdout = _read_capped(stdout_file, limits.output_chars)
             result.stderr = _read_capped(stderr_file, limits.output_chars)
