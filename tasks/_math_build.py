@@ -150,7 +150,7 @@ def render_steps(p: Problem, rng: random.Random, n_ops: int) -> Rendered:
     """Adds `n_ops` reasoning steps after the original answer (GSM-Symbolic P1 / P2)."""
     t = p.template
     value = p.calc["answer"]
-    np_ = p.fmt(t.answer_np)
+    np_ = _plain(p.fmt(t.answer_np))
     steps = [p.fmt(s) for s in t.steps] + [f"So {np_} is {value}."]
     phrases, ops, params = [], [], {}
     for i in range(n_ops):
@@ -171,6 +171,11 @@ def render_steps(p: Problem, rng: random.Random, n_ops: int) -> Rendered:
     return Rendered(f"{p.fmt(t.story)} {follow} {question}", steps, value, str(value), extension=("steps", *ops), params=params)
 
 
+def _plain(noun_phrase: str) -> str:
+    """'the money Liam saves, in dollars' -> 'the money Liam saves' (the story names the unit)."""
+    return re.sub(r", in [a-z]+$", "", noun_phrase)
+
+
 def unit_conversion(unit: str) -> tuple[str, Fraction] | None:
     if unit == "points":
         return None
@@ -182,7 +187,7 @@ def render_form(p: Problem, form: str) -> Rendered | None:
     """The same quantity asked for in another form: another unit, a fraction or a percentage."""
     t = p.template
     answer = p.calc["answer"]
-    np_ = p.fmt(t.answer_np)
+    np_ = _plain(p.fmt(t.answer_np))
     steps = [p.fmt(s) for s in t.steps] + [f"So {np_} is {answer}."]
     story = p.fmt(t.story)
     if form == "unit":

@@ -100,7 +100,7 @@ TEMPLATES: list[Template] = [
         lambda v: {"first": v["a"] * v["b"], "second": v["c"] * v["d"], "answer": v["a"] * v["b"] + v["c"] * v["d"]},
         ("First part: {a} × {b} = {first} km.", "Second part: {c} × {d} = {second} km.", "Total: {first} + {second} = {answer} km."),
         ("first = a*b", "second = c*d", "answer - second = first"),
-        "the total distance {name} drives, in kilometers", "first", "the distance of the first part of the drive",
+        "the total distance {name} drives, in kilometers", 1000, "a 1000-kilometer journey",
     ),
     T(
         "garden_tomatoes", "none", "tomatoes",
@@ -168,7 +168,7 @@ TEMPLATES: list[Template] = [
         lambda v: {"cw": 4 * v["a"], "bw": 2 * v["b"], "tw": 3 * v["c"], "answer": 4 * v["a"] + 2 * v["b"] + 3 * v["c"]},
         ("Cars: {a} × 4 = {cw}.", "Bicycles: {b} × 2 = {bw}.", "Tricycles: {c} × 3 = {tw}.", "Total: {cw} + {bw} + {tw} = {answer} wheels."),
         ("cw = 4*a", "bw = 2*b", "tw = 3*c", "answer = cw + bw + tw"),
-        "the total number of wheels", "cw", "the car wheels",
+        "the total number of wheels", 500, "500 wheels",
     ),
     T(
         "ages", "none", "years",
@@ -317,7 +317,7 @@ TEMPLATES: list[Template] = [
         ("Regular hours: 5 × {b} = {hours}.", "Regular pay: {hours} × {a} = {regular}.", "Overtime rate: 2 × {a} = {rate}.",
          "Overtime pay: {c} × {rate} = {over}.", "Total: {regular} + {over} = {answer} dollars."),
         ("hours = 5*b", "regular = a*hours", "rate = 2*a", "over = c*rate", "answer = regular + over"),
-        "{name}'s pay that week, in dollars", "regular", "{name}'s regular pay",
+        "{name}'s pay that week, in dollars", 2000, "2000 dollars",
     ),
     T(
         "candy_jars", "food", "objs",
@@ -327,7 +327,7 @@ TEMPLATES: list[Template] = [
         lambda v: {"second": 2 * v["a"], "third": 2 * v["a"] - v["b"], "answer": 5 * v["a"] - v["b"]},
         ("Second jar: 2 × {a} = {second}.", "Third jar: {second} − {b} = {third}.", "Altogether: {a} + {second} + {third} = {answer}."),
         ("second = 2*a", "third + b = second", "answer = a + second + third"),
-        "the number of {objs} in the three jars", "second", "the {objs} in the second jar",
+        "the number of {objs} in the three jars", 200, "200 {objs}",
     ),
     T(
         "stamp_share", "items", "objs",
@@ -373,7 +373,7 @@ TEMPLATES: list[Template] = [
         ("People: {students} + {t} = {people}.", "Buses: {people} ÷ {c} = {buses}.", "Buses cost {buses} × {d} = {bus}.",
          "Museum: {students} × {e} = {museum}.", "Total: {bus} + {museum} = {answer} dollars."),
         ("people = students + t", "c*buses = people", "bus = d*buses", "museum = e*students", "answer = bus + museum"),
-        "the total cost of the trip, in dollars", "bus", "the cost of the buses",
+        "the total cost of the trip, in dollars", 5000, "5000 dollars",
         derive=lambda v: {"students": v["s"] * v["c"] - v["t"]},
     ),
     T(
@@ -396,7 +396,7 @@ TEMPLATES: list[Template] = [
         lambda v: {"weeknights": 5 * v["a"], "weekend": 2 * v["b"], "week": 5 * v["a"] + 2 * v["b"], "answer": v["w"] * (5 * v["a"] + 2 * v["b"])},
         ("Five nights: 5 × {a} = {weeknights}.", "Two nights: 2 × {b} = {weekend}.", "One week: {weeknights} + {weekend} = {week}.", "{w} weeks: {w} × {week} = {answer} hours."),
         ("weeknights = 5*a", "weekend = 2*b", "week = weeknights + weekend", "answer = w*week"),
-        "the hours {name} sleeps in {w} weeks", "week", "the hours slept in one week",
+        "the hours {name} sleeps in {w} weeks", 500, "500 hours",
     ),
     T(
         "bookshelf", "none", "books",
@@ -440,7 +440,7 @@ TEMPLATES: list[Template] = [
                    "answer": (v["a"] * v["b"] - v["d"]) * v["c"] + v["e"]},
         ("Area: {a} × {b} = {area}.", "Planted area: {area} − {d} = {planted_area}.", "Seeds in the bed: {planted_area} × {c} = {bed}.", "Total: {bed} + {e} = {answer}."),
         ("area = a*b", "planted_area + d = area", "bed = c*planted_area", "answer = bed + e"),
-        "the total number of seeds planted", "bed", "the seeds in the bed",
+        "the total number of seeds planted", 2000, "2000 seeds",
     ),
     T(
         "gift_cost_split", "none", "dollars",
