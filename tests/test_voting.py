@@ -141,3 +141,18 @@ def test_vote_needs_several_samples():
 
     with pytest.raises(HarnessError, match="--samples"):
         run_eval(EvalConfig(suites=["arithmetic"], limit=1, vote="majority"), backend=PatternBackend(["R"]))
+
+
+def test_verify_uses_the_code_suites_visible_examples_to_beat_a_wrong_majority():
+    suite = get_suite("code")
+    item = suite.items("test", variants=["canonical"], limit=1)[0]
+    entry = item.metadata["entry_point"]
+    wrong = Generation(text=f"```python\ndef {entry}(*args):\n    return None\n```")
+    right = Generation(text=item.reference_response)
+    sample = [wrong, wrong, right]
+
+    majority, scores = run_vote(suite, item, sample, "majority")
+    verified, _ = run_vote(suite, item, sample, "verify")
+
+    assert not scores[majority.chosen].correct
+    assert verified.method == "verify" and verified.verified == [2] and scores[verified.chosen].correct
