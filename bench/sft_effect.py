@@ -56,11 +56,13 @@ def sample_metrics(results_dir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=14)
     parser.add_argument("--limit", type=int, default=80, help="test items (canonical + its perturbations, in order)")
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--rows", type=int, default=240)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--work", default="runs/sft-effect")
     opts = parser.parse_args()
     work = REPO / opts.work
@@ -75,7 +77,7 @@ def main() -> None:
         run(before_args, log)
     train_args = [
         "train", "--student", "smollm2-135m", "--data", f"{opts.work}/data", "--out", f"{opts.work}/run",
-        "--max-steps", str(opts.steps), "--batch-size", "2", "--max-length", "512", "--lr", str(opts.lr),
+        "--max-steps", str(opts.steps), "--batch-size", str(opts.batch_size), "--max-length", str(opts.max_length), "--lr", str(opts.lr),
         "--save-steps", str(opts.steps), "--eval-limit", str(opts.limit), "--eval-max-new-tokens", str(opts.max_new_tokens),
     ]
     if (work / "run" / "retention.json").is_file():  # already trained and evaluated (e.g. started by hand in parallel)
@@ -108,7 +110,7 @@ def main() -> None:
         "# SFT effect: SmolLM2-135M trained on reference-teacher arithmetic data (CPU)",
         "",
         f"{card['rows']} verified rows from the arithmetic train split (reference teacher), {summary['global_step']} optimizer steps "
-        f"(batch 2 packed sequences of ≤512 tokens, lr {opts.lr}, full fine-tune), {summary['metrics'].get('wall_s')} s of training. "
+        f"(batch {opts.batch_size} packed sequence(s) of ≤{opts.max_length} tokens, lr {opts.lr}, full fine-tune), {summary['metrics'].get('wall_s')} s of training. "
         f"Evaluated on the first {before['all']['n']} arithmetic test items (canonical items each followed by its numbers/names/distractor "
         f"perturbations), greedy, {opts.max_new_tokens} new tokens.",
         "",

@@ -3,8 +3,8 @@
     python bench/train_throughput.py [--steps 6] [--repeats 2] [--model smollm2-135m]
 
 Both arms run in fresh subprocesses, alternated (A B A B) so that load drift on a shared machine
-hits both alike. Same student, same distilled rows, SFTConfig with BFD packing (max_length 512,
-batch 2), same steps. The bare arm trains on whole sequences (TRL cannot mask SmolLM2's template);
+hits both alike. Same student, same distilled rows, SFTConfig with BFD packing (--max-length,
+--batch-size), same steps. The bare arm trains on whole sequences (TRL cannot mask SmolLM2's template);
 the harness arm builds assistant masks first, so its extra work is the masking pass, which counts
 in its wall time. Writes reports/train_throughput.md and .json.
 """
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 HARNESS = str(Path(sys.executable).parent / "harness")
 
 
-def bare(model_dir: str, data: str, out: str, steps: int) -> dict:
+def bare(model_dir: str, data: str, out: str, steps: int, batch: int, max_length: int) -> dict:
     """The reference: the smallest script a TRL user would write for the same run."""
     started = time.perf_counter()
     from datasets import load_from_disk
@@ -32,9 +32,9 @@ def bare(model_dir: str, data: str, out: str, steps: int) -> dict:
 
     dataset = load_from_disk(data).select_columns(["messages"])
     args = SFTConfig(
-        output_dir=out, max_steps=steps, per_device_train_batch_size=2, max_length=512, packing=True,
+        output_dir=out, max_steps=steps, per_device_train_batch_size=batch, max_length=max_length, packing=True,
         packing_strategy="bfd", padding_free=True, learning_rate=1e-4, logging_steps=1, save_strategy="no",
-        report_to="none", seed=0,
+        report_to="none", seed=0, bf16=False,
     )
     trainer = SFTTrainer(model=model_dir, args=args, train_dataset=dataset)
     result = trainer.train()
@@ -42,11 +42,11 @@ def bare(model_dir: str, data: str, out: str, steps: int) -> dict:
     return {"train_runtime": result.metrics["train_runtime"], "wall_s": time.perf_counter() - started}
 
 
-def run_harness(model: str, data: str, out: str, steps: int) -> dict:
+def run_harness(model: str, data: str, out: str, steps: int, batch: int, max_length: int) -> dict:
     started = time.perf_counter()
     proc = subprocess.run(
-        [HARNESS, "train", "--student", model, "--data", data, "--out", out, "--max-steps", str(steps), "--batch-size", "2",
-         "--max-length", "512", "--lr", "1e-4", "--save-steps", str(10 * steps), "--no-eval"],
+        [HARNESS, "train", "--student", model, "--data", data, "--out", out, "--max-steps", str(steps), "--batch-size", str(batch),
+         "--max-length", str(max_length), "--lr", "1e-4", "--save-steps", str(10 * steps), "--no-eval"],
         cwd=REPO, text=True, capture_output=True,
     )
     if proc.returncode != 0:
@@ -55,10 +55,10 @@ def run_harness(model: str, data: str, out: str, steps: int) -> dict:
     return {"train_runtime": summary["metrics"]["train_runtime"], "wall_s": time.perf_counter() - started}
 
 
-def run_bare(model_dir: str, data: str, out: str, steps: int) -> dict:
+def run_bare(model_dir: str, data: str, out: str, steps: int, batch: int, max_length: int) -> dict:
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "--bare", model_dir, data, out, str(steps)], cwd=REPO, text=True, capture_output=True
+        [sys.executable, __file__, "--bare", model_dir, data, out, str(steps), str(batch), str(max_length)], cwd=REPO, text=True, capture_output=True
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
@@ -68,13 +68,15 @@ def run_bare(model_dir: str, data: str, out: str, steps: int) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--bare":
-        print(json.dumps(bare(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))))
+        print(json.dumps(bare(sys.argv[2], sys.argv[3], sys.argv[4], *(int(x) for x in sys.argv[5:8]))))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--rows", type=int, default=64)
     parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--max-length", type=int, default=512)
     opts = parser.parse_args()
     from harness.backends.hf import resolve_checkpoint
     from harness.models.spec import parse_model_spec
@@ -98,20 +100,20 @@ def main() -> None:
                    cwd=REPO, check=True, capture_output=True)
     runs: dict[str, list[dict]] = {"harness": [], "bare": []}
     for repeat in range(opts.repeats):
-        runs["harness"].append(run_harness(f"hf:{model_dir}", data, str(work / f"harness-{repeat}"), opts.steps))
-        runs["bare"].append(run_bare(model_dir, data, str(work / f"bare-{repeat}"), opts.steps))
+        runs["harness"].append(run_harness(f"hf:{model_dir}", data, str(work / f"harness-{repeat}"), opts.steps, opts.batch_size, opts.max_length))
+        runs["bare"].append(run_bare(model_dir, data, str(work / f"bare-{repeat}"), opts.steps, opts.batch_size, opts.max_length))
         print(f"repeat {repeat}: harness {runs['harness'][-1]}, bare {runs['bare'][-1]}", flush=True)
     med = {arm: {k: statistics.median(r[k] for r in rs) for k in ("train_runtime", "wall_s")} for arm, rs in runs.items()}
     ratio_train = med["bare"]["train_runtime"] / med["harness"]["train_runtime"]
     ratio_wall = med["bare"]["wall_s"] / med["harness"]["wall_s"]
-    report = {"model": opts.model, "steps": opts.steps, "rows": opts.rows, "repeats": opts.repeats, "runs": runs, "median": med,
+    report = {"model": opts.model, "steps": opts.steps, "batch_size": opts.batch_size, "max_length": opts.max_length, "rows": opts.rows, "repeats": opts.repeats, "runs": runs, "median": med,
               "throughput_ratio_train_loop": ratio_train, "throughput_ratio_wall": ratio_wall}
     (REPO / "reports").mkdir(exist_ok=True)
     (REPO / "reports" / "train_throughput.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
         "# Training throughput: `harness train` vs a bare TRL script",
         "",
-        f"Student `{opts.model}`, {opts.rows} distilled arithmetic rows, {opts.steps} steps of 2 packed sequences (≤512 tokens), "
+        f"Student `{opts.model}`, {opts.rows} distilled arithmetic rows, {opts.steps} steps of {opts.batch_size} packed sequence(s) (≤{opts.max_length} tokens), "
         f"fp32 on the shared 2-core CPU, {opts.repeats} alternating repeats per arm (medians).",
         "",
         "| arm | trainer.train() s | process wall s |",
@@ -122,7 +124,7 @@ def main() -> None:
         f"Throughput of harness relative to bare TRL: **{ratio_train:.2f}×** in the training loop, {ratio_wall:.2f}× end to end "
         "(goal ≥ 0.95×). The harness arm also builds assistant-only masks, which the bare arm cannot for SmolLM2's template.",
         "",
-        "Reproduce: `python bench/train_throughput.py --steps 6 --repeats 2`.",
+        f"Reproduce: `python bench/train_throughput.py --steps {opts.steps} --repeats {opts.repeats} --batch-size {opts.batch_size} --max-length {opts.max_length}`.",
         "",
     ]
     (REPO / "reports" / "train_throughput.md").write_text("\n".join(lines))
