@@ -17,6 +17,7 @@ def test_first_use_converts_then_later_uses_load_the_cached_copy(cli, tmp_path):
     assert "converting embedded model smollm2-135m" in first.stderr
     checkpoint = cache / "models" / "smollm2-135m"
     assert (checkpoint / "model.safetensors").is_file() and (checkpoint / "config.json").is_file()
+    assert "quantization_config" not in json.loads((checkpoint / "config.json").read_text())  # plain float weights
 
     results = json.loads((out / "results.json").read_text())
     assert results["model"]["spec"] == "smollm2-135m"

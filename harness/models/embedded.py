@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib.util
+import json
 import shutil
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def embedded_checkpoint(name: str) -> Path:
     model = EMBEDDED[name]
     target = cache_dir() / "models" / name
     if (target / "config.json").is_file():
+        _drop_gguf_quantization(target / "config.json")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f".{name}.lock", "w") as lock:
@@ -55,6 +57,16 @@ def embedded_checkpoint(name: str) -> Path:
         if not (target / "config.json").is_file():
             _convert(model, target)
     return target
+
+
+def _drop_gguf_quantization(config_path: Path) -> None:
+    """Mend checkpoints converted by harness 0.1.0 before the line above existed."""
+    config = json.loads(config_path.read_text())
+    if (config.get("quantization_config") or {}).get("quant_method") == "gguf":
+        del config["quantization_config"]
+        tmp = config_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
+        tmp.replace(config_path)
 
 
 def _convert(model: EmbeddedModel, target: Path) -> None:
@@ -69,6 +81,10 @@ def _convert(model: EmbeddedModel, target: Path) -> None:
     fresh = AutoModelForCausalLM.from_config(gguf_model.config)
     fresh.load_state_dict(gguf_model.state_dict())
     fresh.generation_config = gguf_model.generation_config
+    # The weights are de-quantised floats now; a leftover GGUF quantization_config would send
+    # transformers, vLLM and lm-eval looking for a .gguf file.
+    if hasattr(fresh.config, "quantization_config"):
+        del fresh.config.quantization_config
     staging = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=target.parent))
     try:
         fresh.save_pretrained(staging)
