@@ -87,8 +87,7 @@ temperature 0.8, max_tokens={args.max_new_tokens}. Both variants submitted as on
 Reading: vLLM's prefix caching lets the separate requests reuse the prompt's KV blocks, so
 n=k mainly saves repeated prompt processing and scheduling; on this shared 2-core machine the
 difference is within run-to-run noise (see also the long-prompt run in the other voting report),
-so no speed claim is made for it. The vllm: backend uses n=k because it is the one-request
-form the issue asks for and never costs more engine work.
+so no speed claim is made for it. The vllm: backend uses n=k: one request per prompt, as the issue asks.
 """,
     )
 
