@@ -156,3 +156,20 @@ def test_verify_uses_the_code_suites_visible_examples_to_beat_a_wrong_majority()
 
     assert not scores[majority.chosen].correct
     assert verified.method == "verify" and verified.verified == [2] and scores[verified.chosen].correct
+
+
+def test_hf_backend_samples_k_with_logprobs_for_weighted_voting(tiny_model_dir, tmp_path):
+    config = EvalConfig(model=f"hf:{tiny_model_dir}", suites=["arithmetic"], limit=3, progress=False, vote="weighted",
+                        use_cache=False, generation=GenerationParams(samples=3, temperature=1.0, max_new_tokens=8))
+    results, records = run_eval(config, tmp_path)
+
+    for r in records:
+        assert len(r.samples) == 3 and all(s["logprob"] is not None and s["logprob"] < 0 for s in r.samples)
+        assert len({s["output"] for s in r.samples}) > 1  # sampled, not copies
+        assert r.vote_method == "weighted" and r.vote_note is None
+    assert results.sampling["math"]["k"] == 3
+
+    greedy = EvalConfig(model=f"hf:{tiny_model_dir}", suites=["arithmetic"], limit=2, progress=False, use_cache=False,
+                        generation=GenerationParams(samples=2, temperature=0.0, max_new_tokens=8))
+    _, records = run_eval(greedy, tmp_path / "greedy")
+    assert all(r.samples[0]["output"] == r.samples[1]["output"] for r in records)  # greedy: one answer, k copies
