@@ -110,7 +110,8 @@ def main() -> None:
         "# SFT effect: SmolLM2-135M trained on reference-teacher arithmetic data (CPU)",
         "",
         f"{card['rows']} verified rows from the arithmetic train split (reference teacher), {summary['global_step']} optimizer steps "
-        f"(batch {opts.batch_size} packed sequence(s) of ≤{opts.max_length} tokens, lr {opts.lr}, full fine-tune), {summary['metrics'].get('wall_s')} s of training. "
+        f"(batch {opts.batch_size} packed sequence(s) of ≤{opts.max_length} tokens, lr {opts.lr}, full fine-tune; ≈{round(summary['metrics'].get('epoch', 0) * card['rows'])} rows seen), "
+        f"{summary['metrics'].get('wall_s')} s of training on the shared CPU; training loss {report['setup']['train_loss_first_last']}. "
         f"Evaluated on the first {before['all']['n']} arithmetic test items (canonical items each followed by its numbers/names/distractor "
         f"perturbations), greedy, {opts.max_new_tokens} new tokens.",
         "",
