@@ -61,6 +61,11 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_OUTPUT_CHARS else text[:MAX_OUTPUT_CHARS] + f"\n… ({len(text) - MAX_OUTPUT_CHARS} more characters)"
 
 
+def _short(value: object, limit: int = 160) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def worst_pairs(pairs: Sequence[ScoredPair], per_capability: int) -> dict[str, list[ScoredPair]]:
     """Per capability, the items where the student falls furthest below the teacher."""
     by_cap: dict[str, list[ScoredPair]] = defaultdict(list)
@@ -97,9 +102,9 @@ def _worst_items_html(analysis: RetentionAnalysis, per_capability: int) -> str:
             t, s = p.teacher, p.student
             rows.append(
                 "<tr>"
-                f"<td><code>{escape(t.item_id)}</code><br>{escape(p.variant)}<br>reference: <code>{escape(str(t.reference_answer))}</code></td>"
-                f"<td class=\"out\">teacher answer <code>{escape(str(t.answer))}</code>: {_verdict_cell(p.teacher_correct, p.teacher_score)}<pre>{escape(_clip(t.output))}</pre></td>"
-                f"<td class=\"out\">student answer <code>{escape(str(s.answer))}</code>: {_verdict_cell(p.student_correct, p.student_score)}<pre>{escape(_clip(s.output))}</pre></td>"
+                f"<td><code>{escape(t.item_id)}</code><br>{escape(p.variant)}<br>reference: <code>{escape(_short(t.reference_answer))}</code></td>"
+                f"<td class=\"out\">teacher answer <code>{escape(_short(t.answer))}</code>: {_verdict_cell(p.teacher_correct, p.teacher_score)}<pre>{escape(_clip(t.output))}</pre></td>"
+                f"<td class=\"out\">student answer <code>{escape(_short(s.answer))}</code>: {_verdict_cell(p.student_correct, p.student_score)}<pre>{escape(_clip(s.output))}</pre></td>"
                 "</tr>"
             )
         parts.append('<table class="items"><tr><th>item</th><th>teacher</th><th>student</th></tr>' + "".join(rows) + "</table>")

@@ -102,8 +102,13 @@ def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
     if not by_cap:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(by_cap), figsize=(3.6 * len(by_cap), 3.2), squeeze=False)
-    for ax, (cap, rs) in zip(axes[0], sorted(by_cap.items()), strict=True):
+    cols = min(3, len(by_cap))
+    nrows = -(-len(by_cap) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.2 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(by_cap):]:
+        ax.set_visible(False)
+    for ax, (cap, rs) in zip(flat, sorted(by_cap.items())):
         levels, teacher, student, counts = _pooled_by_level(rs)
         ax.plot(levels, teacher, "o--", color=TEACHER_COLOUR, label="teacher")
         ax.plot(levels, student, "o-", color=STUDENT_COLOUR, lw=1.6, label="student")
