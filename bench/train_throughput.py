@@ -6,7 +6,8 @@ Both arms run in fresh subprocesses, alternated (A B A B) so that load drift on 
 hits both alike. Same student, same distilled rows, SFTConfig with BFD packing (--max-length,
 --batch-size), same steps. The bare arm trains on whole sequences (TRL cannot mask SmolLM2's template);
 the harness arm builds assistant masks first, so its extra work is the masking pass, which counts
-in its wall time. Writes reports/train_throughput.md and .json.
+in its wall time. Both arms use the same non-default settings (no gradient checkpointing, a
+checkpoint written at the end, as `harness train` always does so that it can resume). Writes reports/train_throughput.md and .json.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def bare(model_dir: str, data: str, out: str, steps: int, batch: int, max_length
     dataset = load_from_disk(data).select_columns(["messages"])
     args = SFTConfig(
         output_dir=out, max_steps=steps, per_device_train_batch_size=batch, max_length=max_length, packing=True,
-        packing_strategy="bfd", padding_free=True, learning_rate=1e-4, logging_steps=1, save_strategy="no",
-        report_to="none", seed=0, bf16=False,
+        packing_strategy="bfd", padding_free=True, learning_rate=1e-4, logging_steps=5, save_strategy="steps",
+        save_steps=10 * steps, report_to="none", seed=0, bf16=False, gradient_checkpointing=False,
     )
     trainer = SFTTrainer(model=model_dir, args=args, train_dataset=dataset)
     result = trainer.train()
