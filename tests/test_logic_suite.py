@@ -111,6 +111,9 @@ def test_constant_answers_score_at_chance(suite):
     ("The answer is valid.", ["valid", "invalid"], "valid"),
     ("So Bob is not a knight. The answer is knave.", ["knight", "knave"], "knave"),
     ("Bob must be a knight.", ["knight", "knave"], "knight"),
+    ("No, Iris is not taller than Victor.", ["True", "False"], "False"),
+    ("Yes. Every wumpus is bright, and so is Max.", ["True", "False", "Unknown"], "True"),
+    ("No two of them are equal, so Iris is taller: true", ["True", "False"], "True"),
     ("I have no idea", ["True", "False", "Unknown"], None),
     ("", ["knight", "knave"], None),
 ])

@@ -54,14 +54,19 @@ def _lookup(labels: Sequence[str]) -> dict[str, str]:
 
 
 def extract_label(output: str, labels: Sequence[str]) -> str | None:
-    """The label an output commits to: the first one in its answer part, else the last one mentioned."""
+    """The label an output commits to: the first one in its answer part, else the one it opens
+    with ("No, ..."), else the last one mentioned."""
     table = _lookup(labels)
     pattern = _phrase_pattern(list(table))
     region, whole = answer_region(output)
     first = pattern.search(region)
     if first:
         return table[re.sub(r"\s+", " ", first.group(1).lower())]
-    # Outside an answer part, bare "yes"/"no" and the like are too common to mean a verdict.
+    start = whole.strip().lstrip("*#> ").strip()
+    opening = pattern.match(start)
+    if opening and re.match(r"\**\s*(?:[,.!:;]|$)", start[opening.end() :]):  # "No, Iris is ..." answers at once
+        return table[re.sub(r"\s+", " ", opening.group(1).lower())]
+    # Elsewhere, bare "yes"/"no" and the like are too common to mean a verdict.
     loose = {phrase: label for phrase, label in table.items() if phrase not in _WEAK}
     mentions = _phrase_pattern(list(loose)).findall(whole) if loose else []
     return loose[re.sub(r"\s+", " ", mentions[-1].lower())] if mentions else None
