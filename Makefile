@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 STACK  ?= cpu
 # Extra pip arguments for the torch install, e.g. an index URL that serves CPU wheels.
 TORCH_PIP_ARGS ?=
-EXTRAS  = models,train,api,report,style,lmeval,test
+EXTRAS  = models,train,api,report,style,suites,lmeval,test
 DEMO_LIMIT ?= 10
 DEMO_OUT   ?= runs/demo
 
