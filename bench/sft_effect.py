@@ -80,7 +80,7 @@ def main() -> None:
         "--max-steps", str(opts.steps), "--batch-size", str(opts.batch_size), "--max-length", str(opts.max_length), "--lr", str(opts.lr),
         "--save-steps", str(opts.steps), "--eval-limit", str(opts.limit), "--eval-max-new-tokens", str(opts.max_new_tokens),
     ]
-    if (work / "run" / "retention.json").is_file():  # already trained and evaluated (e.g. started by hand in parallel)
+    if (work / "run" / "eval" / "results.json").is_file():  # already trained and evaluated (e.g. by hand, in parallel)
         log.append({"command": "harness " + shlex.join(train_args), "seconds": "see train_wall_s (run earlier)"})
     else:
         run(train_args, log)
