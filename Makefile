@@ -51,12 +51,20 @@ system-deps:
 	fi
 
 # The main job on the embedded default: the reference model as teacher, SmolLM2-135M as student,
-# every registered suite, then the retention table.
+# every registered suite; the retention table (with the seed's five rows), self-consistency voting
+# on arithmetic, an HTML report and the release gate. The gate is expected to refuse this weak
+# student: its verdict is printed, and the demo itself still succeeds.
 demo: install
 	$(BIN)/harness tasks list
 	$(BIN)/harness eval --model reference --limit $(DEMO_LIMIT) --out $(DEMO_OUT)/teacher --no-progress
 	$(BIN)/harness eval --limit $(DEMO_LIMIT) --out $(DEMO_OUT)/student
 	$(BIN)/harness retention --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student
+	$(BIN)/harness retention --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student --seed-table
+	$(BIN)/harness eval --suite arithmetic --limit $(DEMO_LIMIT) --samples 4 --vote majority --out $(DEMO_OUT)/student-vote
+	$(BIN)/harness report --teacher $(DEMO_OUT)/teacher $(DEMO_OUT)/student --out $(DEMO_OUT)/report.html
+	$(BIN)/harness gate --policy gate.yaml --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student \
+	  --json $(DEMO_OUT)/gate.json --junit $(DEMO_OUT)/gate.xml; \
+	  status=$$?; echo "gate exit code: $$status (0 release, 1 refused, 2 invalid input)"; [ $$status -ne 2 ]
 
 test: install
 	$(BIN)/python -m pytest -q -ra
