@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
@@ -59,6 +60,19 @@ class Suite(ABC):
         raise NotImplementedError
 
     # --- shared behaviour ---------------------------------------------------------
+    def split_sizes(self) -> dict[str, int]:
+        """Canonical instances per split, in build order: test = size, dev = size / 4, train = 4 × size."""
+        return {"test": self.size, "dev": max(1, self.size // 4), "train": self.size * 4}
+
+    def rng(self, *parts: object) -> random.Random:
+        """A generator seeded by (suite, version, seed, *parts): the same draws on every machine."""
+        return random.Random("|".join(map(str, (self.name, self.version, self.seed, *parts))))
+
+    @staticmethod
+    def prompt_key(item: Item) -> str:
+        """The normalised prompt: two items with equal keys ask the same thing."""
+        return normalise_prompt(" ".join(m.content for m in item.messages))
+
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Score a batch; suites with expensive scoring (sandboxed code) override this."""
         return [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
@@ -114,7 +128,7 @@ class Suite(ABC):
             raise AssertionError(f"suite {self.name}: duplicate item ids {dupes[:5]}")
         seen: dict[str, str] = {}
         for it in items:
-            key = normalise_prompt(" ".join(m.content for m in it.messages))
+            key = self.prompt_key(it)
             other = seen.setdefault(key, it.split)
             if other != it.split:
                 raise AssertionError(f"suite {self.name}: item {it.id} ({it.split}) repeats a {other} prompt")

@@ -133,7 +133,7 @@ class CodeSuite(Suite):
     def build(self) -> list[Item]:
         items: list[Item] = []
         taken: set[str] = set()
-        for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, size in self.split_sizes().items():
             for index in range(size):
                 items.extend(self._instance(split, index, taken))
         return items

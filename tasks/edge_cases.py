@@ -73,7 +73,7 @@ class EdgeCasesSuite(Suite):
     def build(self) -> list[Item]:
         items: list[Item] = []
         seen: dict[str, str] = {}  # normalised prompt -> split
-        for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, size in self.split_sizes().items():
             for index in range(size):
                 # Small templates can repeat a story across splits: redraw until the prompts are new there.
                 for attempt in range(50):

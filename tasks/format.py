@@ -40,7 +40,7 @@ class FormatSuite(Suite):
     def build(self) -> list[Item]:
         items: list[Item] = []
         seen: set[str] = set()
-        for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, size in self.split_sizes().items():
             for index in range(size):
                 for attempt in range(50):  # redraw on a prompt already used anywhere (keeps splits disjoint)
                     try:

@@ -39,7 +39,7 @@ class KnowledgeSuite(Suite):
             random.Random(f"{self.seed}/{relation}").shuffle(facts)
             queues[relation] = deque(facts)
         items: list[Item] = []
-        for split, quota in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, quota in self.split_sizes().items():
             for index, (relation, fact) in enumerate(self._draw(queues, quota)):
                 items.extend(self._instance(split, index, relation, fact))
         return items

@@ -20,7 +20,7 @@ import random
 from types import ModuleType
 
 from harness.scoring.logic import extract_choice, extract_label, extract_ordering
-from harness.suite import SUITES, Suite, normalise_prompt
+from harness.suite import SUITES, Suite
 from harness.tasks import _logic_knights, _logic_ordering, _logic_prontoqa, _logic_syllogism, _logic_zebra
 from harness.tasks._logic_common import Puzzle
 from harness.types import Item, Message, Score, Variant
@@ -48,36 +48,31 @@ class LogicSuite(Suite):
     def build(self) -> list[Item]:
         items: list[Item] = []
         seen: set[str] = set()
-        for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, size in self.split_sizes().items():
             for index in range(size):
                 group = self._instance(split, index, seen)
-                seen.update(self._key(it) for it in group)
+                seen.update(self.prompt_key(it) for it in group)
                 items.extend(group)
         return items
 
-    @staticmethod
-    def _key(item: Item) -> str:
-        return normalise_prompt(" ".join(m.content for m in item.messages))
 
-    def _rng(self, *parts: object) -> random.Random:
-        return random.Random("|".join(map(str, (self.name, self.version, self.seed, *parts))))
 
     def _instance(self, split: str, index: int, seen: set[str]) -> list[Item]:
         family, module, targets, kinds = FAMILIES[index % len(FAMILIES)]
         target = targets[(index // len(FAMILIES)) % len(targets)]
         cid = f"logic/{split}/{index:05d}"
         for attempt in range(MAX_ATTEMPTS):
-            rng = self._rng(split, index, attempt)
+            rng = self.rng(split, index, attempt)
             spec = module.canonical(rng, target, index // len(FAMILIES))
             puzzle = module.render(spec, rng)
             if module.solve(spec) != puzzle.answer:
                 continue
             canonical = self._item(cid, split, puzzle, Variant())
-            if self._key(canonical) in seen:
+            if self.prompt_key(canonical) in seen:
                 continue
             out = [canonical]
             if split == "test":
-                out += self._variants(cid, module, spec, kinds, index, self._key(canonical))
+                out += self._variants(cid, module, spec, kinds, index, self.prompt_key(canonical))
             return out
         raise RuntimeError(f"logic: no verified {family} puzzle for {cid}")
 
@@ -85,7 +80,7 @@ class LogicSuite(Suite):
         out = []
         for kind in kinds:
             for attempt in range(MAX_ATTEMPTS):
-                rng = self._rng("test", index, kind, attempt)
+                rng = self.rng("test", index, kind, attempt)
                 perturbed = module.perturb(spec, kind, rng)
                 if perturbed is None:  # this perturbation does not apply here
                     break
@@ -93,7 +88,7 @@ class LogicSuite(Suite):
                 if module.solve(perturbed) != puzzle.answer:
                     continue
                 item = self._item(f"{cid}/{kind}", "test", puzzle, Variant(kind=kind, level=1, canonical_id=cid))
-                if self._key(item) != canonical_key:
+                if self.prompt_key(item) != canonical_key:
                     out.append(item)
                     break
         return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 from harness.scoring.numeric import extract_answer, is_equivalent
-from harness.suite import SUITES, Suite, normalise_prompt
+from harness.suite import SUITES, Suite
 from harness.tasks._math_build import (
     INSTRUCTION,
     NAMES,
@@ -54,31 +54,26 @@ class MathSuite(Suite):
     def build(self) -> list[Item]:
         items: list[Item] = []
         seen: set[str] = set()
-        for split, size in (("test", self.size), ("dev", max(1, self.size // 4)), ("train", self.size * 4)):
+        for split, size in self.split_sizes().items():
             for index in range(size):
                 group = self._instance(split, index, seen)
-                seen.update(self._key(it) for it in group)
+                seen.update(self.prompt_key(it) for it in group)
                 items.extend(group)
         return items
 
-    @staticmethod
-    def _key(item: Item) -> str:
-        return normalise_prompt(" ".join(m.content for m in item.messages))
 
-    def _rng(self, *parts: object) -> random.Random:
-        return random.Random("|".join(map(str, (self.name, self.version, self.seed, *parts))))
 
     def _instance(self, split: str, index: int, seen: set[str]) -> list[Item]:
         template = TEMPLATES[(index + SPLIT_SHIFT[split]) % len(TEMPLATES)]
         cid = f"math/{split}/{index:05d}"
         for attempt in range(MAX_ATTEMPTS):
-            rng = self._rng(split, index, attempt)
+            rng = self.rng(split, index, attempt)
             problem = draw_problem(template, rng, make_context(rng, template.pool, NAMES, POOLS))
             base = render_base(problem)
             if not verify(problem, base):
                 continue
             canonical = self._item(cid, split, problem, base, Variant())
-            if self._key(canonical) in seen:
+            if self.prompt_key(canonical) in seen:
                 continue
             out = [canonical]
             if split == "test":
@@ -100,7 +95,7 @@ class MathSuite(Suite):
         }
         for (kind, level), make in makers.items():
             for attempt in range(MAX_ATTEMPTS):
-                problem, rendered = make(self._rng("test", index, kind, level, attempt))
+                problem, rendered = make(self.rng("test", index, kind, level, attempt))
                 if rendered is None:  # this form does not apply to this template
                     break
                 if kind in ("numbers", "names", "distractor") and rendered.text == render_base(canonical).text:
