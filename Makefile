@@ -60,7 +60,7 @@ demo: install
 	$(BIN)/harness eval --limit $(DEMO_LIMIT) --out $(DEMO_OUT)/student
 	$(BIN)/harness retention --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student
 	$(BIN)/harness retention --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student --seed-table
-	$(BIN)/harness eval --suite arithmetic --limit $(DEMO_LIMIT) --samples 4 --vote majority --out $(DEMO_OUT)/student-vote
+	$(BIN)/harness eval --suite arithmetic --limit 5 --samples 4 --vote majority --max-new-tokens 160 --out $(DEMO_OUT)/student-vote
 	$(BIN)/harness report --teacher $(DEMO_OUT)/teacher $(DEMO_OUT)/student --out $(DEMO_OUT)/report.html
 	$(BIN)/harness gate --policy gate.yaml --teacher $(DEMO_OUT)/teacher --student $(DEMO_OUT)/student \
 	  --json $(DEMO_OUT)/gate.json --junit $(DEMO_OUT)/gate.xml; \
