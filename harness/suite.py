@@ -64,6 +64,18 @@ class Suite(ABC):
         """Canonical instances per split, in build order: test = size, dev = size / 4, train = 4 × size."""
         return {"test": self.size, "dev": max(1, self.size // 4), "train": self.size * 4}
 
+    def build_instances(self, make_instance) -> list[Item]:
+        """Every split's instances in build order; `make_instance(split, index, seen)` returns one
+        canonical item with its variants and may redraw while its prompt is already in `seen`."""
+        items: list[Item] = []
+        seen: set[str] = set()
+        for split, size in self.split_sizes().items():
+            for index in range(size):
+                group = make_instance(split, index, seen)
+                seen.update(self.prompt_key(it) for it in group)
+                items.extend(group)
+        return items
+
     def rng(self, *parts: object) -> random.Random:
         """A generator seeded by (suite, version, seed, *parts): the same draws on every machine."""
         return random.Random("|".join(map(str, (self.name, self.version, self.seed, *parts))))

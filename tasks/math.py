@@ -52,16 +52,7 @@ class MathSuite(Suite):
     )
 
     def build(self) -> list[Item]:
-        items: list[Item] = []
-        seen: set[str] = set()
-        for split, size in self.split_sizes().items():
-            for index in range(size):
-                group = self._instance(split, index, seen)
-                seen.update(self.prompt_key(it) for it in group)
-                items.extend(group)
-        return items
-
-
+        return self.build_instances(self._instance)
 
     def _instance(self, split: str, index: int, seen: set[str]) -> list[Item]:
         template = TEMPLATES[(index + SPLIT_SHIFT[split]) % len(TEMPLATES)]
