@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.policy import GatePolicy
-from harness.retention import RetentionAnalysis, RetentionRow, subset_row
+from harness.retention import RetentionAnalysis, RetentionRow, clustering_info, subset_row
 
 
 @dataclass
@@ -41,6 +41,7 @@ class GateVerdict:
     notes: list[str]
     results: list[RuleResult] = field(default_factory=list)
     retention: list[dict[str, Any]] = field(default_factory=list)  # the measured table the rules were judged on
+    clustering: dict[str, Any] = field(default_factory=dict)  # what the CIs and tests resampled (problem groups)
 
     @property
     def failures(self) -> list[RuleResult]:
@@ -108,7 +109,7 @@ def _retention_check(rule: str, row: RetentionRow, floor: float, statistic: str,
                 f"{what} {_pct(row.retention)} but its CI is undefined ({row.undefined_reason or 'too few items'}); floor on the CI's lower bound fails closed",
                 subject,
             )
-        label = f"{what} CI lower bound {_pct(measured)} (point {_pct(row.retention)}, n={row.n})"
+        label = f"{what} CI lower bound {_pct(measured)} (point {_pct(row.retention)}, n={row.n}, {row.n_groups} groups)"
     else:
         measured = row.retention
         label = f"{what} {_pct(measured)} (n={row.n})"
@@ -191,4 +192,5 @@ def evaluate_gate(
         notes=list(dict.fromkeys(notes)),
         results=results,
         retention=[asdict(r) for r in analysis.rows],
+        clustering=clustering_info(analysis.pairs),
     )

@@ -3,8 +3,8 @@
 `analyse` is the one entry point: it checks that the two results files measured the same
 items (or, with `intersect=True`, keeps the common ones and says what it dropped), scores
 every pair once (relative suites such as style rescore from both outputs), and derives
-every view from those scored pairs: the per-capability table with paired-bootstrap CIs
-and exact McNemar tests, the memorisation gap (canonical vs perturbed variants), the
+every view from those scored pairs: the per-capability table with CIs and McNemar tests
+clustered by problem group (harness/stats.py), the memorisation gap (canonical vs perturbed variants), the
 mitigation view (pass@1 vs maj@k vs verified) and the seed's five-row table.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.results import Results
-from harness.stats import BootstrapSettings, mcnemar_exact, mean_or_none, paired_ratio
+from harness.stats import CI_METHOD, CLUSTER_KEY, TEST_METHOD, BootstrapSettings, mcnemar_clustered, mean_or_none, paired_ratio
 from harness.types import SampleRecord
 
 
@@ -29,12 +29,13 @@ class RetentionRow:
     student: float | None
     retention: float | None  # None: undefined (teacher score 0, too few items)
     n: int
+    n_groups: int = 0  # problem groups (a canonical item with its twins): the effective sample size
     ci_low: float | None = None
     ci_high: float | None = None
     undefined_reason: str | None = None
     teacher_only: int = 0  # McNemar discordant pairs: teacher right, student wrong
     student_only: int = 0  # student right, teacher wrong
-    p_value: float | None = None  # exact McNemar, "the student differs from the teacher"
+    p_value: float | None = None  # clustered McNemar, "the student differs from the teacher"
 
 
 @dataclass
@@ -106,7 +107,24 @@ class RetentionAnalysis:
         out = asdict(self)
         out.pop("pairs")
         out["bootstrap"] = out.pop("settings")
+        out["clustering"] = clustering_info(self.pairs)
         return out
+
+
+def group_key(pair: "ScoredPair") -> str:
+    """The problem group of a pair: its canonical item (itself when canonical)."""
+    return pair.teacher.canonical_id or pair.teacher.item_id
+
+
+def clustering_info(pairs: Sequence["ScoredPair"]) -> dict[str, Any]:
+    """What every interval and test was clustered on, for results and verdict JSON."""
+    return {
+        "cluster": CLUSTER_KEY,
+        "n_groups": len({group_key(p) for p in pairs}),
+        "n_items": len(pairs),
+        "ci_method": CI_METHOD,
+        "test": TEST_METHOD,
+    }
 
 
 # Seed table ------------------------------------------------------------------------------
@@ -318,13 +336,19 @@ def score_pairs(teacher: list[SampleRecord], student: list[SampleRecord]) -> lis
 def _compare(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> dict[str, Any]:
     t = [p.teacher_score for p in pairs]
     s = [p.student_score for p in pairs]
-    est = paired_ratio(t, s, settings)
-    mc = mcnemar_exact([p.teacher_correct for p in pairs], [p.student_correct for p in pairs]) if pairs else None
+    groups = [group_key(p) for p in pairs]
+    est = paired_ratio(t, s, settings, groups)
+    mc = (
+        mcnemar_clustered([p.teacher_correct for p in pairs], [p.student_correct for p in pairs], groups)
+        if pairs
+        else None
+    )
     return {
         "teacher": mean_or_none(t),
         "student": mean_or_none(s),
         "retention": est.value,
         "n": len(pairs),
+        "n_groups": len(set(groups)),
         "ci_low": est.ci.low,
         "ci_high": est.ci.high,
         "undefined_reason": est.undefined_reason,

@@ -1,15 +1,27 @@
-"""Paired statistics for student-vs-teacher comparisons.
+"""Paired statistics for student-vs-teacher comparisons, clustered by problem group.
 
-Retention is a ratio of two means over the same items, so its uncertainty comes from a
-paired bootstrap: resample item indices with replacement and recompute both means on the
-same resample (scipy.stats.bootstrap with paired=True does exactly this). The exact McNemar
-test asks whether the student and the teacher differ on the items where they disagree.
+Every canonical problem and its perturbed twins (numbers, names, distractor, ...) share one
+underlying problem, so their scores are correlated: a student that cannot do a problem
+tends to fail all its twins. Resampling or counting twins as independent items makes
+intervals far too narrow (see reports/ci_coverage.md). Every interval and test here
+therefore treats the *problem group* (a canonical item with all its twins, keyed by
+`canonical_id`) as the unit:
+
+- retention is the ratio of the student's and the teacher's total scores; its interval is a
+  paired percentile bootstrap over groups (scipy.stats.bootstrap on per-group totals, which
+  resamples whole groups, teacher and student together);
+- the clustered McNemar test is an exact sign-flip permutation test over groups: under "the
+  student and the teacher are exchangeable", each group's net discordance (teacher-only
+  minus student-only items) is equally likely to have either sign. With one item per group
+  it is exactly the exact McNemar test.
+
+Without group labels every item is its own group, which is the item-level analysis.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +31,14 @@ DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
 # Below this many paired items a retention number says more about noise than about the model.
 DEFAULT_MIN_ITEMS = 5
+# Below this many problem groups the percentile bootstrap under-covers (reports/ci_coverage.md):
+# the interval is reported as undefined rather than too narrow.
+DEFAULT_MIN_GROUPS = 10
 # A teacher mean this close to zero makes the ratio meaningless (and the bootstrap explode).
 MIN_TEACHER_SCORE = 1e-9
+CLUSTER_KEY = "canonical_id"
+CI_METHOD = "paired percentile bootstrap over problem groups"
+TEST_METHOD = "clustered McNemar: exact sign-flip permutation over problem groups"
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,7 @@ class BootstrapSettings:
     confidence: float = DEFAULT_CONFIDENCE
     seed: int = DEFAULT_SEED
     min_items: int = DEFAULT_MIN_ITEMS
+    min_groups: int = DEFAULT_MIN_GROUPS
 
 
 @dataclass(frozen=True)
@@ -42,39 +61,61 @@ class Interval:
 
 @dataclass(frozen=True)
 class RatioEstimate:
-    """student mean / teacher mean with its paired-bootstrap interval; None values mean undefined."""
+    """student total / teacher total with its clustered interval; None values mean undefined."""
 
     value: float | None
     ci: Interval
     undefined_reason: str | None = None
+    n_groups: int = 0
 
 
 @dataclass(frozen=True)
 class McNemar:
     teacher_only: int  # items the teacher got right and the student wrong
     student_only: int  # items the student got right and the teacher wrong
-    p_value: float  # exact two-sided binomial test on the discordant pairs (1.0 when there are none)
+    p_value: float  # two-sided; 1.0 when no group has a net discordance
+    n_groups: int = 0
+    method: str = TEST_METHOD
 
 
 def mean_or_none(xs: Sequence[float]) -> float | None:
     return float(np.mean(xs)) if len(xs) else None
 
 
-def _ratio_statistic(t: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
-    t_mean = np.mean(t, axis=axis)
-    s_mean = np.mean(s, axis=axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(t_mean > MIN_TEACHER_SCORE, s_mean / np.where(t_mean > MIN_TEACHER_SCORE, t_mean, 1.0), np.nan)
+def group_index(groups: Sequence[Hashable] | None, n: int) -> np.ndarray:
+    """Group number of each item, in order of first appearance (None: every item alone)."""
+    if groups is None:
+        return np.arange(n)
+    if len(groups) != n:
+        raise ValueError(f"{len(groups)} group labels for {n} items")
+    numbers: dict[Hashable, int] = {}
+    return np.array([numbers.setdefault(g, len(numbers)) for g in groups], dtype=int)
+
+
+def group_totals(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    return np.bincount(index, weights=values, minlength=int(index.max()) + 1 if len(index) else 0)
+
+
+def _ratio_of_totals(t: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray:
+    t_sum = np.sum(t, axis=axis)
+    s_sum = np.sum(s, axis=axis)
+    safe = np.where(t_sum > MIN_TEACHER_SCORE, t_sum, 1.0)
+    return np.where(t_sum > MIN_TEACHER_SCORE, s_sum / safe, np.nan)
 
 
 def paired_ratio(
-    teacher: Sequence[float], student: Sequence[float], settings: BootstrapSettings = BootstrapSettings()
+    teacher: Sequence[float],
+    student: Sequence[float],
+    settings: BootstrapSettings = BootstrapSettings(),
+    groups: Sequence[Hashable] | None = None,
 ) -> RatioEstimate:
-    """Retention = mean(student) / mean(teacher) over paired items, with a percentile CI.
+    """Retention = mean(student) / mean(teacher) over paired items, with a clustered CI.
 
-    Undefined (None) when there are fewer than `settings.min_items` pairs or the teacher's
-    mean is 0. The CI is undefined when more than 1 % of the resamples have a zero teacher
-    mean: the interval would then hide how unstable the ratio is.
+    The interval resamples whole problem groups (`groups[i]` labels item i; None: every item
+    is its own group). Undefined (None) when there are fewer than `settings.min_items` pairs
+    or the teacher's mean is 0. The CI alone is undefined below `settings.min_groups` groups,
+    and when more than 1 % of the resamples have a zero teacher total (the interval would
+    then hide how unstable the ratio is).
     """
     from scipy.stats import bootstrap
 
@@ -83,65 +124,120 @@ def paired_ratio(
     if t.shape != s.shape:
         raise ValueError(f"paired scores differ in length ({len(t)} vs {len(s)})")
     n = len(t)
+    index = group_index(groups, n)
+    n_groups = int(index.max()) + 1 if n else 0
     none = Interval(None, None)
     if n == 0:
         return RatioEstimate(None, none, "no paired items")
     if n < settings.min_items:
-        return RatioEstimate(None, none, f"only {n} paired items (< {settings.min_items})")
+        return RatioEstimate(None, none, f"only {n} paired items (< {settings.min_items})", n_groups)
     if t.mean() <= MIN_TEACHER_SCORE:
-        return RatioEstimate(None, none, "teacher score is 0")
+        return RatioEstimate(None, none, "teacher score is 0", n_groups)
     value = float(s.mean() / t.mean())
+    if n_groups < settings.min_groups:
+        return RatioEstimate(
+            value, none, f"CI needs {settings.min_groups} problem groups, only {n_groups} measured", n_groups
+        )
     if np.all(t == t[0]) and np.all(s == s[0]):
-        # Every resample is identical: the interval is the point (scipy would warn "degenerate").
-        return RatioEstimate(value, Interval(value, value))
-    rng = np.random.default_rng(settings.seed)
+        # Every resample has the same ratio: the interval is the point (scipy would warn "degenerate").
+        return RatioEstimate(value, Interval(value, value), None, n_groups)
+    t_groups, s_groups = group_totals(t, index), group_totals(s, index)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = bootstrap(
-            (t, s),
-            _ratio_statistic,
+            (t_groups, s_groups),
+            _ratio_of_totals,
             paired=True,
             vectorized=True,
             n_resamples=settings.n_resamples,
             confidence_level=settings.confidence,
             method="percentile",
-            rng=rng,
+            rng=np.random.default_rng(settings.seed),
         )
     dist = res.bootstrap_distribution
     undefined_share = float(np.mean(np.isnan(dist)))
     if undefined_share > 0.01:
         return RatioEstimate(
-            value, none, f"teacher score is 0 in {undefined_share:.0%} of bootstrap resamples (too few teacher successes)"
+            value,
+            none,
+            f"teacher score is 0 in {undefined_share:.0%} of bootstrap resamples (too few teacher successes)",
+            n_groups,
         )
     alpha = (1 - settings.confidence) / 2
     low, high = np.nanquantile(dist, [alpha, 1 - alpha])
-    return RatioEstimate(value, Interval(float(low), float(high)))
+    return RatioEstimate(value, Interval(float(low), float(high)), None, n_groups)
 
 
 def paired_mean_ci(
-    values: Sequence[float], settings: BootstrapSettings = BootstrapSettings()
+    values: Sequence[float],
+    settings: BootstrapSettings = BootstrapSettings(),
+    groups: Sequence[Hashable] | None = None,
 ) -> Interval:
-    """Percentile bootstrap interval of a mean (same seed and resample count as the ratio)."""
+    """Percentile bootstrap interval of a mean over problem groups (same settings as the ratio)."""
     x = np.asarray(values, dtype=float)
     if len(x) < max(settings.min_items, 1):
         return Interval(None, None)
+    index = group_index(groups, len(x))
+    if int(index.max()) + 1 < settings.min_groups:
+        return Interval(None, None)
     if np.all(x == x[0]):
         return Interval(float(x[0]), float(x[0]))
+    totals, sizes = group_totals(x, index), np.bincount(index).astype(float)
     rng = np.random.default_rng(settings.seed)
-    idx = rng.integers(0, len(x), size=(settings.n_resamples, len(x)))
-    means = x[idx].mean(axis=1)
+    draws = rng.integers(0, len(totals), size=(settings.n_resamples, len(totals)))
+    means = totals[draws].sum(axis=1) / sizes[draws].sum(axis=1)
     alpha = (1 - settings.confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return Interval(float(low), float(high))
 
 
-def mcnemar_exact(teacher_correct: Sequence[bool], student_correct: Sequence[bool]) -> McNemar:
-    """Exact McNemar: under H0 each discordant pair is equally likely to favour either model."""
-    from scipy.stats import binomtest
+def sign_flip_p_value(net: Sequence[int]) -> float:
+    """Exact two-sided p of sum(net) under independent random signs of each group's net count.
 
+    The null distribution of the sum of ±|d_k| is built by convolution over integer sums, so
+    it is exact for any number of groups (no 2^K enumeration, no Monte Carlo).
+    """
+    d = np.abs(np.asarray(net, dtype=int))
+    d = d[d > 0]
+    if len(d) == 0:
+        return 1.0
+    total = int(d.sum())
+    pmf = np.zeros(2 * total + 1)
+    pmf[total] = 1.0  # index = sum + total
+    for k in d:
+        shifted = np.zeros_like(pmf)
+        shifted[k:] += 0.5 * pmf[:-k]
+        shifted[:-k] += 0.5 * pmf[k:]
+        pmf = shifted
+    observed = abs(int(np.sum(net)))
+    sums = np.abs(np.arange(-total, total + 1))
+    return float(min(1.0, pmf[sums >= observed].sum()))
+
+
+def mcnemar_clustered(
+    teacher_correct: Sequence[bool],
+    student_correct: Sequence[bool],
+    groups: Sequence[Hashable] | None = None,
+) -> McNemar:
+    """Does the student differ from the teacher? Exact sign-flip test over problem groups.
+
+    Each group contributes its net discordance (teacher-only minus student-only items). With
+    one item per group this is the exact McNemar (binomial) test on the discordant pairs.
+    """
     t = np.asarray(teacher_correct, dtype=bool)
     s = np.asarray(student_correct, dtype=bool)
-    b = int(np.sum(t & ~s))
-    c = int(np.sum(~t & s))
-    p = 1.0 if b + c == 0 else float(binomtest(b, b + c, 0.5).pvalue)
-    return McNemar(b, c, p)
+    index = group_index(groups, len(t))
+    teacher_only = group_totals((t & ~s).astype(float), index)
+    student_only = group_totals((~t & s).astype(float), index)
+    net = np.rint(teacher_only - student_only).astype(int)
+    return McNemar(
+        int(teacher_only.sum()),
+        int(student_only.sum()),
+        sign_flip_p_value(net),
+        n_groups=int(index.max()) + 1 if len(index) else 0,
+    )
+
+
+def mcnemar_exact(teacher_correct: Sequence[bool], student_correct: Sequence[bool]) -> McNemar:
+    """Item-level exact McNemar (every item its own group): valid only without twins."""
+    return mcnemar_clustered(teacher_correct, student_correct, None)

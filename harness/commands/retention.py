@@ -13,6 +13,8 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="resampling seed, recorded in every output (default 0)")
     parser.add_argument("--min-items", type=int, default=5, help="retention is 'undefined' below this many paired items (default 5)")
+    parser.add_argument("--min-groups", type=int, default=10,
+                        help="a CI is 'undefined' below this many problem groups (a canonical item with its twins; default 10)")
 
 
 def bootstrap_settings(args: argparse.Namespace):
@@ -25,7 +27,9 @@ def bootstrap_settings(args: argparse.Namespace):
         raise HarnessError(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}")
     if args.min_items < 1:
         raise HarnessError(f"--min-items must be at least 1, got {args.min_items}")
-    return BootstrapSettings(args.resamples, args.confidence, args.bootstrap_seed, args.min_items)
+    if args.min_groups < 2:
+        raise HarnessError(f"--min-groups must be at least 2, got {args.min_groups}")
+    return BootstrapSettings(args.resamples, args.confidence, args.bootstrap_seed, args.min_items, args.min_groups)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -34,6 +34,11 @@ def ci_cell(row: RetentionRow) -> str:
     return f"[{row.ci_low:.1%}, {row.ci_high:.1%}]"
 
 
+def n_cell(row: RetentionRow) -> str:
+    """Items, with the problem groups (the effective sample size) beside them when they differ."""
+    return str(row.n) if row.n_groups in (0, row.n) else f"{row.n} ({row.n_groups} groups)"
+
+
 def p_cell(row: RetentionRow) -> str:
     return "-" if row.p_value is None else f"{row.p_value:.3g}"
 
@@ -41,7 +46,7 @@ def p_cell(row: RetentionRow) -> str:
 def capability_table(rows: Sequence[RetentionRow], confidence: float) -> tuple[list[str], list[list[str]]]:
     headers = ["capability", "teacher", "student", "retention", f"{confidence:.0%} CI", "n", "T only", "S only", "McNemar p"]
     body = [
-        [r.capability, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n),
+        [r.capability, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), n_cell(r),
          str(r.teacher_only), str(r.student_only), p_cell(r)]
         for r in rows
     ]
@@ -51,7 +56,7 @@ def capability_table(rows: Sequence[RetentionRow], confidence: float) -> tuple[l
 def seed_table(rows: Sequence[SeedRow], confidence: float) -> tuple[list[str], list[list[str]]]:
     headers = ["capability (seed)", "claimed", "measured", f"{confidence:.0%} CI", "n", "verdict", "from"]
     body = [
-        [r.capability, f"{r.claimed_low:.0%}-{r.claimed_high:.0%}", retention_cell(r), ci_cell(r), str(r.n), r.verdict, r.sources]
+        [r.capability, f"{r.claimed_low:.0%}-{r.claimed_high:.0%}", retention_cell(r), ci_cell(r), n_cell(r), r.verdict, r.sources]
         for r in rows
     ]
     return headers, body
@@ -59,13 +64,13 @@ def seed_table(rows: Sequence[SeedRow], confidence: float) -> tuple[list[str], l
 
 def variant_table(rows: Sequence[VariantRow], confidence: float) -> tuple[list[str], list[list[str]]]:
     headers = ["capability", "variant", "teacher", "student", "retention", f"{confidence:.0%} CI", "n"]
-    body = [[r.capability, r.variant, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n)] for r in rows]
+    body = [[r.capability, r.variant, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), n_cell(r)] for r in rows]
     return headers, body
 
 
 def mitigation_table(rows: Sequence[MitigationRow], confidence: float) -> tuple[list[str], list[list[str]]]:
     headers = ["capability", "method", "teacher", "student", "retention", f"{confidence:.0%} CI", "n"]
-    body = [[r.capability, r.method, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), str(r.n)] for r in rows]
+    body = [[r.capability, r.method, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), n_cell(r)] for r in rows]
     return headers, body
 
 
@@ -92,8 +97,9 @@ def header_lines(analysis: RetentionAnalysis) -> list[str]:
     lines = [
         f"teacher: {analysis.teacher_spec}   student: {analysis.student_spec}",
         "suites: " + ", ".join(f"{name} v{info['version']}" for name, info in analysis.suites.items()),
-        f"CIs: paired bootstrap over items, {s.n_resamples} resamples, seed {s.seed}, percentile {s.confidence:.0%}; "
-        f"retention undefined below {s.min_items} items or at teacher score 0",
+        f"CIs: paired percentile bootstrap over problem groups (a canonical item with its perturbed twins), "
+        f"{s.n_resamples} resamples, seed {s.seed}, {s.confidence:.0%}; McNemar p: exact sign-flip test over groups; "
+        f"retention undefined below {s.min_items} items or at teacher score 0, its CI below {s.min_groups} groups",
     ]
     return lines + [f"note: {n}" for n in analysis.notes]
 
