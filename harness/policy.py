@@ -6,7 +6,7 @@
     max_regression: {default: 0.02}    # score drop allowed against --baseline (absolute points)
     required_capabilities: [math]      # missing from the results: fail (closed)
     perturbation_floors: {math: {numbers: 0.5}}   # retention on one perturbation kind
-    bootstrap: {resamples: 2000, confidence: 0.95, seed: 0, min_items: 5, min_groups: 10}
+    bootstrap: {resamples: 2000, confidence: 0.95, seed: 0, min_items: 5, min_groups: 5}
 
 Every mistake (an unknown key, a misspelt capability, a floor outside its range) gives one
 line that names the field, what was wrong and what is allowed.
@@ -43,7 +43,7 @@ class BootstrapPolicy(BaseModel):
     confidence: float = Field(0.95, gt=0, lt=1)
     seed: int = 0
     min_items: int = Field(5, ge=1)
-    min_groups: int = Field(10, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
+    min_groups: int = Field(5, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
 
     def settings(self) -> BootstrapSettings:
         return BootstrapSettings(self.resamples, self.confidence, self.seed, self.min_items, self.min_groups)

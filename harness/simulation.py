@@ -14,6 +14,7 @@ bench/ci_coverage.py measure.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,9 +77,7 @@ def interval_coverage(
     for i in range(n_students):
         run = simulate(design, rng)
         est = paired_ratio(
-            run.teacher, run.student, BootstrapSettings(settings.n_resamples, settings.confidence, seed + i,
-                                                        settings.min_items, settings.min_groups),
-            run.groups if clustered else None,
+            run.teacher, run.student, dataclasses.replace(settings, seed=seed + i), run.groups if clustered else None
         )
         if est.ci.low is not None:
             defined += 1

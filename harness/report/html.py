@@ -122,8 +122,9 @@ def _student_section(rep: StudentReport, worst: int) -> str:
     out.append("<h3>Retention per capability</h3>")
     out.append(
         "<p>Retention = student score / teacher score over the same items. "
-        f"CI: {conf:.0%} paired bootstrap over items; McNemar: exact test on the items where exactly one model is right "
-        "(T only: teacher right, student wrong).</p>"
+        f"CI: {conf:.0%} paired bootstrap over problem groups (a canonical item with its perturbed twins); "
+        "McNemar: exact sign-flip test over groups of the items where exactly one model is right "
+        "(T only: teacher right, student wrong). n counts items, with the groups (the effective sample size) beside it.</p>"
     )
     out.append(_table(capability_table(a.rows, conf)))
     out.append(_img(plots.retention_bars(a.rows), "retention per capability"))
@@ -193,9 +194,9 @@ def build_report(
         '<ul class="meta">',
         f"<li>teacher: <code>{escape(teacher.model.spec)}</code> (results from {escape(teacher.created_at)})</li>",
         f"<li>students: {', '.join(f'<code>{escape(s.label)}</code>' for s in students) or '-'}</li>",
-        f"<li>confidence intervals: {settings.confidence:.0%} percentile paired bootstrap over items, "
-        f"{settings.n_resamples} resamples, seed {settings.seed}; retention is undefined below {settings.min_items} items "
-        "or when the teacher scores 0</li>",
+        f"<li>confidence intervals: {settings.confidence:.0%} percentile paired bootstrap over problem groups "
+        f"(cluster: canonical_id), {settings.n_resamples} resamples, seed {settings.seed}; retention is undefined below "
+        f"{settings.min_items} items or when the teacher scores 0, its interval below {settings.min_groups} groups</li>",
         f"<li>harness {escape(__version__)}, generated {datetime.now(timezone.utc).isoformat(timespec='seconds')}</li>",
         "</ul>",
         f"<h3>Teacher's suites</h3><ul class=\"meta\">{suites}</ul>",

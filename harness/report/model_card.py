@@ -20,8 +20,9 @@ def model_card(teacher: Results, analysis: RetentionAnalysis) -> str:
         "",
         f"Measured with harness {__version__}: the student `{analysis.student_spec}` against "
         f"the teacher `{analysis.teacher_spec}` on the same items. Retention = student score / teacher score; "
-        f"{s.confidence:.0%} confidence intervals by paired bootstrap over items ({s.n_resamples} resamples, seed {s.seed}); "
-        "p = exact McNemar test of \"the student differs from the teacher\".",
+        f"{s.confidence:.0%} confidence intervals by paired bootstrap over problem groups, a canonical item with its "
+        f"perturbed twins ({s.n_resamples} resamples, seed {s.seed}); p = clustered McNemar (exact sign-flip test over "
+        "groups) of \"the student differs from the teacher\".",
         "",
         render_table(*capability_table(analysis.rows, s.confidence), "md"),
         "",

@@ -97,7 +97,7 @@ def header_lines(analysis: RetentionAnalysis) -> list[str]:
     lines = [
         f"teacher: {analysis.teacher_spec}   student: {analysis.student_spec}",
         "suites: " + ", ".join(f"{name} v{info['version']}" for name, info in analysis.suites.items()),
-        f"CIs: paired percentile bootstrap over problem groups (a canonical item with its perturbed twins), "
+        f"CIs: paired expanded-percentile bootstrap over problem groups (a canonical item with its perturbed twins), "
         f"{s.n_resamples} resamples, seed {s.seed}, {s.confidence:.0%}; McNemar p: exact sign-flip test over groups; "
         f"retention undefined below {s.min_items} items or at teacher score 0, its CI below {s.min_groups} groups",
     ]
