@@ -72,7 +72,8 @@ def select_suites(config: EvalConfig) -> list[Suite]:
 
 
 def _sample_row(g: Generation, s: Score, key: str) -> dict[str, Any]:
-    row = {"output": g.text, "answer": s.answer, "correct": s.correct, "score": s.value, "logprob": g.logprob, "vote_key": key}
+    row = {"output": g.text, "answer": s.answer, "correct": s.correct, "score": s.value, "logprob": g.logprob, "vote_key": key,
+           "finish_reason": g.finish_reason, "unparsed": g.error is None and not s.parsed}
     if g.reasoning is not None:
         row["reasoning"] = g.reasoning
     if g.error is not None:
@@ -111,6 +112,9 @@ def make_record(
         reference_answer=item.answer,
         samples=samples,
         error=error,
+        finish_reason=gen.finish_reason,
+        truncated=gen.finish_reason == "length",
+        unparsed=error is None and not score.parsed,
         reasoning=gen.reasoning,
         vote_method=vote_method if outcome else None,
         vote_note=outcome.note if outcome else None,

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.diagnostics import OutputHealth, health_by_capability
 from harness.policy import GatePolicy
 from harness.retention import RetentionAnalysis, RetentionRow, clustering_info, subset_row
 
@@ -117,6 +118,45 @@ def _retention_check(rule: str, row: RetentionRow, floor: float, statistic: str,
     return RuleResult(rule, row.capability, "pass" if ok else "fail", measured, floor, f"{label} {'>=' if ok else '<'} floor {_pct(floor)}", subject)
 
 
+def _output_rate_check(rule: str, cap: str, who: str, h: OutputHealth, limit: float) -> RuleResult:
+    """One side's truncation or unparsed rate against its limit; unknown counts as the bad case."""
+    truncation = rule == "max_truncation_rate"
+    what = "cut off at max_new_tokens" if truncation else "holding no answer the scorer finds"
+    bad, unknown = (h.truncated, h.finish_unknown) if truncation else (h.unparsed, h.parse_unknown)
+    if h.n == 0:
+        return RuleResult(rule, cap, "fail", None, limit, f"no {who} outputs measured (fails closed)", who)
+    if unknown == h.n:
+        why = ("finish_reason" if truncation else "unparsed") + f" unknown for all {h.n} {who} outputs (results written before "
+        why += ("harness recorded it, or answers from an older response cache: re-run eval with --refresh)" if truncation
+                else "harness recorded it: re-run eval, which re-scores cached answers)")
+        return RuleResult(rule, cap, "fail", None, limit, f"{why}; limit {_pct(limit)} fails closed", who)
+    rate = (bad + unknown) / h.n
+    counted = f"{bad} of {h.n} {who} outputs {what}" + (f", plus {unknown} unknown counted as such" if unknown else "")
+    ok = rate <= limit + 1e-12
+    return RuleResult(rule, cap, "pass" if ok else "fail", rate, limit, f"{counted}: {_pct(rate)} {'<=' if ok else '>'} limit {_pct(limit)}", who)
+
+
+def _output_health_checks(policy: GatePolicy, analysis: RetentionAnalysis, rows: dict[str, RetentionRow], notes: list[str]) -> list[RuleResult]:
+    """max_truncation_rate (teacher and student) and max_unparsed_rate (student), over the compared items."""
+    if not (policy.max_truncation_rate or policy.max_unparsed_rate):
+        return []
+    health = {"teacher": health_by_capability(p.teacher for p in analysis.pairs),
+              "student": health_by_capability(p.student for p in analysis.pairs)}
+    out = []
+    for rule, table, sides in (("max_truncation_rate", policy.max_truncation_rate, ("teacher", "student")),
+                               ("max_unparsed_rate", policy.max_unparsed_rate, ("student",))):
+        for cap in sorted(set(rows) | (set(table) - {"default"})):
+            limit = policy.floor_for(table, cap)
+            if limit is None:
+                continue
+            if cap not in rows:
+                if cap not in policy.required_capabilities:
+                    notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+                continue
+            out += [_output_rate_check(rule, cap, who, health[who].get(cap, OutputHealth()), limit) for who in sides]
+    return out
+
+
 def evaluate_gate(
     policy: GatePolicy,
     analysis: RetentionAnalysis,
@@ -182,6 +222,8 @@ def evaluate_gate(
                 continue
             row = subset_row(analysis.pairs, analysis.settings, cap, kind)
             results.append(_retention_check("perturbation_floor", row, floor, policy.retention_statistic, kind))
+
+    results += _output_health_checks(policy, analysis, rows, notes)
 
     return GateVerdict(
         passed=not any(r.status == "fail" for r in results),

@@ -4,6 +4,8 @@
     retention_floors: {default: 0.8, math: 0.5}   # "default" covers every measured capability
     score_floors: {math: 0.3}          # the student's absolute score
     max_regression: {default: 0.02}    # score drop allowed against --baseline (absolute points)
+    max_truncation_rate: {default: 0.05}   # share of outputs cut off at max_new_tokens (teacher and student)
+    max_unparsed_rate: {default: 0.1}      # share of student outputs holding no answer the scorer finds
     required_capabilities: [math]      # missing from the results: fail (closed)
     perturbation_floors: {math: {numbers: 0.5}}   # retention on one perturbation kind
     bootstrap: {resamples: 2000, confidence: 0.95, seed: 0, min_items: 5, min_groups: 5}
@@ -56,11 +58,14 @@ class GatePolicy(BaseModel):
     retention_floors: dict[str, float] = Field(default_factory=dict)
     score_floors: dict[str, float] = Field(default_factory=dict)
     max_regression: dict[str, float] = Field(default_factory=dict)
+    # Output health (harness/diagnostics.py): unknown rates (older results) fail closed.
+    max_truncation_rate: dict[str, float] = Field(default_factory=dict)
+    max_unparsed_rate: dict[str, float] = Field(default_factory=dict)
     required_capabilities: list[str] = Field(default_factory=list)
     perturbation_floors: dict[str, dict[str, float]] = Field(default_factory=dict)
     bootstrap: BootstrapPolicy = Field(default_factory=BootstrapPolicy)
 
-    @field_validator("retention_floors", "max_regression")
+    @field_validator("retention_floors", "max_regression", "max_truncation_rate", "max_unparsed_rate")
     @classmethod
     def _known_or_default(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_capability_keys(v, allow_default=True)
@@ -91,7 +96,7 @@ class GatePolicy(BaseModel):
                 check(key, val)
         return v
 
-    @field_validator("score_floors", "max_regression")
+    @field_validator("score_floors", "max_regression", "max_truncation_rate", "max_unparsed_rate")
     @classmethod
     def _fraction_range(cls, v: dict[str, float]) -> dict[str, float]:
         for key, x in v.items():
@@ -100,7 +105,8 @@ class GatePolicy(BaseModel):
         return v
 
     def is_empty(self) -> bool:
-        return not (self.retention_floors or self.score_floors or self.max_regression or self.required_capabilities or self.perturbation_floors)
+        return not (self.retention_floors or self.score_floors or self.max_regression or self.required_capabilities or self.perturbation_floors
+                    or self.max_truncation_rate or self.max_unparsed_rate)
 
     def floor_for(self, table: dict[str, float], capability: str) -> float | None:
         return table.get(capability, table.get(DEFAULT_KEY))

@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from harness.diagnostics import health_by_capability
 from harness.errors import HarnessError
 from harness.types import GenerationParams, SampleRecord
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2  # 2: finish_reason/truncated/unparsed per sample, their counts and rates per capability
 RESULTS_FILE = "results.json"
 SAMPLES_FILE = "samples.jsonl"
 
@@ -49,6 +50,13 @@ class ScoreSummary(BaseModel):
 
 class CapabilitySummary(ScoreSummary):
     variants: dict[str, ScoreSummary] = Field(default_factory=dict)  # "canonical", "numbers@1", ...
+    # Output health (harness/diagnostics.py). Rates are over the records where it is known; None
+    # when it is known for none (schema-1 files, answers from an older cache).
+    truncated: int = 0  # outputs cut off at max_new_tokens (finish_reason "length")
+    unparsed: int = 0  # outputs in which the scorer found no answer
+    truncation_rate: float | None = None
+    unparsed_rate: float | None = None
+    finish_unknown: int = 0  # records without a finish_reason
 
 
 class Results(BaseModel):
@@ -67,6 +75,8 @@ class Results(BaseModel):
 
 
 def summarise(records: Iterable[SampleRecord]) -> dict[str, CapabilitySummary]:
+    records = list(records)
+    health = health_by_capability(records)
     by_cap: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in records:
         if r.error is None:
@@ -81,6 +91,11 @@ def summarise(records: Iterable[SampleRecord]) -> dict[str, CapabilitySummary]:
             score=sum(r.score for r in rows) / len(rows),
             n=len(rows),
             variants={k: ScoreSummary(score=sum(v) / len(v), n=len(v)) for k, v in sorted(by_variant.items())},
+            truncated=health[cap].truncated,
+            unparsed=health[cap].unparsed,
+            truncation_rate=health[cap].truncation_rate,
+            unparsed_rate=health[cap].unparsed_rate,
+            finish_unknown=health[cap].finish_unknown,
         )
     return out
 

@@ -75,6 +75,14 @@ class Generation(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     error: str | None = None  # set when the request failed after its retries
+    # Why generation ended: "stop" (end of sequence or a stop string), "length" (hit max_new_tokens:
+    # truncated), "error" (the request failed), or a backend's own value it could not map (vLLM "abort").
+    # None: unknown (answers cached or written before harness recorded it).
+    finish_reason: str | None = None
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.error is not None and self.finish_reason is None:
+            self.finish_reason = "error"
 
 
 class Score(BaseModel):
@@ -83,6 +91,9 @@ class Score(BaseModel):
     value: float | None = None  # graded score in [0, 1]; defaults to float(correct)
     reason: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # False when the scorer found no answer at all in the output ("no answer found"), as opposed
+    # to an answer that is wrong. Suites that always score something (format, style) leave it True.
+    parsed: bool = True
 
     def model_post_init(self, __context: Any) -> None:
         if self.value is None:
@@ -107,6 +118,11 @@ class SampleRecord(BaseModel):
     reference_answer: Any = None
     samples: list[dict[str, Any]] = Field(default_factory=list)  # every sample when samples > 1
     error: str | None = None
+    finish_reason: str | None = None  # of the chosen sample: stop, length, error; None = unknown (older runs)
+    truncated: bool = False  # the chosen sample hit max_new_tokens (finish_reason "length")
+    # The scorer found no answer in the chosen sample's output. Absent from files written before
+    # harness recorded it: `"unparsed" in record.model_fields_set` says whether it is known.
+    unparsed: bool = False
     reasoning: str | None = None  # the thinking trace of the chosen sample, when the backend separates it
     # Self-consistency voting (--vote); empty/None when no vote was taken.
     vote_method: str | None = None  # the method asked for: majority, weighted, verify

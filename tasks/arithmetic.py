@@ -167,4 +167,5 @@ class ArithmeticSuite(Suite):
     def score(self, item: Item, output: str) -> Score:
         answer = extract_answer(output)
         correct = is_equivalent(answer, item.answer)
-        return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}")
+        return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}",
+                     parsed=answer is not None)

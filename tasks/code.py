@@ -212,7 +212,7 @@ class CodeSuite(Suite):
         scores = []
         for i, (item, code) in enumerate(zip(items, codes, strict=True)):
             if code is None:
-                scores.append(Score(answer=None, correct=False, reason=f"no code defining {item.answer['entry_point']}()"))
+                scores.append(Score(answer=None, correct=False, reason=f"no code defining {item.answer['entry_point']}()", parsed=False))
                 continue
             tests = item.answer["tests"]
             verdict = judge(results[i], [t["expected"] for t in tests], [t["args"] for t in tests])

@@ -137,8 +137,9 @@ class EdgeCasesSuite(Suite):
         if not expected["answerable"]:
             correct = abstention.abstained
             reason = None if correct else f"should say the question cannot be answered ({expected['kind']})"
-            return Score(answer={"abstained": abstention.abstained, "value": extract_answer(output) if not correct else None},
-                         correct=correct, reason=reason, details=details)
+            value = extract_answer(output) if not correct else None
+            return Score(answer={"abstained": abstention.abstained, "value": value},
+                         correct=correct, reason=reason, details=details, parsed=correct or value is not None)
         if abstention.abstained:
             details["false_abstention"] = True
             return Score(answer={"abstained": True, "value": None}, correct=False,
@@ -147,14 +148,15 @@ class EdgeCasesSuite(Suite):
             got = _multi_answer_values(output)
             correct = got == sorted(float(v) for v in expected["value"])
             reason = None if correct else f"expected all of {expected['value']}, got {got}"
-            return Score(answer={"abstained": False, "value": got}, correct=correct, reason=reason, details=details)
+            return Score(answer={"abstained": False, "value": got}, correct=correct, reason=reason, details=details, parsed=bool(got))
         answer = extract_answer(output)
         correct = is_equivalent(answer, expected["value"])
         if expected["trap"] is not None:
             details["took_trap"] = is_equivalent(answer, expected["trap"])
         reason = None if correct else f"expected {expected['value']}, got {answer}" + (
             " (the trap answer)" if details.get("took_trap") else "")
-        return Score(answer={"abstained": False, "value": answer}, correct=correct, reason=reason, details=details)
+        return Score(answer={"abstained": False, "value": answer}, correct=correct, reason=reason, details=details,
+                     parsed=answer is not None)
 
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Score each output, then attach the batch's abstention rates and balanced score to every score."""

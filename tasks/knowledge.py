@@ -87,7 +87,8 @@ class KnowledgeSuite(Suite):
     def score(self, item: Item, output: str) -> Score:
         span = extract_span(output)
         correct = bool(span) and matches_any(span, item.metadata["aliases"])
-        return Score(answer=span[:200], correct=correct, reason=None if correct else f"expected {item.answer!r}, got {span[:80]!r}")
+        return Score(answer=span[:200], correct=correct, reason=None if correct else f"expected {item.answer!r}, got {span[:80]!r}",
+                     parsed=bool(span))
 
     def vote_key(self, score: Score) -> str:
         return str(score.answer).strip().lower()

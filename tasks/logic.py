@@ -107,4 +107,5 @@ class LogicSuite(Suite):
         else:
             got = (extract_label if kind == "label" else extract_choice)(output, options)
             correct = got is not None and got.lower() == str(item.answer).lower()
-        return Score(answer=got, correct=correct, reason=None if correct else f"expected {item.answer}, got {got}")
+        return Score(answer=got, correct=correct, reason=None if correct else f"expected {item.answer}, got {got}",
+                     parsed=got is not None)

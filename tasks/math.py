@@ -127,4 +127,5 @@ class MathSuite(Suite):
     def score(self, item: Item, output: str) -> Score:
         answer = extract_answer(output)
         correct = is_equivalent(answer, item.answer, abs_tol=item.metadata.get("tolerance", 0.0))
-        return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}")
+        return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}",
+                     parsed=answer is not None)

@@ -65,6 +65,7 @@ class FakeAnthropic:
         self.slow_seconds = 3.0
         self.polls_until_ended = 2  # batch retrievals answered "in_progress" before "ended"
         self.batch_faults: dict[str, str] = {}  # substring of user text -> "errored" | "expired" | "missing"
+        self.stop_reasons: dict[str, str] = {}  # substring of user text -> stop_reason (default "end_turn")
         self.seen: list[Seen] = []
         self.batches: dict[str, Batch] = {}
         self._faults: dict[str, deque[str]] = {}
@@ -117,7 +118,7 @@ class FakeAnthropic:
             "role": "assistant",
             "model": body.get("model", "claude-fake"),
             "content": content,
-            "stop_reason": "end_turn",
+            "stop_reason": next((r for m, r in self.stop_reasons.items() if m in user_text(body)), "end_turn"),
             "stop_sequence": None,
             "usage": {
                 "input_tokens": len(user_text(body).split()) + (0 if cached else system_tokens),

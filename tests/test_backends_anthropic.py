@@ -107,6 +107,36 @@ def test_thinking_is_captured_and_system_prompt_is_cached(fake):
     assert usage["estimated_cost_usd"] == estimate_cost(MODEL, usage, batch=False)
 
 
+def test_stop_reason_max_tokens_is_recorded_as_truncated_in_both_apis(fake, items, tmp_path):
+    fake.responder = answer_even_items_right(items)
+    story = [item.messages[-1].content.split("\n\n")[-1] for item in items]
+    fake.stop_reasons = {story[1]: "max_tokens", story[2]: "stop_sequence"}
+    params = GenerationParams(max_new_tokens=64)
+
+    gens = backend(concurrency=2).generate(items, params, progress=False)
+    assert [g[0].finish_reason for g in gens] == ["stop", "length", "stop", "stop", "stop", "stop"]
+    fake.polls_until_ended = 1
+    batch = backend(batch=True, poll_interval=0.01, ledger_path=tmp_path / "b.json").generate(items, params)
+    assert [g[0].finish_reason for g in batch] == ["stop", "length", "stop", "stop", "stop", "stop"]
+
+    fake.plan(story[3], ["500", "500"])
+    config = EvalConfig(suites=["arithmetic"], variants=["canonical"], limit=N_ITEMS, progress=False,
+                        cache_path=tmp_path / "cache.sqlite", generation=params)
+    results, records = run_eval(config, tmp_path / "run", backend=backend(max_retries=1))
+    by_id = {r.item_id: r for r in records}
+    assert by_id[items[1].id].truncated and by_id[items[1].id].finish_reason == "length"
+    assert by_id[items[3].id].finish_reason == "error" and not by_id[items[3].id].truncated
+    assert sum(r.truncated for r in records) == 1
+    math = results.capabilities["math"]
+    assert (math.truncated, math.n, math.truncation_rate) == (1, 5, 0.2)  # the failed request is not counted
+
+    # The cache keeps finish_reason: a re-run answers from it with the same record.
+    fake.stop_reasons = {}
+    again, records2 = run_eval(config, tmp_path / "run2", backend=backend(max_retries=1))
+    assert again.extra["cache"]["from_cache"] == 5
+    assert {r.item_id: r.finish_reason for r in records2}[items[1].id] == "length"
+
+
 def test_batch_mode_resumes_by_custom_id_and_tolerates_partial_results(fake, items, tmp_path):
     fake.responder = answer_even_items_right(items)
     story = [item.messages[-1].content.split("\n\n")[-1] for item in items]
@@ -159,7 +189,9 @@ def test_cli_batch_mode_scores_and_records_partial_failures(fake, items, cli, tm
     proc = cli(*args, "--out", str(tmp_path / "a"), env=env)
     assert proc.returncode == 0, proc.stderr
     results = json.loads((tmp_path / "a" / "results.json").read_text())
-    assert results["failures"] == 1 and results["capabilities"]["math"] == {"score": 2 / 3, "n": 3, "variants": {"canonical": {"score": 2 / 3, "n": 3}}}
+    math = results["capabilities"]["math"]
+    assert results["failures"] == 1 and (math["score"], math["n"]) == (2 / 3, 3)
+    assert math["variants"] == {"canonical": {"score": 2 / 3, "n": 3}} and (math["truncated"], math["truncation_rate"]) == (0, 0.0)
     assert results["usage"]["this_run"]["batch"] is True and len(fake.batches) == 1
     assert (tmp_path / "cache" / "anthropic-batches.json").is_file()
 

@@ -10,7 +10,8 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "harness" / "schema" / f"
 
 
 def test_published_schema_matches_the_models():
-    # Regenerate with `harness schema > harness/schema/results.v1.schema.json` after changing a model.
+    # Regenerate with `harness schema > harness/schema/results.v<RESULTS_SCHEMA_VERSION>.schema.json` after changing a model
+    # (bump the version for a breaking change; older schema files stay for older results).
     assert json.loads(SCHEMA_FILE.read_text()) == json_schema()
 
 

@@ -95,6 +95,22 @@ def request_params(model: str, item: Item, params: GenerationParams, thinking_bu
     return body
 
 
+# Anthropic's stop_reason → harness finish_reason; other values are kept as they are.
+STOP_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "stop",
+    "pause_turn": "stop",
+    "refusal": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+}
+
+
+def anthropic_finish_reason(stop_reason: str | None) -> str | None:
+    return STOP_REASONS.get(stop_reason, stop_reason) if stop_reason else None
+
+
 def parse_message(message: Any) -> Generation:
     """Text and thinking of a Message (an SDK object or its dict form)."""
     data = message if isinstance(message, dict) else message.model_dump()
@@ -111,6 +127,7 @@ def parse_message(message: Any) -> Generation:
         + (usage.get("cache_read_input_tokens") or 0)
         + (usage.get("cache_creation_input_tokens") or 0),
         completion_tokens=usage.get("output_tokens"),
+        finish_reason=anthropic_finish_reason(data.get("stop_reason")),
     )
 
 

@@ -62,6 +62,26 @@ def render_chat(tokenizer: Any, item: Item) -> str:
     return "\n\n".join(m["content"] for m in messages) + "\n\n"
 
 
+def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
+    """Every token id that ends generation: the generation config's EOS ids and the tokenizer's."""
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = set(ids if isinstance(ids, (list, tuple)) else [ids] if ids is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
+
+
+def hf_finish_reason(tokens: Sequence[int], stops: set[int], max_new_tokens: int) -> str:
+    """"stop" when the sequence emitted an end token, "length" when it used the whole budget without one.
+
+    Rows of a batch are padded to its longest row, so a row shorter than the budget that holds
+    no end token can only have stopped on another criterion: also "stop".
+    """
+    if any(t in stops for t in tokens):
+        return "stop"
+    return "length" if len(tokens) >= max_new_tokens else "stop"
+
+
 @BACKENDS.register("hf")
 class HFBackend(Backend):
     name = "hf"
@@ -128,6 +148,7 @@ class HFBackend(Backend):
                 )
             new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
             scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            stops = stop_token_ids(model, tokenizer)
             for row, (tokens, token_scores) in enumerate(zip(new_tokens, scores, strict=True)):
                 keep = tokens != tokenizer.pad_token_id
                 n = int(keep.sum())
@@ -139,6 +160,7 @@ class HFBackend(Backend):
                     logprob=logprob,
                     prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()),
                     completion_tokens=n,
+                    finish_reason=hf_finish_reason(tokens.tolist(), stops, params.max_new_tokens),
                 )
                 results[prompt_index].extend([generation] * (params.samples // per_prompt))
             bar.update(len(batch))

@@ -38,6 +38,12 @@ def mean_token_logprob(choice: Any) -> float | None:
     return sum(t.logprob for t in content) / len(content)
 
 
+def openai_finish_reason(reason: str | None) -> str | None:
+    """The API's finish_reason ("stop", "length", "content_filter", "tool_calls", ...); servers
+    that leave it out give None (unknown). "eos" is what TGI and some llama.cpp builds say for "stop"."""
+    return {"eos": "stop", "eos_token": "stop", "stop_sequence": "stop"}.get(reason, reason) if reason else None
+
+
 @BACKENDS.register("openai")
 class OpenAIBackend(Backend):
     name = "openai"
@@ -147,6 +153,7 @@ class OpenAIBackend(Backend):
                     logprob=mean_token_logprob(choice),
                     prompt_tokens=getattr(usage, "prompt_tokens", None),
                     completion_tokens=len(tokens) if tokens else None,
+                    finish_reason=openai_finish_reason(getattr(choice, "finish_reason", None)),
                 )
             )
         return gens

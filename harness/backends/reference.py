@@ -21,4 +21,4 @@ class ReferenceBackend(Backend):
         return {"backend": "reference", "harness_version": __version__}
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
-        return [[Generation(text=item.reference_response) for _ in range(params.samples)] for item in items]
+        return [[Generation(text=item.reference_response, finish_reason="stop") for _ in range(params.samples)] for item in items]

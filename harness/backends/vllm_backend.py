@@ -141,6 +141,7 @@ class VllmBackend(Backend):
                         logprob=mean_logprob(c),
                         prompt_tokens=prompt_tokens,
                         completion_tokens=len(c.token_ids),
+                        finish_reason=c.finish_reason,  # "stop" | "length" | "abort"
                     )
                     for c in sorted(out.outputs, key=lambda c: c.index)
                 ]

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
+    from harness.diagnostics import warn_output_health
     from harness.errors import HarnessError
     from harness.evaluate import EvalConfig, run_eval
     from harness.models.spec import parse_model_spec
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lm_eval_task:
         from harness.lmeval.run import eval_with_lm_eval
 
-        results, _ = eval_with_lm_eval(config, args.lm_eval_task, out_dir=out, include_path=args.lm_eval_include_path)
+        results, records = eval_with_lm_eval(config, args.lm_eval_task, out_dir=out, include_path=args.lm_eval_include_path)
     else:
         results, records = run_eval(config, out_dir=out)
     rows = [
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if results.failures:
         print(f"{results.failures} items failed after retries: recorded as failures, not scored; rerun to retry them")
     print(f"wrote {out / 'results.json'} and {out / 'samples.jsonl'}")
+    warn_output_health(records, config.generation.max_new_tokens)  # truncated / unparsed above 5 %: stderr
     return 0
 
 

@@ -49,6 +49,7 @@ def guess_format(path: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from harness.diagnostics import warn_output_health
     from harness.report.tables import render
     from harness.retention import load_merged as load_results
     from harness.retention import analyse
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
     analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings)
+    warn_output_health(t_records, teacher.generation.max_new_tokens, "teacher")
+    warn_output_health(s_records, student.generation.max_new_tokens, "student")
     if not args.output:
         print(render(analysis, args.format or "text", seed_only=args.seed_table), end="")
         return 0

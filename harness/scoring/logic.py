@@ -77,10 +77,36 @@ def extract_choice(output: str, options: Sequence[str]) -> str | None:
     return extract_label(output, options)
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:\*\*)?(?:\d+\s*[.):]|[-*\u2022])(?:\*\*)?\s+(.*)$")  # "1. x", "2) x", "**3.** x", "- x", "• x"
+
+
+def _list_blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Every run of consecutive list items: (end offset in text, item texts). Blank lines and
+    indented continuation lines inside a run do not end it."""
+    blocks: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    end = pos = 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        m = _LIST_ITEM.match(line)
+        if m:
+            current.append(m.group(1))
+            end = pos
+        elif current and line.strip() and not line[:1].isspace():
+            blocks.append((end, current))
+            current = []
+    if current:
+        blocks.append((end, current))
+    return blocks
+
+
 def extract_ordering(output: str, entities: Sequence[str]) -> list[str] | None:
     """The entities in the order the answer lists them (each once), or None.
 
-    The answer part is used when it names every entity; otherwise the last line that does.
+    The answer part is used when it is a list that names every entity once ("1. Henry\n2. Maria",
+    "1) Henry", "- Henry": each item's first name counts), or a line naming every entity
+    ("Henry, Maria, Bob"). Otherwise the latest of: a list naming every entity once, the last
+    line naming every entity.
     """
     pattern = _phrase_pattern(entities)
     canon = {e.lower(): e for e in entities}
@@ -93,12 +119,31 @@ def extract_ordering(output: str, entities: Sequence[str]) -> list[str] | None:
                 seen.append(name)
         return seen
 
+    def listed(items: list[str]) -> list[str] | None:
+        heads = [found[0] for found in (order(item) for item in items) if found]
+        if len(heads) == len(entities) == len(set(heads)):
+            return heads
+        return None
+
+    def complete_lists(text: str) -> list[tuple[int, list[str]]]:
+        return [(end, got) for end, items in _list_blocks(text) if (got := listed(items)) is not None]
+
     region, whole = answer_region(output)
+    marks = list(_ANSWER_MARK.finditer(whole))
+    if marks and not _BOXED.search(whole):
+        after = complete_lists(whole[marks[-1].end() :])
+        if after:
+            return after[0][1]
     found = order(region)
     if len(found) == len(entities):
         return found
-    for line in reversed(whole.splitlines()):
+    candidates = []  # (where it ends, ordering); the last line first, so that it wins a tie
+    offset = len(whole)
+    for line in reversed(whole.splitlines(keepends=True)):
         found = order(line)
         if len(found) == len(entities):
-            return found
-    return None
+            candidates.append((offset, found))
+            break
+        offset -= len(line)
+    candidates += complete_lists(whole)
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None
