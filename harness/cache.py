@@ -3,7 +3,9 @@
 A re-run answers from here instead of asking the backend again, and a run killed at any
 moment resumes where it stopped: the evaluator commits each answered batch as it arrives
 (WAL journal, one transaction per batch), so a row is either fully there or absent.
-Failed requests are never stored, so a re-run asks again for exactly those.
+Failed requests are never stored, so a re-run asks again for exactly those. A row is the
+Generation's JSON, `finish_reason` included; rows stored before that field existed read back
+with None (unknown), which the gate's truncation limits treat as such (`--refresh` re-asks).
 """
 
 from __future__ import annotations

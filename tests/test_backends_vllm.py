@@ -88,6 +88,10 @@ def test_offline_engine_samples_k_with_one_request(cli, tmp_path, embedded_model
         assert len(outputs) == 4 and len(set(outputs)) > 1  # distinct samples, not copies of one
         assert all(s["logprob"] is not None and s["logprob"] < 0 for s in r["samples"])
         assert r["agreement"] is not None and r["chosen_sample"] in range(4)
+        assert all(s["finish_reason"] in ("stop", "length") for s in r["samples"])
+        assert r["truncated"] == (r["finish_reason"] == "length")
+    # 24 new tokens cut SmolLM2's worked answers short: vLLM's "length" reaches the records.
+    assert any(s["finish_reason"] == "length" for r in records for s in r["samples"])
     assert results["usage"]["completion_tokens"] > 0
 
 

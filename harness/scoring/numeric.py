@@ -63,7 +63,7 @@ def _first_value(fragment: str) -> str | None:
 
 
 def extract_answer(output: str) -> str | None:
-    """The final answer as a string, or None when the output holds none."""
+    """The final answer as a string, or None when the output holds none (the suites' Score.parsed=False)."""
     text = output.split("</think>")[-1]
     boxed = _boxed_contents(text)
     if boxed:
