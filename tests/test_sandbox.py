@@ -12,6 +12,7 @@ import pytest
 
 from harness.sandbox import Job, Limits, isolation, judge, run_many, run_program
 from harness.sandbox.execute import _SLOTS, live_processes
+from harness.sandbox.pool import POOL
 
 FAST = Limits(wall_seconds=4, cpu_seconds=2, memory_bytes=256 * 1024**2, processes=8)
 ADD = "def add(a, b):\n    return a + b\n"
@@ -21,6 +22,18 @@ FAKE_KEY = "sk-ant-api03-FAKE-0123456789abcdef"
 needs_bwrap = pytest.mark.skipif(
     not isolation.detect().strong and not os.environ.get("CI"), reason="bubblewrap is not usable here"
 )
+STRONG_MODES = ["zygote", "per-program"] if isolation.detect().mode == "zygote" or os.environ.get("CI") else ["per-program"]
+
+
+@pytest.fixture(params=STRONG_MODES)
+def sandbox_mode(request, monkeypatch):
+    """Run the test against each bubblewrap path: the zygote fast path and one sandbox per program."""
+    monkeypatch.setenv(isolation.MODE_VARIABLE, request.param)
+    isolation.detect.cache_clear()
+    if isolation.detect().strong:
+        assert isolation.detect().mode == request.param, isolation.detect().detail
+    yield request.param
+    isolation.detect.cache_clear()
 
 
 # Forged records: the forger cannot know the expected values (they never enter the sandbox),
@@ -38,10 +51,13 @@ def verdict(source: str, calls, expected, limits: Limits = FAST, entry: str = "f
 
 
 def slot_uid_processes(patience: float = 2.0) -> list[int]:
-    """Live processes under this process's sandbox uids, after giving dying ones a moment."""
+    """Live processes under this process's sandbox uids, after giving dying ones a moment.
+
+    An idle zygote's own two processes (outer bwrap and its interpreter) are not leftovers."""
     deadline = time.monotonic() + patience
     while True:
-        alive = [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot)]
+        own = POOL.host_pids()
+        alive = [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot) if pid not in own]
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
@@ -83,13 +99,13 @@ def test_types_are_checked_strictly():
     ids=["sys.exit", "os._exit-load", "os._exit-call", "SystemExit", "fake-passed", "redefine-assert", "patch-runner",
          "forge-and-run", "forge-and-exit"],
 )
-def test_runner_cannot_be_fooled(source):
+def test_runner_cannot_be_fooled(source, sandbox_mode):
     v, result = verdict(source, [[1], [2]], [10, 17])  # expected values live only in the parent
     assert not v.all_passed, (source, result)
     assert v.reason
 
 
-def test_forged_lines_fail_even_when_the_function_is_right():
+def test_forged_lines_fail_even_when_the_function_is_right(sandbox_mode):
     v, result = verdict(FORGE + "def f(x):\n    return x * 2\n", [[1], [2]], [2, 4])
     assert result.protocol_error and not v.all_passed and "tampered" in v.reason
 
@@ -170,7 +186,7 @@ def hostile_corpus(port: int, home: str) -> dict[str, tuple[str, object]]:
 
 
 @needs_bwrap
-def test_hostile_corpus_is_contained(monkeypatch, loopback_server, tmp_path):
+def test_hostile_corpus_is_contained(monkeypatch, loopback_server, tmp_path, sandbox_mode):
     port, connections = loopback_server
     home = Path(os.path.expanduser("~"))
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
@@ -181,6 +197,7 @@ def test_hostile_corpus_is_contained(monkeypatch, loopback_server, tmp_path):
     started = time.perf_counter()
     results = run_many(jobs, FAST, workers=2)
     elapsed = time.perf_counter() - started
+    assert {r.mode for r in results} == {sandbox_mode}
 
     verdicts = {name: judge(r, [corpus[name][1]]) for name, r in zip(names, results)}
     for name, v in verdicts.items():

@@ -48,9 +48,13 @@ class ProgramResult:
     protocol_error: str | None = None
     stdout: str = ""
     stderr: str = ""
+    mode: str = ""  # "zygote", "per-program" or "fallback" (see isolation.py)
+    sandbox_error: str | None = None  # the sandbox itself failed around this program (the program fails)
 
     def problem(self) -> str | None:
         """Why the program as a whole misbehaved (None when it ran every call and exited cleanly)."""
+        if self.sandbox_error:
+            return self.sandbox_error
         if self.protocol_error:
             return f"result channel tampered with: {self.protocol_error}"
         if self.load_error:
@@ -205,11 +209,34 @@ def _parse_results(raw: str, n_calls: int, result: ProgramResult) -> None:
         result.outcomes = [CallOutcome("missing") for _ in range(n_calls)]
 
 
+def payload_bytes(job: Job, limits: Limits, result_fd: int) -> bytes:
+    """What the in-sandbox runner reads on stdin: limits, source, entry point, inputs (never the expected values)."""
+    return json.dumps({
+        "rlimits": limits.rlimits(),
+        "source": job.source,
+        "entry_point": job.entry_point,
+        "calls": [json.dumps(list(call)) for call in job.calls],
+        "result_fd": result_fd,
+    }).encode()
+
+
 def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
     """Run one program's calls in a fresh sandbox; never raises for anything the program does."""
     limits = limits or Limits()
     isolation = iso_mod.detect()
     iso_mod.warn_if_weak(isolation)
+    if isolation.mode == "zygote":
+        from harness.sandbox import pool
+
+        try:
+            return pool.POOL.run(job, limits, isolation)
+        except pool.ZygoteError as exc:
+            iso_mod.note_zygote_failure(str(exc))  # this program takes the per-program path instead
+    return _run_in_own_sandbox(job, limits, isolation)
+
+
+def _run_in_own_sandbox(job: Job, limits: Limits, isolation: iso_mod.Isolation) -> ProgramResult:
+    """The per-program path: a new bubblewrap sandbox (or fallback process) and interpreter for this program."""
     slot = _SLOTS.acquire()
     started = time.perf_counter()
     fallback_dir: Path | None = None
@@ -220,14 +247,7 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
             tempfile.TemporaryFile() as stderr_file,
             tempfile.TemporaryFile() as result_file,
         ):
-            payload = {
-                "rlimits": limits.rlimits(),
-                "source": job.source,
-                "entry_point": job.entry_point,
-                "calls": [json.dumps(list(call)) for call in job.calls],
-                "result_fd": result_file.fileno(),
-            }
-            stdin_file.write(json.dumps(payload).encode())
+            stdin_file.write(payload_bytes(job, limits, result_file.fileno()))
             stdin_file.seek(0)
             prefix, identity = iso_mod.spawn_identity(slot)
             command = [isolation.python, "-I", "-S", "-c", RUNNER_SOURCE]
@@ -240,7 +260,8 @@ def run_program(job: Job, limits: Limits | None = None) -> ProgramResult:
                 env.update(HOME=str(fallback_dir), TMPDIR=str(fallback_dir))
                 cwd = fallback_dir
             command = prefix + command
-            result = ProgramResult(outcomes=[CallOutcome("missing") for _ in job.calls], isolation=isolation.name)
+            result = ProgramResult(outcomes=[CallOutcome("missing") for _ in job.calls], isolation=isolation.name,
+                                   mode="per-program" if isolation.strong else "fallback")
             proc = subprocess.Popen(
                 command,
                 stdin=stdin_file,

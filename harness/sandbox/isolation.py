@@ -10,6 +10,12 @@ When the harness runs as root, each concurrently running program gets its own un
 uid (so the process-count limit is per program and nothing it does runs as root). The uid is
 set by `setpriv` in front of the command rather than by subprocess's `user=`, which would
 force a full fork() of the parent: with a model loaded that costs ~100 ms per program.
+
+Modes (`HARNESS_SANDBOX_MODE`, default: the best that works here):
+- zygote: bubblewrap, one pre-started sandbox and interpreter per worker that forks each
+  program with its own mount/IPC namespace, tmpfs /tmp, session and no capabilities (pool.py);
+- per-program: bubblewrap, a new sandbox and interpreter for every program (slower);
+- fallback: no bubblewrap, rlimits only (`HARNESS_SANDBOX_FALLBACK=1` forces it too).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ ENV_ALLOW_LIST = {
 }
 UID_BASE = int(os.environ.get("HARNESS_SANDBOX_UID_BASE", "61000"))
 _FORCE_FALLBACK = "HARNESS_SANDBOX_FALLBACK"  # set to 1 to test or to run without bubblewrap
+MODE_VARIABLE = "HARNESS_SANDBOX_MODE"  # auto (default), zygote, per-program or fallback
+MODES = ("zygote", "per-program", "fallback")
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Isolation:
     python: str  # interpreter used inside the sandbox
     bwrap: str | None
     detail: str
+    mode: str = "per-program"  # one of MODES; "fallback" exactly when name == "fallback"
 
     @property
     def strong(self) -> bool:
@@ -125,14 +134,33 @@ def spawn_identity(slot: int) -> tuple[list[str], dict]:
 def detect() -> Isolation:
     python = _system_python()
     bwrap = shutil.which("bwrap")
-    if os.environ.get(_FORCE_FALLBACK) == "1":
-        return _fallback(python, f"{_FORCE_FALLBACK}=1")
+    wanted = os.environ.get(MODE_VARIABLE, "auto")
+    if wanted not in ("auto", *MODES):
+        raise ValueError(f"{MODE_VARIABLE}={wanted!r}: expected auto or one of {', '.join(MODES)}")
+    if os.environ.get(_FORCE_FALLBACK) == "1" or wanted == "fallback":
+        return _fallback(python, f"{_FORCE_FALLBACK}=1" if os.environ.get(_FORCE_FALLBACK) == "1" else f"{MODE_VARIABLE}=fallback")
     if bwrap is None:
         return _fallback(python, "bwrap not found (apt-get install bubblewrap)")
     ok, why = _bwrap_works(bwrap, python)
     if not ok:
         return _fallback(python, f"bwrap present but failed: {why}")
-    return Isolation("bubblewrap", python, bwrap, f"{bwrap} (user/pid/net/ipc namespaces, read-only system, tmpfs /tmp)")
+    detail = f"{bwrap} (user/pid/net/ipc namespaces, read-only system, tmpfs /tmp)"
+    per_program = Isolation("bubblewrap", python, bwrap, f"{detail}; a new sandbox per program", "per-program")
+    if wanted == "per-program":
+        return per_program
+    from harness.sandbox import pool
+
+    zygote = Isolation("bubblewrap", python, bwrap, f"{detail}; one pre-started sandbox per worker, a forked child "
+                       "per program with its own mount/ipc namespace, tmpfs /tmp, session, no capabilities", "zygote")
+    ok, why = pool.probe(zygote)
+    if not ok:
+        return Isolation("bubblewrap", python, bwrap, f"{per_program.detail} (zygote unusable: {why})", "per-program")
+    return zygote
+
+
+def note_zygote_failure(why: str) -> None:
+    """A zygote could not be started for a program: that program runs on the per-program path."""
+    print(f"harness: sandbox zygote could not start ({why[:200]}); using a per-program sandbox", file=sys.stderr)
 
 
 def _fallback(python: str, why: str) -> Isolation:
@@ -149,7 +177,7 @@ def _fallback(python: str, why: str) -> Isolation:
         if not usable:
             _CAN_DROP_ROOT.clear()
             why += f"; {python} is not usable by an unprivileged uid, so programs run as ROOT"
-    return Isolation("fallback", python, None, why)
+    return Isolation("fallback", python, None, why, "fallback")
 
 
 _warned = threading.Event()
