@@ -222,6 +222,7 @@ class CodeSuite(Suite):
                     correct=verdict.all_passed,
                     reason=verdict.reason,
                     details={"passed": verdict.passed, "total": verdict.total, "sandbox": results[i].isolation,
+                             "sandbox_mode": results[i].mode,
                              "seconds": round(results[i].seconds, 3)},
                 )
             )

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         "cpus_available": default_workers(),
         "running_as_root": os.geteuid() == 0,
         "sandbox": sandbox.name,
+        "sandbox_mode": sandbox.mode,  # zygote (fast path), per-program or fallback; HARNESS_SANDBOX_MODE overrides
         "sandbox_detail": sandbox.detail,
         "sandbox_python": sandbox.python,
         "sandbox_workers": default_workers(),
@@ -68,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.probe:
         result = run_program(Job("def f(x):\n    return x + 1\n", "f", [[1]]))
         ok = result.outcomes[0].status == "ok" and result.outcomes[0].value == 2
-        facts["sandbox_probe"] = f"{'ok' if ok else 'FAILED: ' + str(result.problem())} in {result.seconds * 1000:.0f} ms"
+        facts["sandbox_probe"] = (f"{'ok' if ok else 'FAILED: ' + str(result.problem())} in {result.seconds * 1000:.0f} ms "
+                                  f"({result.mode})")
     if args.json:
         print(json.dumps(facts, indent=2))
     else:
