@@ -73,6 +73,13 @@ def health_by_capability(records: Iterable[SampleRecord]) -> dict[str, OutputHea
     return dict(sorted(out.items()))
 
 
+def ends_in_a_loop(text: str, window: int = 40, repeats: int = 4) -> bool:
+    """Whether an output ends by repeating itself ("The answer is 120.\nThe answer is 120.\n..."):
+    its last `window` characters occur `repeats` times or more. A larger budget does not end a loop."""
+    text = text.rstrip()
+    return len(text) >= window * repeats and text.count(text[-window:]) >= repeats
+
+
 def suggested_max_new_tokens(current: int) -> int:
     return 2 * current
 
@@ -81,16 +88,20 @@ def output_health(records: Iterable[SampleRecord], max_new_tokens: int | None = 
     """One warning line per capability whose truncation or unparsed rate is above 5 %."""
     prefix = f"{who}: " if who else ""
     warnings = []
+    records = list(records)
     for cap, h in health_by_capability(records).items():
         rate = h.truncation_rate
         if rate is not None and rate > WARN_RATE:
+            loops = sum(ends_in_a_loop(r.output) for r in records
+                        if r.capability == cap and r.error is None and r.finish_reason == "length")
             if max_new_tokens:
                 advice = (f"raise --max-new-tokens (now {max_new_tokens}; try {suggested_max_new_tokens(max_new_tokens)}) "
                           "and re-run")
             else:
                 advice = "raise --max-new-tokens and re-run"
             warnings.append(f"warning: {prefix}{cap}: {h.truncated} of {h.n - h.finish_unknown} outputs ({rate:.1%}) "
-                            f"hit the token limit and were cut off, scored as wrong; {advice}")
+                            f"hit the token limit and were cut off, scored as wrong; {advice}"
+                            + (f" ({loops} of them end repeating themselves, which a larger budget will not fix)" if loops else ""))
         rate = h.unparsed_rate
         if rate is not None and rate > WARN_RATE:
             warnings.append(f"warning: {prefix}{cap}: {h.unparsed} of {h.n - h.parse_unknown} outputs ({rate:.1%}) "

@@ -147,6 +147,17 @@ def test_warning_fires_above_five_percent_and_not_at_or_below():
     assert output_health([rec(i, finish=None) for i in range(10)], 256) == []  # unknown: nothing to say
 
 
+def test_truncation_warning_says_when_outputs_end_in_a_loop():
+    loop = "First, 6 * 2 = 12.\n" + "The answer is 120.\n" * 20
+    cut = "Step 1: count the pencils Noah has. Step 2: multiply by the packs he buys, so the total is"
+    looping = [rec(i, finish="length").model_copy(update={"output": loop}) for i in range(2)]
+    plain = [rec(i, finish="length").model_copy(update={"output": cut}) for i in range(2, 4)]
+    (warning,) = output_health(looping + plain + [rec(i) for i in range(4, 20)], 64)
+    assert "4 of 20" in warning and "2 of them end repeating themselves" in warning
+    (warning,) = output_health(plain + [rec(i) for i in range(4, 20)], 64)
+    assert "repeating" not in warning
+
+
 def test_eval_command_warns_on_stderr_when_the_budget_cuts_outputs(cli, tiny_model_dir, tmp_path):
     proc = cli("eval", "--model", f"hf:{tiny_model_dir}", "--suite", "arithmetic", "--limit", "3", "--max-new-tokens", "2",
                "--no-cache", "--no-progress", "--out", str(tmp_path / "out"))
