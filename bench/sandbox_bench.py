@@ -394,6 +394,16 @@ def main() -> None:
         if met else
         f"**Goal NOT met**: {new} typical programs/s through bubblewrap (goal >= {GOAL:.0f}); old path {old}/s."
     )
+    loads_seen = [x for r in rows.values() for x in r["load_average_1min"]]
+    reading += (
+        f" Why: the old path's cost was starting a process tree per program (setpriv, bwrap's namespaces and mounts,"
+        f" a fresh interpreter and the runner's imports: ~{wall('per-program path, trivial'):.0f} ms each, all of it CPU);"
+        f" the zygote pays it once per worker and forks a warm interpreter per program"
+        f" (~{wall('zygote path, trivial'):.1f} ms). Caveat: this run saw a 1-minute load of {min(loads_seen):.1f}-"
+        f"{max(loads_seen):.1f} on {workers} cores; the earlier report (load 18) measured the old path at 16.8/s, and"
+        f" the new path was not measured under such load, so under it expect roughly the same ratio, not these"
+        f" absolute numbers."
+    )
     skipped_text = "".join(f"\n- {k}: {v}" for k, v in skipped.items())
     body = f"""
 Load average at start {', '.join(f'{x:.2f}' for x in load_at_start)} (1/5/15 min) on a machine shared with other

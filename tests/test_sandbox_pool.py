@@ -137,8 +137,9 @@ def test_fork_bomb_is_swept_before_the_next_program():
 
 def test_zygote_dying_mid_program_fails_only_that_program_and_is_replaced():
     """A zygote killed from outside (a crash) while a program runs: that program fails, the next one passes."""
-    run_program(Job(ADD, "add", [[1, 1]]), FAST)  # make sure one zygote is idle
-    zygote = POOL.idle()[0]
+    POOL.close()
+    run_program(Job(ADD, "add", [[1, 1]]), FAST)  # exactly one zygote idle: the one the next program takes
+    (zygote,) = POOL.idle()
     started = POOL.started
     sleeper = "import time\ndef f(x):\n    time.sleep(2)\n    return 1\n"
 
