@@ -176,3 +176,29 @@ def test_modes_can_be_chosen(monkeypatch):
     isolation.detect.cache_clear()
     with pytest.raises(ValueError):
         isolation.detect()
+
+
+def test_zygote_that_cannot_start_sends_programs_to_the_per_program_path(monkeypatch, capfd):
+    from harness.sandbox import pool
+
+    POOL.close()
+
+    def broken_start(self):
+        raise OSError("no zygote today")
+
+    monkeypatch.setattr(pool.Zygote, "_start", broken_start)
+    monkeypatch.setattr(isolation, "_zygote_failed", __import__("threading").Event())
+    results = run_many([Job(ADD, "add", [[1, 2]]), Job(ADD, "add", [[3, 4]])], FAST, workers=1)
+    assert [r.mode for r in results] == ["per-program", "per-program"]
+    assert judge(results[0], [3]).all_passed and judge(results[1], [7]).all_passed
+    assert capfd.readouterr().err.count("zygote could not start") == 1
+
+
+def test_detect_falls_back_to_per_program_when_the_probe_fails(monkeypatch):
+    from harness.sandbox import pool
+
+    monkeypatch.setenv(isolation.MODE_VARIABLE, "auto")
+    monkeypatch.setattr(pool, "probe", lambda iso: (False, "probe says no"))
+    isolation.detect.cache_clear()
+    chosen = isolation.detect()
+    assert chosen.strong and chosen.mode == "per-program" and "probe says no" in chosen.detail

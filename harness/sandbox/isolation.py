@@ -158,9 +158,15 @@ def detect() -> Isolation:
     return zygote
 
 
+_zygote_failed = threading.Event()
+
+
 def note_zygote_failure(why: str) -> None:
-    """A zygote could not be started for a program: that program runs on the per-program path."""
-    print(f"harness: sandbox zygote could not start ({why[:200]}); using a per-program sandbox", file=sys.stderr)
+    """A zygote could not be started for a program: that program runs on the per-program path (said once)."""
+    if not _zygote_failed.is_set():
+        _zygote_failed.set()
+        print(f"harness: sandbox zygote could not start ({why[:200]}); such programs use a per-program sandbox",
+              file=sys.stderr)
 
 
 def _fallback(python: str, why: str) -> Isolation:

@@ -97,6 +97,9 @@ class Zygote:
         self._stderr = tempfile.TemporaryFile()
         try:
             _SPAWNER.call(self._start)
+        except OSError as exc:
+            self.close()
+            raise ZygoteError(f"could not start: {exc}") from exc
         except BaseException:
             self.close()
             raise
