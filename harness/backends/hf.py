@@ -15,14 +15,34 @@ from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
 
 
+ADAPTER_CONFIG = "adapter_config.json"  # a PEFT (LoRA) adapter folder: no config.json, loaded on its base model
+
+
+def adapter_base(path: Path | str) -> Path | str | None:
+    """The base model of a PEFT adapter folder (`base_model_name_or_path`), or None for a full checkpoint."""
+    if not isinstance(path, Path) or (path / "config.json").is_file() or not (path / ADAPTER_CONFIG).is_file():
+        return None
+    base = json.loads((path / ADAPTER_CONFIG).read_text()).get("base_model_name_or_path")
+    if not base:
+        raise HarnessError(f"{path / ADAPTER_CONFIG} names no base_model_name_or_path: cannot load the adapter")
+    return resolve_checkpoint(str(base))
+
+
+def has_tokenizer(path: Path | str) -> bool:
+    return not isinstance(path, Path) or any((path / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json"))
+
+
 def resolve_checkpoint(target: str) -> Path | str:
     """Local dir for embedded names and paths; a hub name is returned unchanged."""
     if target in EMBEDDED:
         return embedded_checkpoint(target)
     path = Path(target).expanduser()
     if path.exists():
-        if not (path / "config.json").is_file():
-            raise HarnessError(f"{path} is not a model checkpoint (no config.json)")
+        if not (path / "config.json").is_file() and not (path / ADAPTER_CONFIG).is_file():
+            raise HarnessError(
+                f"{path} is not a model checkpoint (no config.json, no {ADAPTER_CONFIG}) nor a training output "
+                f"(no checkpoint-N folders, no checkpoints/checkpoint-N, no model/ folder)"
+            )
         return path.resolve()
     if target.startswith((".", "/", "~")) or target.count("/") != 1:
         raise HarnessError(f"checkpoint not found: {target}")
@@ -96,7 +116,10 @@ class HFBackend(Backend):
         self._tokenizer = None
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"backend": "hf", **checkpoint_fingerprint(self.checkpoint)}
+        fingerprint = {"backend": "hf", **checkpoint_fingerprint(self.checkpoint)}
+        if (base := adapter_base(self.checkpoint)) is not None:  # same adapter on another base: other answers
+            fingerprint["base"] = checkpoint_fingerprint(base)
+        return fingerprint
 
     def _load(self) -> tuple[Any, Any]:
         if self._model is None:
@@ -105,8 +128,16 @@ class HFBackend(Backend):
 
             device = self.device_name or ("cuda" if torch.cuda.is_available() else "cpu")
             try:
-                tokenizer = AutoTokenizer.from_pretrained(self.checkpoint)
-                model = AutoModelForCausalLM.from_pretrained(self.checkpoint, dtype=self.dtype)
+                base = adapter_base(self.checkpoint)
+                tokenizer = AutoTokenizer.from_pretrained(self.checkpoint if base is None or has_tokenizer(self.checkpoint) else base)
+                if base is None:
+                    model = AutoModelForCausalLM.from_pretrained(self.checkpoint, dtype=self.dtype)
+                else:
+                    from peft import PeftModel
+
+                    model = AutoModelForCausalLM.from_pretrained(base, dtype=self.dtype)
+                    # merged: generation runs at the base model's speed, without the adapter's extra matmuls
+                    model = PeftModel.from_pretrained(model, str(self.checkpoint)).merge_and_unload()
             except OSError as exc:
                 raise HarnessError(f"cannot load checkpoint {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
             tokenizer.padding_side = "left"
