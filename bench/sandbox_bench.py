@@ -209,15 +209,22 @@ def baseline_runner(fn, problems: list[dict], workers: int):
 
 # --- the profile -------------------------------------------------------------------------------------
 
-def _per_op(fn, reps: int) -> dict:
-    fn()
-    walls, before = [], METER.seconds()
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        walls.append(time.perf_counter() - start)
-    return {"wall_ms": round(1000 * statistics.median(walls), 2),
-            "cpu_ms": round(1000 * (METER.seconds() - before) / reps, 2), "reps": reps}
+def _interleaved(steps: dict[str, object], rounds: int) -> dict[str, dict]:
+    """Time every step once per round, round after round, so that other jobs' load hits all steps alike.
+
+    Wall: the minimum (the cost without contention) and the median; CPU (this process tree): the median."""
+    for fn in steps.values():
+        fn()  # warm-up
+    walls: dict[str, list[float]] = {name: [] for name in steps}
+    cpus: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            cpu_before, start = METER.seconds(), time.perf_counter()
+            fn()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(METER.seconds() - cpu_before)
+    return {name: {"wall_ms": round(1000 * min(walls[name]), 2), "wall_ms_median": round(1000 * statistics.median(walls[name]), 2),
+                   "cpu_ms": round(1000 * statistics.median(cpus[name]), 2), "reps": rounds} for name in steps}
 
 
 # Runs inside a zygote-like sandbox: the per-program steps of zygote.py's child, each timed as fork ... exit.
@@ -233,7 +240,7 @@ def _timed(fn, reps):
             os._exit(0)
         os.waitpid(pid, 0)
         walls.append(time.perf_counter() - start)
-    return round(1000 * statistics.median(walls), 2)
+    return [round(1000 * min(walls), 2), round(1000 * statistics.median(walls), 2)]
 gc.freeze()
 reps = int(sys.argv[1])
 steps = {
@@ -248,8 +255,8 @@ print(json.dumps({name: _timed(fn, reps) for name, fn in steps.items()}))
 """
 
 
-def child_step_profile(reps: int) -> dict[str, float]:
-    """Wall ms of each per-program step inside a real zygote sandbox (fork ... reaped)."""
+def child_step_profile(reps: int) -> dict[str, list[float]]:
+    """[min, median] wall ms of each per-program step inside a real zygote sandbox (fork ... reaped)."""
     from harness.sandbox import isolation as iso_mod
     from harness.sandbox.pool import ZYGOTE_SOURCE
 
@@ -264,12 +271,15 @@ def child_step_profile(reps: int) -> dict[str, float]:
 
 
 def profile(reps: int, typical: Job) -> dict[str, dict]:
-    set_mode("per-program")
-    iso = isolation.detect()
-    py = iso.python
     from harness.sandbox import isolation as iso_mod
+    from harness.sandbox.execute import _run_in_own_sandbox
 
-    bwrap = iso_mod.bwrap_command(iso.bwrap, py, Limits()) + ["--"] if iso.strong else []
+    set_mode("per-program")
+    per_program = isolation.detect()
+    zygote = isolation.detect() if set_mode("zygote") else None
+    py = per_program.python
+    fallback = iso_mod._fallback(py, "profile")
+    bwrap = iso_mod.bwrap_command(per_program.bwrap, py, Limits()) + ["--"] if per_program.strong else []
     setpriv = iso_mod.spawn_identity(0)[0]
 
     def spawn(cmd):
@@ -283,24 +293,30 @@ def profile(reps: int, typical: Job) -> dict[str, dict]:
         "setpriv + bwrap + /bin/true": (spawn(setpriv + bwrap + ["/bin/true"]), ""),
         f"{py} -I -S -c pass": (spawn([py, "-I", "-S", "-c", "pass"]), "interpreter, no site"),
         f"{py} -I -c pass (site imports)": (spawn([py, "-I", "-c", "pass"]), "site imports (not used)"),
+        f"{py} -I -S -c 'import json, math, resource' (the runner's imports)":
+            (spawn([py, "-I", "-S", "-c", "import json, math, resource"]), "json pulls in re, enum, functools"),
         "setpriv + bwrap + python -I -S -c pass": (spawn(setpriv + bwrap + [py, "-I", "-S", "-c", "pass"]), ""),
         "per-program path, trivial program (all of the above + runner + result channel)":
-            (lambda: run_program(trivial), "old path, one program"),
-        "per-program path, typical program": (lambda: run_program(typical), "old path, one program"),
+            (lambda: _run_in_own_sandbox(trivial, Limits(), per_program), "old path, one program"),
+        "per-program path, typical program": (lambda: _run_in_own_sandbox(typical, Limits(), per_program),
+                                              "old path, one program"),
+        "fallback path, trivial program (setpriv + python + runner + result channel, no bwrap)":
+            (lambda: _run_in_own_sandbox(trivial, Limits(), fallback), "isolates the runner and channel"),
     }
-    out = {name: {**_per_op(fn, reps), "what": what} for name, (fn, what) in steps.items()}
-    if set_mode("zygote"):
-        def start_zygote():
-            Zygote(isolation.detect()).close()
-        out["zygote start (setpriv + bwrap + python + preload; once per worker)"] = {
-            **_per_op(start_zygote, max(5, reps // 4)), "what": "paid once per worker"}
-        out["zygote path, trivial program (fork, own mount/ipc ns + tmpfs, cap drop, runner, channel)"] = {
-            **_per_op(lambda: run_program(trivial), reps), "what": "new path, one program"}
-        out["zygote path, typical program"] = {**_per_op(lambda: run_program(typical), reps),
-                                              "what": "new path, one program"}
-        for name, wall in child_step_profile(max(reps, 100)).items():
-            out[f"inside the zygote: {name}"] = {"wall_ms": wall, "cpu_ms": "–", "reps": max(reps, 100),
-                                                 "what": "per program, each row on its own"}
+    if zygote is not None:
+        steps.update({
+            "zygote start (setpriv + bwrap + python + preload; once per worker)":
+                (lambda: Zygote(zygote).close(), "paid once per worker"),
+            "zygote path, trivial program (fork, own mount/ipc ns + tmpfs, cap drop, runner, channel)":
+                (lambda: POOL.run(trivial, Limits(), zygote), "new path, one program"),
+            "zygote path, typical program": (lambda: POOL.run(typical, Limits(), zygote), "new path, one program"),
+        })
+    timed = _interleaved({name: fn for name, (fn, _) in steps.items()}, reps)
+    out = {name: {**timed[name], "what": what} for name, (_, what) in steps.items()}
+    if zygote is not None:
+        for name, (low, mid) in child_step_profile(max(reps, 100)).items():
+            out[f"inside the zygote: {name}"] = {"wall_ms": low, "wall_ms_median": mid, "cpu_ms": "–",
+                                                 "reps": max(reps, 100), "what": "per program, each row on its own"}
     return out
 
 
@@ -365,9 +381,10 @@ def main() -> None:
                      f"{r['programs_per_s_max']} | {ratio_old} | {ratio_he} | {r.get('median_latency_ms', '–')} "
                      f"| {r.get('p95_latency_ms', '–')} | {r['cpu_ms_per_program']} | {r['idle_estimate_programs_per_s']} "
                      f"| {r['load_average_1min'][0]}–{r['load_average_1min'][1]} |")
-    prof_table = ["| step (one at a time, sequential) | wall ms (median) | CPU ms per run | note |", "|---|---|---|---|"]
+    prof_table = ["| step (one at a time) | wall ms (min) | wall ms (median) | CPU ms (median) | note |",
+                  "|---|---|---|---|---|"]
     for name, p in prof.items():
-        prof_table.append(f"| {name} | {p['wall_ms']} | {p['cpu_ms']} | {p['what']} |")
+        prof_table.append(f"| {name} | {p['wall_ms']} | {p['wall_ms_median']} | {p['cpu_ms']} | {p['what']} |")
     typical_tests = statistics.mean(len(j.calls) for j in typical)
 
     def wall(prefix: str) -> float:
@@ -375,10 +392,14 @@ def main() -> None:
                     float("nan"))
 
     derived = (
-        f"Derived (wall ms): old path = setpriv {wall('setpriv (uid') - wall('spawn'):.1f} + bwrap "
+        f"Derived (minimum wall ms, the cost without contention): old path = setpriv {wall('setpriv (uid') - wall('spawn'):.1f} + bwrap "
         f"{wall('bwrap') - wall('spawn'):.1f} + interpreter {wall(f'{isolation.detect().python} -I -S'):.1f} + runner, "
         f"payload and result channel {wall('per-program path, trivial') - wall('setpriv + bwrap + python'):.1f} "
-        f"(total {wall('per-program path, trivial'):.1f}); site imports would add "
+        f"(total {wall('per-program path, trivial'):.1f}; the runner and channel alone, from the fallback row: "
+        f"{wall('fallback path, trivial') - wall(f'{isolation.detect().python} -I -S') - wall('setpriv (uid') + wall('spawn'):.1f}"
+        f", of which the runner's imports "
+        f"{wall(f'{isolation.detect().python} -I -S -c ' + chr(39) + 'import') - wall(f'{isolation.detect().python} -I -S'):.1f}"
+        f"); site imports would add "
         f"{wall(f'{isolation.detect().python} -I -c') - wall(f'{isolation.detect().python} -I -S'):.1f} (the runner "
         f"uses -S). Zygote path = child set-up {wall('inside the zygote: fork + all'):.1f} + runner, payload, result "
         f"channel, sweep and the socket round trip "
