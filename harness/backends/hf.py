@@ -102,6 +102,51 @@ def hf_finish_reason(tokens: Sequence[int], stops: set[int], max_new_tokens: int
     return "length" if len(tokens) >= max_new_tokens else "stop"
 
 
+def chosen_token_logprobs(params: GenerationParams) -> Any:
+    """A logits processor that keeps only the log-probability of each chosen token, step by step.
+
+    `generate(output_scores=True)` keeps every step's full-vocabulary scores (batch x 49k floats per
+    token: 0.8 GB for 16 x 256 tokens on SmolLM2, and as much again when they are normalised); this
+    keeps one step's. Custom processors run before generate's sampling warpers, so the warpers
+    generate adds (temperature, top-p) are applied here to a copy: the log-probabilities are those of
+    the distribution each token was drawn from, as `compute_transition_scores(normalize_logits=True)`
+    gives. The chosen token of step t is read at step t+1 (the last input id); `finish` adds the last.
+    """
+    import torch
+    from transformers import LogitsProcessor, TemperatureLogitsWarper, TopPLogitsWarper
+
+    warpers = []
+    if params.temperature > 0:
+        if params.temperature != 1.0:
+            warpers.append(TemperatureLogitsWarper(params.temperature))
+        if params.top_p < 1.0:
+            warpers.append(TopPLogitsWarper(top_p=params.top_p, min_tokens_to_keep=1))
+
+    class ChosenTokenLogprobs(LogitsProcessor):
+        def __init__(self) -> None:
+            self.steps: list[torch.Tensor] = []  # (batch,) log-probability of each step's chosen token
+            self.pending: torch.Tensor | None = None  # the last step's log-softmax, its token not yet known
+
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+            if self.pending is not None:
+                self.steps.append(self.pending.gather(1, input_ids[:, -1:]).squeeze(1))
+            warped = scores
+            for warper in warpers:
+                warped = warper(input_ids, warped)
+            self.pending = torch.log_softmax(warped.float(), dim=-1)
+            return scores
+
+        def finish(self, new_tokens: torch.Tensor) -> torch.Tensor:
+            """(batch, new tokens) log-probabilities of the generated tokens."""
+            n = new_tokens.shape[1]
+            if self.pending is not None and len(self.steps) < n:
+                self.steps.append(self.pending.gather(1, new_tokens[:, len(self.steps) : len(self.steps) + 1]).squeeze(1))
+            self.pending = None
+            return torch.stack(self.steps[:n], dim=1) if n else new_tokens.new_zeros(new_tokens.shape, dtype=torch.float32)
+
+    return ChosenTokenLogprobs()
+
+
 @BACKENDS.register("hf")
 class HFBackend(Backend):
     name = "hf"
@@ -164,6 +209,7 @@ class HFBackend(Backend):
             batch = order[start : start + self.batch_size]
             enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False)
             enc = enc.to(model.device)
+            recorder = chosen_token_logprobs(params)
             with torch.inference_mode():
                 out = model.generate(
                     **enc,
@@ -175,10 +221,10 @@ class HFBackend(Backend):
                     num_return_sequences=per_prompt,
                     pad_token_id=tokenizer.pad_token_id,
                     return_dict_in_generate=True,
-                    output_scores=True,
+                    logits_processor=[recorder],
                 )
             new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
-            scores = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+            scores = recorder.finish(new_tokens)
             stops = stop_token_ids(model, tokenizer)
             for row, (tokens, token_scores) in enumerate(zip(new_tokens, scores, strict=True)):
                 keep = tokens != tokenizer.pad_token_id
