@@ -202,3 +202,23 @@ def test_detect_falls_back_to_per_program_when_the_probe_fails(monkeypatch):
     isolation.detect.cache_clear()
     chosen = isolation.detect()
     assert chosen.strong and chosen.mode == "per-program" and "probe says no" in chosen.detail
+
+
+def test_a_forked_harness_uses_its_own_zygotes():
+    import multiprocessing
+
+    run_program(Job(ADD, "add", [[1, 1]]), FAST)
+    parents = {z.proc.pid for z in POOL.idle()}
+
+    def child(queue):
+        result = run_program(Job(ADD, "add", [[2, 2]]), FAST)
+        queue.put((judge(result, [4]).all_passed, result.mode, {z.proc.pid for z in POOL.idle()}))
+
+    queue = multiprocessing.get_context("fork").Queue()
+    proc = multiprocessing.get_context("fork").Process(target=child, args=(queue,))
+    proc.start()
+    passed, mode, childs = queue.get(timeout=30)
+    proc.join(30)
+    assert passed and mode == "zygote" and childs and not childs & parents
+    assert {z.proc.pid for z in POOL.idle()} == parents and all(z.alive for z in POOL.idle())
+    assert judge(run_program(Job(ADD, "add", [[3, 3]]), FAST), [6]).all_passed

@@ -286,6 +286,19 @@ POOL = ZygotePool()
 atexit.register(POOL.close)
 
 
+def _forget_in_forked_child() -> None:
+    """A fork of the harness must not share the parent's zygotes (their channels would carry both
+    processes' programs) nor close them (that would kill them under the parent): it starts its own."""
+    POOL._idle = []
+    POOL._lock = threading.Lock()
+    _SPAWNER._lock = threading.Lock()
+    _SPAWNER._thread = None
+    _SPAWNER._calls = queue.SimpleQueue()
+
+
+os.register_at_fork(after_in_child=_forget_in_forked_child)
+
+
 def probe(isolation: iso_mod.Isolation) -> tuple[bool, str]:
     """Does the fast path work here? Runs one trivial program in a fresh zygote (kept for reuse)."""
     try:
