@@ -3,7 +3,8 @@
     from harness.sandbox import Job, run_many, judge
     results = run_many([Job(source, "add", [[1, 2], [3, 4]])])
 
-See isolation.py for what the isolation is and runner.py for why results cannot be faked.
+See isolation.py for what the isolation is (and its modes: zygote fast path, per-program, fallback),
+pool.py and zygote.py for the fast path, and runner.py for why results cannot be faked.
 """
 
 from harness.sandbox.execute import CallOutcome, Job, ProgramResult, default_workers, run_many, run_program
