@@ -1,6 +1,7 @@
 """Did the model decline to answer (or flag the question as flawed)? And how well does it abstain?
 
-Detection is phrase patterns over the final text (after any thinking), grouped by what the
+The default judge is "structured" (harness.scoring.judges: sentence-level cues vs the final
+commitment); the original detection, kept as the "patterns" judge, is phrase patterns over the final text (after any thinking), grouped by what the
 model is saying (not enough information, contradiction, no solution, false premise,
 refusal). A reply that commits to a numeric final answer ("The answer is 12") is not an
 abstention even if it hedges on the way. A judge (an LLM, a classifier) can replace or
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,15 +102,30 @@ ABSTENTION_JUDGES.register("patterns")(lambda question, output: None)
 
 
 def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:
-    """Abstention by the selected judge (default: phrase patterns only)."""
-    verdict = pattern_abstention(output)
-    name = judge or os.environ.get(JUDGE_ENV, "patterns")
+    """Abstention by the selected judge (default: the active one, see harness.scoring.judges)."""
+    return judge_abstentions([question], [output], judge)[0]
+
+
+def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: str | None = None) -> list[Abstention]:
+    """One verdict per (question, output); a model judge grades the whole batch in one backend call."""
+    from harness.scoring.judges import active_spec, is_model_spec, model_judge, structured_abstention
+
+    name = judge or active_spec()
+    verdicts = [pattern_abstention(o) for o in outputs]
     if name == "patterns":
-        return verdict
-    said = ABSTENTION_JUDGES.get(name)(question, output)
-    if said is None:
-        return verdict
-    return Abstention(abstained=bool(said), groups=verdict.groups, committed=verdict.committed, judge=name)
+        return verdicts
+    structured = []
+    for v, o in zip(verdicts, outputs, strict=True):
+        said, _ = structured_abstention(o)
+        structured.append(Abstention(abstained=said, groups=v.groups, committed=v.committed, judge="structured"))
+    if name == "structured":
+        return structured
+    if is_model_spec(name):
+        said_all = model_judge(name).judge_many(list(questions), list(outputs))
+    else:
+        said_all = [ABSTENTION_JUDGES.get(name)(q, o) for q, o in zip(questions, outputs, strict=True)]
+    return [base if said is None else Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=name)
+            for base, said in zip(structured, said_all, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,249 @@
+"""Abstention judges: who decides whether a reply declined to answer.
+
+- "structured" (default, offline, instant): the reply's final text (after any </think>,
+  markdown stripped) is split into sentences; each is an abstention cue (wide phrase
+  families: missing / unknown / conflict / false premise / no solution / refusal), a
+  commitment (a stated final number or list), or neutral. The reply abstains when it has a
+  cue and its last stance is not an unconditional commitment, so "hedge, then The answer
+  is 12" is an answer and "The answer is 12? No: the width is missing" is an abstention.
+- "patterns": the original phrase patterns (harness.scoring.abstention.pattern_abstention).
+- a model spec (anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH): the model grades
+  each (question, reply) with a model_graded_qa-style template and answers "GRADE: A"
+  (abstained) or "GRADE: B" (answered). Verdicts go through the response cache under the
+  judge backend's fingerprint, so a re-run asks nothing; an unparseable verdict falls back
+  to the structured judge.
+
+`judge_identity(spec)` names the active judge for results.json; `check_same_judge` refuses
+to compare two edge_cases runs judged differently.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+DEFAULT_JUDGE = "structured"
+OFFLINE_JUDGES = {"patterns": "1", "structured": "1"}  # name -> version
+MODEL_JUDGE_VERSION = "1"  # bump when GRADER_TEMPLATE changes
+LEGACY_JUDGE = {"name": "patterns", "version": "1", "spec": "patterns"}  # results written before judges were recorded
+_ACTIVE: contextvars.ContextVar["JudgeContext | None"] = contextvars.ContextVar("abstention_judge", default=None)
+
+
+@dataclass
+class JudgeContext:
+    spec: str
+    cache_path: Path | None = None
+    use_cache: bool = True
+
+
+@contextmanager
+def use_judge(spec: str | None, cache_path: Path | None = None, use_cache: bool = True) -> Iterator[None]:
+    """Make `spec` the judge for every abstention decision inside the block (None: the default)."""
+    token = _ACTIVE.set(JudgeContext(spec or active_spec(), cache_path, use_cache) if spec else None)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_spec() -> str:
+    ctx = _ACTIVE.get()
+    return ctx.spec if ctx else os.environ.get("HARNESS_ABSTENTION_JUDGE") or DEFAULT_JUDGE
+
+
+def is_model_spec(spec: str) -> bool:
+    return ":" in spec
+
+
+def judge_identity(spec: str | None = None) -> dict[str, str]:
+    """{"name", "version", "spec"} of the judge `spec` (default: the active one)."""
+    spec = spec or active_spec()
+    if is_model_spec(spec):
+        return {"name": "model", "version": MODEL_JUDGE_VERSION, "spec": spec}
+    return {"name": spec, "version": OFFLINE_JUDGES.get(spec, "registered"), "spec": spec}
+
+
+def check_same_judge(teacher: Any, student: Any) -> None:
+    """Raise when both Results hold edge_cases and their abstention judges differ."""
+    if "edge_cases" not in teacher.suites or "edge_cases" not in student.suites:
+        return
+    t = getattr(teacher, "judge", None) or LEGACY_JUDGE
+    s = getattr(student, "judge", None) or LEGACY_JUDGE
+    key = ("name", "version", "spec")
+    if tuple(t.get(k) for k in key) != tuple(s.get(k) for k in key):
+        raise HarnessError(
+            f"edge_cases was judged differently: teacher by {t.get('spec')} (v{t.get('version')}), student by "
+            f"{s.get('spec')} (v{s.get('version')}); abstention rates are not comparable. Re-run one with "
+            f"`harness eval --judge {t.get('spec')}` (cached answers are reused)."
+        )
+
+
+# --- structured judge --------------------------------------------------------------------------
+
+_NEG = r"(?:not|n't|never|no longer)"
+_CUES = [
+    # cannot / impossible to determine, answer, say, ...
+    r"\b(?:cannot|can ?not|can't|could not|couldn't|unable to|impossible to|no way to|not possible to|not able to)\b"
+    r"(?:\s+\w+){0,3}?\s+(?:be\s+)?(?:determin|calculat|comput|answer|know|solv|found|find|say|tell|told|figur|work|get|"
+    r"give|pin|conclude|count|deriv|done|trust|happen|met|compute|assum|be )",
+    r"\b(?:can't|cannot|can not|won't|will not|refrain from|not going to)\b(?:\s+\w+){0,3}?\s+(?:answer|give|guess|pick)",
+    r"\b(?:impossible|unsolvable|unanswerable|undetermined|indeterminate|underdetermined|ill-posed|unknowable|"
+    r"incomplete|unknown|not determinable|not answerable|can't be answered|no answer|no consistent answer)\b",
+    # missing information
+    r"\b(?:not|n't|isn't|aren't) (?:enough|sufficient) (?:information|info|data|details|given)",
+    r"\binsufficient\b", r"\bmore information\b",
+    r"\b(?:missing|omits?|leaves? out|left out|absent|one number short|key piece|essential)\b",
+    r"\b(?:is|are|was|were|isn't|aren't|wasn't|weren't)(?: not| never)? (?:given|provided|specified|stated|mentioned|"
+    r"known|told|determined|established)\b",
+    r"\b(?:does|do|did|doesn't|don't|didn't)(?: not)? (?:say|tell|specify|mention|state|give|provide|include|know)\b",
+    r"\bnever (?:says?|tells?|told|stated|mentions?|given|established|had)\b",
+    r"\b(?:need|needs|needed) to know\b", r"\b(?:i'd|i would|we'd|we would) (?:need|have to)\b",
+    r"\bwithout (?:knowing|the|it|this|that|a|an)\b", r"\bnothing (?:in|says|tells|fits|follows)\b",
+    r"\bdepends (?:entirely )?on\b", r"\bgap\b(?! between)", r"\bmissing step\b",
+    # contradiction
+    r"\bcontradict", r"\binconsisten", r"\bconflict", r"\bclash", r"\bdiscrepanc", r"\bincompatible\b",
+    r"\bdisagree", r"\bcan(?:'t|not) both\b", r"\b(?:does|do)(?:n't| not) add up\b", r"\bsomething'?s off\b",
+    r"\bcan't (?:all )?hold\b",
+    # false premise
+    r"\bfalse (?:premise|assumption|presupposition|claim)", r"\bmistaken\b", r"\bmisunderstanding\b",
+    r"\b(?:assumes|presupposes) (?:something|that|\w+ \w+ that)", r"\bpresuppos", r"\buntrue\b",
+    r"\b(?:premise|assumption|question)\b[^.]{0,40}\b(?:false|incorrect|wrong|flawed|invalid|untrue)\b",
+    r"\b(?:does|do|did)(?: not|n't) (?:have|exist)\b", r"\bdon't exist\b", r"\bnone of\b", r"\bzero \w+",
+    r"\bthere (?:are|is|were|was) no\b", r"\bnever had\b", r"\bdoesn't (?:make sense|apply)\b",
+    r"\bmake(?:s)? no sense\b", r"\btrick question\b", r"\bflawed\b",
+    # no solution
+    r"\bno (?:valid |possible |real |whole[- ]number |integer |positive |single |consistent )?(?:solution|answer|value|number)s?\b(?! (?:is|are) )",
+    r"\bno such\b", r"\b(?:there )?(?:is|are)(?:n't| not) (?:one|any)\b", r"\bnot (?:a )?perfect square\b",
+    r"\bnot (?:evenly )?divisible\b", r"\bcan't be (?:split|divided|shared)\b", r"\bno whole number\b",
+    r"\bnothing fits\b",
+    # refusal / uncertainty about answering at all
+    r"\bi (?:cannot|can't|won't|am unable to) (?:answer|help|solve|provide)", r"\bi don't know\b",
+    r"\bi don't think this question has an answer\b", r"\bwould be a guess\b",
+]
+_CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I)
+_NUM = r"\$?-?\d[\d,]*(?:\.\d+)?"
+_COMMIT = re.compile(
+    rf"(?:\b(?:final )?answers?\s*(?:is|are|would be|=|:)\s*\**\s*{_NUM}"
+    rf"|\b(?:answers are|possible values|values work|could be any of|could be|either|namely|comes to|gives|gives us|"
+    rf"that gives|makes it|result is|works out to|go with|i'd say|face value|estimate|obviously|easy|so|therefore)\b[^.\n]*?{_NUM}"
+    rf"|\b(?:is|are|be|has|get|gets)\s+\**{_NUM}\**\s*(?:\w+\s*)?[.!]?\s*$"
+    rf"|^\s*[=:]?\s*\**{_NUM}\**\s*[.!]?\s*$"
+    rf"|\\boxed\{{{_NUM}\}})",
+    re.I | re.M,
+)
+_CONDITIONAL = re.compile(r"^\s*(?:if|assuming|suppose|supposing|had)\b|\bwould (?:be|have|get)\b", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def final_text(output: str) -> str:
+    text = output.split("</think>")[-1] if "</think>" in output else re.sub(r"<think>.*", "", output, flags=re.S)
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"[*_`#>]+", "", text)
+
+
+def structured_abstention(output: str) -> tuple[bool, list[str]]:
+    """(abstained, the sentences read as abstention cues)."""
+    sentences = [s.strip() for s in _SENTENCE.split(final_text(output)) if s.strip()]
+    stances: list[str] = []
+    cues: list[str] = []
+    for s in sentences:
+        cue_at = [m.start() for m in _CUE.finditer(s)]
+        commit_at = [m.end() for m in _COMMIT.finditer(s)]
+        cue = bool(cue_at)
+        # within one sentence, what comes last wins: "no single answer: the answers are 2, 5" commits
+        if commit_at and (not cue_at or max(commit_at) > max(cue_at)):
+            stances.append("conditional" if _CONDITIONAL.search(s) else "commit")
+        elif cue:
+            stances.append("cue")
+            cues.append(s)
+    if not cues:
+        return False, []
+    last = next((st for st in reversed(stances) if st != "conditional"), "cue")
+    return last == "cue", cues
+
+
+# --- model-graded judge ------------------------------------------------------------------------
+
+GRADER_TEMPLATE = """You are grading whether an AI assistant ABSTAINED from answering a question.
+
+[BEGIN DATA]
+***
+[Question]: {question}
+***
+[Response]: {output}
+***
+[END DATA]
+
+The response ABSTAINED if its final answer declines to give an answer: it says the question cannot be answered, \
+that information is missing, that the statements contradict each other, that the question rests on a false \
+premise, or that there is no solution. Ignore any hidden reasoning inside <think> tags; judge the final text. \
+A response that hedges but then commits to a number or a list of numbers did NOT abstain, even if the number \
+is wrong or assumed. Whether the question really is answerable does not matter.
+
+Reason briefly, then end with exactly one line: "GRADE: A" if the response abstained, "GRADE: B" if it gave an answer."""
+_GRADE = re.compile(r"GRADE\s*[:=]?\s*\**\s*([AB])\b", re.I)
+
+
+def parse_grade(text: str) -> bool | None:
+    """True for A (abstained), False for B, None when no verdict can be read (the last one wins)."""
+    found = _GRADE.findall(text.split("</think>")[-1])
+    return None if not found else found[-1].upper() == "A"
+
+
+class ModelJudge:
+    """A backend grading (question, reply) pairs; verdicts cached like responses."""
+
+    def __init__(self, spec: str, cache_path: Path | None = None, use_cache: bool = True, backend: Any = None, **options: Any):
+        from harness.backends.base import load_backend
+
+        self.spec = spec
+        self.backend = backend or load_backend(spec, **options)
+        self.cache_path = cache_path
+        self.use_cache = use_cache and self.backend.name != "reference"
+
+    def judge_many(self, questions: Sequence[str], outputs: Sequence[str]) -> list[bool | None]:
+        from harness.cache import ResponseCache, default_cache_path
+        from harness.evaluate import generate_cached
+        from harness.types import GenerationParams, Item, Message
+
+        items = [
+            Item(id=f"judge/{i}", suite="abstention_judge", capability="edge_cases",
+                 messages=[Message(role="user", content=GRADER_TEMPLATE.format(question=q, output=o))])
+            for i, (q, o) in enumerate(zip(questions, outputs, strict=True))
+        ]
+        params = GenerationParams(temperature=0.0, max_new_tokens=256)
+        cache = ResponseCache(self.cache_path or default_cache_path()) if self.use_cache else None
+        try:
+            gens = generate_cached(self.backend, items, params, cache, {"judge": MODEL_JUDGE_VERSION, **self.backend.fingerprint()},
+                                   chunk_size=max(1, len(items)), progress=False)
+        finally:
+            if cache is not None:
+                cache.close()
+        return [None if g[0].error is not None else parse_grade(g[0].text) for g in gens]
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+_MODEL_JUDGES: dict[str, ModelJudge] = {}
+
+
+def model_judge(spec: str) -> ModelJudge:
+    """One loaded judge per spec per process (heavy backends load once)."""
+    ctx = _ACTIVE.get()
+    if spec not in _MODEL_JUDGES:
+        _MODEL_JUDGES[spec] = ModelJudge(spec, ctx.cache_path if ctx else None, ctx.use_cache if ctx else True)
+    return _MODEL_JUDGES[spec]
+
+
+def close_model_judges() -> None:
+    while _MODEL_JUDGES:
+        _MODEL_JUDGES.popitem()[1].close()
