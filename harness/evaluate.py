@@ -51,6 +51,7 @@ class EvalConfig:
     refresh: bool = False  # ignore cached answers (new answers still overwrite them)
     cache_path: Path | None = None  # default: <harness cache dir>/responses.sqlite
     chunk_size: int | None = None  # items per backend call (default: the backend's preference)
+    judge: str | None = None  # edge_cases abstention judge: patterns | structured | a model spec (default: structured)
 
 
 @dataclass
@@ -205,6 +206,13 @@ def _total_usage(generations: Sequence[list[Generation]]) -> dict[str, int]:
     }
 
 
+def _judge_identity(spec: str | None) -> dict[str, str]:
+    from harness.scoring.judges import judge_identity, use_judge
+
+    with use_judge(spec):
+        return judge_identity()
+
+
 def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend | None = None) -> tuple[Results, list[SampleRecord]]:
     if config.vote is not None and config.vote not in VOTE_METHODS:
         raise HarnessError(f"unknown vote method {config.vote!r}: use {', '.join(VOTE_METHODS)}")
@@ -240,7 +248,10 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
                 print(f"harness: {suite.name}: {stats.from_cache - before} items from the cache", file=sys.stderr)
             for key, value in _total_usage(generations).items():
                 usage[key] += value
-            records.extend(score_generations(suite, items, generations, config.vote))
+            from harness.scoring.judges import use_judge
+
+            with use_judge(config.judge, cache_path=config.cache_path, use_cache=config.use_cache):
+                records.extend(score_generations(suite, items, generations, config.vote))
         backend_usage = getattr(backend, "usage", None)
         if callable(backend_usage):
             usage["this_run"] = backend_usage()  # what the backend was actually asked for (cost, cache reads)
@@ -276,6 +287,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         usage=usage,
         sampling=sampling_stats(records),
         extra={"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh}},
+        judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in selections) else None,
     )
     if out_dir is not None:
         write_results(out_dir, results, records)

@@ -72,6 +72,7 @@ class Results(BaseModel):
     # Per capability, when samples > 1: k, n, pass_at_1, maj_at_k (with --vote), pass_at_k, method.
     sampling: dict[str, dict[str, Any]] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
+    judge: dict[str, Any] | None = None  # abstention judge of edge_cases {"name", "version", "spec"} (None: not recorded)
 
 
 def summarise(records: Iterable[SampleRecord]) -> dict[str, CapabilitySummary]:

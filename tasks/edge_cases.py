@@ -24,7 +24,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from harness.scoring.abstention import Outcome, abstention_rates, detect_abstention
+from harness.scoring.abstention import Abstention, Outcome, abstention_rates, detect_abstention, judge_abstentions
 from harness.scoring.numeric import extract_answer, is_equivalent
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._edge_templates import SINGLES, TWINS, Case
@@ -129,9 +129,9 @@ class EdgeCasesSuite(Suite):
             metadata={"kind": case.kind, "twin_id": twin_id},
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, abstention: Abstention | None = None) -> Score:
         expected = item.answer
-        abstention = detect_abstention(output, item.messages[-1].content)
+        abstention = abstention or detect_abstention(output, item.messages[-1].content)
         details = {"kind": expected["kind"], "should_abstain": not expected["answerable"],
                    "abstained": abstention.abstained, "matched": abstention.groups, "judge": abstention.judge}
         if not expected["answerable"]:
@@ -160,7 +160,9 @@ class EdgeCasesSuite(Suite):
 
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Score each output, then attach the batch's abstention rates and balanced score to every score."""
-        scores = [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
+        # one judge call for the whole batch (a model judge grades every output of the chunk at once)
+        verdicts = judge_abstentions([it.messages[-1].content for it in items], list(outputs))
+        scores = [self.score(item, output, verdict) for item, output, verdict in zip(items, outputs, verdicts, strict=True)]
         rates = abstention_rates(
             Outcome(not it.answer["answerable"], bool(s.answer["abstained"]), s.correct) for it, s in zip(items, scores)
         )

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda when present)")
     parser.add_argument("--out", default=None, help="output dir (default: runs/eval-<model>)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--judge", default=None, metavar="NAME_OR_SPEC",
+                        help="edge_cases abstention judge: structured (default), patterns, or a model spec "
+                             "(anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH) graded with a cached template")
     # lm-evaluation-harness tasks (harness/lmeval/run.py)
     parser.add_argument("--lm-eval-task", action="append", default=[], metavar="NAME[:CAPABILITY]",
                         help="also run this lm-eval task through lm-eval (repeatable; without --suite, only these)")
@@ -113,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         refresh=args.refresh,
         cache_path=Path(args.cache_dir) / "responses.sqlite" if args.cache_dir else None,
         chunk_size=args.chunk_size,
+        judge=args.judge,
     )
     if args.vote and args.samples < 2:
         raise HarnessError("--vote needs --samples K with K >= 2")
