@@ -52,6 +52,8 @@ def use_judge(spec: str | None, cache_path: Path | None = None, use_cache: bool 
         yield
     finally:
         _ACTIVE.reset(token)
+        if spec and is_model_spec(spec):
+            close_model_judges()  # a judge backend lives for one scoped run (its client, its cache path)
 
 
 def active_spec() -> str:
