@@ -99,6 +99,7 @@ def pattern_abstention(output: str) -> Abstention:
 
 
 ABSTENTION_JUDGES.register("patterns")(lambda question, output: None)
+ABSTENTION_JUDGES.register("structured")(lambda question, output: None)
 
 
 def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:

@@ -62,7 +62,10 @@ def active_spec() -> str:
 
 
 def is_model_spec(spec: str) -> bool:
-    return ":" in spec
+    """Anything that is not an offline or registered judge name is a model spec (smollm2-135m, hf:PATH, ...)."""
+    from harness.scoring.abstention import ABSTENTION_JUDGES
+
+    return ":" in spec or (spec not in OFFLINE_JUDGES and spec not in ABSTENTION_JUDGES)
 
 
 def judge_identity(spec: str | None = None) -> dict[str, str]:
