@@ -6,8 +6,8 @@ missed-abstention rate (not predicted on replies that did), and the time to judg
 
 Run: python bench/abstention_judge.py [--judge SPEC ...] [--limit N]
   --judge adds a model-graded judge (anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH,
-  smollm2-135m); its verdicts go through the response cache. --limit judges an evenly spread
-  subset (for slow model judges). Writes reports/abstention_judge.md.
+  smollm2-135m); its verdicts go through the response cache. --limit N gives model judges an
+  evenly spread subset of about N rows (they are slow on CPU); offline judges always see all rows. Writes reports/abstention_judge.md.
 """
 
 from __future__ import annotations
@@ -61,25 +61,31 @@ def rates(rows, predicted) -> dict[str, float | int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judge", action="append", default=[], help="also measure this model-graded judge")
-    parser.add_argument("--limit", type=int, default=None, help="judge every k-th row so that about N rows are used")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="model judges: judge every k-th row so that about N rows are used")
     args = parser.parse_args()
     from harness.scoring.abstention import judge_abstentions
     from harness.scoring.judges import use_judge
 
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if args.limit:
-        rows = rows[:: max(1, len(rows) // args.limit)][: args.limit]
+    corpus = rows
     table, errors = [], defaultdict(list)
     for judge in ["patterns", "structured", *args.judge]:
+        rows = corpus
+        if args.limit and judge in args.judge:
+            rows = corpus[:: max(1, len(corpus) // args.limit)][: args.limit]
         start = time.perf_counter()
         with use_judge(judge):
-            predicted = [v.abstained for v in judge_abstentions([r["question"] for r in rows], [r["output"] for r in rows])]
+            verdicts = judge_abstentions([r["question"] for r in rows], [r["output"] for r in rows])
+        predicted = [v.abstained for v in verdicts]
         seconds = time.perf_counter() - start
+        # a model judge's unreadable verdicts fall back to "structured": count the ones it really gave
+        own = sum(v.judge == judge for v in verdicts) if judge not in ("patterns", "structured") else len(verdicts)
         for part in ("all", "tune", "heldout"):
             chosen = [(r, p) for r, p in zip(rows, predicted) if part == "all" or r["part"] == part]
             m = rates([r for r, _ in chosen], [p for _, p in chosen])
             table.append(f"| {judge} | {part} | {m['n']} | {m['agreement']:.3f} | {m['false_abstention']:.3f} | "
-                         f"{m['missed_abstention']:.3f} | {seconds:.2f} |")
+                         f"{m['missed_abstention']:.3f} | {own}/{len(verdicts)} | {seconds:.2f} |")
         for r, p in zip(rows, predicted):
             if p != r["abstained"]:
                 errors[judge].append(r["category"])
@@ -100,16 +106,17 @@ def main() -> None:
     command = "python bench/abstention_judge.py" + "".join(f" --judge {j}" for j in args.judge) + (
         f" --limit {args.limit}" if args.limit else "")
     body = f"""
-Corpus: {len(rows)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
+Corpus: {len(corpus)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
 tests/data/make_abstention_corpus.py). `abstained` is whether the reply declined to answer, so a
 refusal on an answerable twin counts as an abstention and a made-up number on a flawed item does not.
 
-| judge | part | n | agreement | false-abstention rate | missed-abstention rate | seconds (whole corpus) |
-|---|---|---|---|---|---|---|
+| judge | part | n | agreement | false-abstention rate | missed-abstention rate | own verdicts | seconds |
+|---|---|---|---|---|---|---|---|
 {chr(10).join(table)}
 
 False-abstention rate: share of non-abstaining replies judged as abstentions. Missed-abstention
-rate: share of abstaining replies judged as answers.
+rate: share of abstaining replies judged as answers. Own verdicts: replies the judge decided itself
+(a model judge's unreadable verdicts fall back to "structured"); seconds: judging all n rows.
 
 Disagreements by corpus category:
 {chr(10).join(by_cat) or "- none"}
@@ -139,7 +146,12 @@ Rerun: `{command}`
   that a cue list cannot enumerate. The corpus is synthetic (phrasing ×
   question × voice); real replies will contain wordings neither pool has. A model-graded judge
   (`--judge anthropic:MODEL`) is the stronger option when an API model is available; measure it
-  with the command above before relying on it.
+  with the command above before relying on it (check its "own verdicts" column: verdicts it
+  could not phrase as GRADE: A/B fell back to "structured").
+- The embedded SmolLM2-135M as a judge (`--judge smollm2-135m --limit 24`, about 3.5 minutes on
+  this CPU) never writes a GRADE line: it echoes "The answer is N", so every verdict falls back
+  to "structured" and its agreement row measures the fallback, not the model. The re-run reads all
+  24 verdicts from the response cache (the seconds column).
 """
     write_report("abstention_judge", "Abstention judges vs a labelled corpus", body)
 
