@@ -90,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.types import GenerationParams
 
     parse_model_spec(args.model)  # fail fast on a bad spec, before suites are built
+    if args.judge:
+        from harness.scoring.judges import is_model_spec
+
+        if is_model_spec(args.judge):
+            parse_model_spec(args.judge)  # a typo in --judge fails here, not after generation
     for name, value in (("--limit", args.limit), ("--samples", args.samples), ("--max-new-tokens", args.max_new_tokens),
                         ("--chunk-size", args.chunk_size), ("--concurrency", args.concurrency)):
         if value is not None and value <= 0:
