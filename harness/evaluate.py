@@ -65,7 +65,7 @@ class CacheStats:
 
 
 def select_suites(config: EvalConfig) -> list[Suite]:
-    names = list(config.suites) or SUITES.names()
+    names = list(config.suites) or [name for name in SUITES.names() if SUITES.get(name).default_selection]
     suites = [get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names]
     if config.split not in ("train", "dev", "test"):
         raise HarnessError(f"unknown split {config.split!r} (use train, dev or test)")

@@ -35,6 +35,8 @@ class Suite(ABC):
     version: ClassVar[str] = "1"
     default_size: ClassVar[int] = 100  # canonical test items at the default size
     description: ClassVar[str] = ""
+    # False: only run when named (--suite); not part of "every registered suite" (harness eval, make demo).
+    default_selection: ClassVar[bool] = True
 
     def __init__(self, seed: int = 0, size: int | None = None):
         self.seed = seed

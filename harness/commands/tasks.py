@@ -27,7 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.suite import SUITES, get_suite
 
     if args.tasks_command == "list":
-        infos = [get_suite(name, seed=args.seed, size=args.size).info() for name in SUITES.names()]
+        infos = []
+        for name in SUITES.names():
+            info = get_suite(name, seed=args.seed, size=args.size).info()
+            info["default_selection"] = SUITES.get(name).default_selection  # False: runs only when named
+            infos.append(info)
         if args.json:
             print(json.dumps(infos, indent=2))
             return 0
@@ -38,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
             counts = "; ".join(
                 f"{split}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())) for split, c in info["counts"].items()
             )
-            rows.append([info["name"], info["capability"], info["version"], info["hash"], counts])
-        print(tabulate(rows, headers=["suite", "capability", "version", "hash", "items"]))
+            default = "yes" if info["default_selection"] else "no (--suite)"
+            rows.append([info["name"], info["capability"], info["version"], info["hash"], default, counts])
+        print(tabulate(rows, headers=["suite", "capability", "version", "hash", "default", "items"]))
         return 0
 
     suite = get_suite(args.suite, seed=args.seed, size=args.size)
