@@ -152,7 +152,7 @@ class ReasoningGymSuite(Suite):
         if entry is None:
             meta = item.metadata["rg"]
             entry = self.dataset(meta["level"], meta["seed"])[meta["index"]]
-            if entry["answer"] != item.answer:
+            if entry["answer"] != item.answer or entry["question"].strip() not in item.messages[0].content:
                 raise HarnessError(f"suite {self.name}: item {item.id} does not match reasoning-gym's entry")
         return entry
 
