@@ -40,7 +40,6 @@ NOOP_CLAUSES = {
 }
 MONEY_UNITS = {"dollars", "cents"}
 INSTRUCTION = "Solve the problem step by step. End with the final answer in the form 'The answer is N'."
-STEP_OPS = ("add", "sub", "mul")
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,10 @@ def _digits(n: int) -> int:
     return len(str(abs(n)))
 
 
-def _draw_values(t: Template, rng: random.Random, digits: dict[str, int] | None = None) -> dict[str, int] | None:
+def _draw_values(t: Template, rng: random.Random, digits: dict[str, int] | None = None, scale: int = 1) -> dict[str, int] | None:
     values: dict[str, int] = {}
     for var, (lo, hi) in t.ranges.items():
+        lo, hi = lo * scale, hi * scale  # the magnitude ladder: the same ranges, ×10^level
         if digits is not None:  # same digit count as the canonical draw, inside the same range
             lo, hi = max(lo, 10 ** (digits[var] - 1)), min(hi, 10 ** digits[var] - 1)
         values[var] = rng.randint(lo, hi)
@@ -91,19 +91,23 @@ def _draw_values(t: Template, rng: random.Random, digits: dict[str, int] | None 
     return values
 
 
-def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Problem | None = None) -> Problem:
-    """A problem whose numbers satisfy the template's constraints (and match `like`'s digit counts)."""
+def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Problem | None = None,
+                 scale: int = 1) -> Problem | None:
+    """A problem whose numbers satisfy the template's constraints (and match `like`'s digit counts).
+    With `scale` > 1 (the magnitude ladder) None when no draw in the scaled ranges qualifies."""
     digits = {var: _digits(like.values[var]) for var in t.ranges} if like else None
     shown = {k: _digits(v) for k, v in like.values.items()} if like else None
     fallback = None
-    for attempt in range(2000):
-        values = _draw_values(t, rng, digits)
+    for attempt in range(2000 if scale == 1 else 200):
+        values = _draw_values(t, rng, digits, scale)
         if values is None or (like is not None and values == like.values):
             continue
         if shown is None or all(_digits(values[k]) == d for k, d in shown.items()):
             return Problem(t, values, ctx)
         fallback = fallback or values
     if fallback is None:
+        if scale > 1:
+            return None
         raise RuntimeError(f"template {t.key}: no valid draw")
     return Problem(t, fallback, ctx)
 
@@ -146,29 +150,102 @@ def render_distractor(p: Problem, rng: random.Random) -> Rendered:
     return replace(base, text=f"{story.strip()} {p.fmt(t.question)}", metadata={"distractor": clause})
 
 
+# --- the steps ladder: a chain of events on a running quantity -------------------------
+
+STEP_OPS = ("add", "sub", "mul", "div")
+UNIT_SINGULAR = {"objs": "{obj}", "slices": "slice", "kilometers": "kilometer", "tomatoes": "tomato", "pages": "page",
+                 "cups": "cup", "wheels": "wheel", "years": "year", "liters": "liter", "passengers": "passenger",
+                 "books": "book", "boxes": "box", "points": "point", "hours": "hour", "seeds": "seed",
+                 "centimeters": "centimeter", "weeks": "week"}
+MULTIPLES = {2: "doubles", 3: "triples", 4: "quadruples"}
+# What each event does to the running quantity, for a jar of beads and for a money box.
+EVENTS = {
+    "beads": {
+        "add": ["{actor} drops {k} more beads into the jar.", "{actor} adds another {k} beads.",
+                "{actor} finds {k} beads under the sofa and puts them in the jar."],
+        "sub": ["{actor} takes {k} beads out for a bracelet.", "{actor} removes {k} beads.",
+                "{k} beads roll away and are lost."],
+        "mul": ["{actor} {times} the number of beads in the jar.", "A friend of {actor} {times} the beads in the jar."],
+        "div": ["{actor} shares the beads equally among {k} jars and keeps only one of those jars.",
+                "{actor} splits the beads into {k} equal piles, and only one pile goes back into the jar."],
+    },
+    "money": {
+        "add": ["{actor} puts {k} more {unit} into the box.", "{actor} earns {k} {unit} washing cars and adds them to the box.",
+                "{actor} adds {k} {unit} from a birthday card."],
+        "sub": ["{actor} takes {k} {unit} out to buy a book.", "{actor} spends {k} {unit} from the box on lunch.",
+                "{actor} takes {k} {unit} out of the box for a bus ticket."],
+        "mul": ["A matching gift {times} the money in the box.", "{actor} {times} the money in the box with a lucky prize."],
+        "div": ["The money is split equally among {k} cousins, and only one share stays in the box.",
+                "{actor} divides the money into {k} equal envelopes and leaves only one envelope's worth in the box."],
+    },
+}
+STEP_CAP = 5000  # a running quantity is never multiplied past this (the magnitude ladder grows numbers)
+
+
+def _step_op(value: int, rng: random.Random, previous: str | None) -> tuple[str, int]:
+    """One operation that keeps the running quantity a positive integer of moderate size."""
+    divisors = [k for k in (2, 3, 4, 5) if value % k == 0 and value // k >= 2]
+    options = [("add", 3)]
+    if value > 10:
+        options.append(("sub", 3))
+    if value * 2 <= STEP_CAP:
+        options.append(("mul", 2))
+    if divisors:
+        options.append(("div", 3))
+    options = [(op, w) for op, w in options if op != previous] or options  # vary the operations
+    op = rng.choices([o for o, _ in options], [w for _, w in options])[0]
+    if op == "add":
+        return op, rng.randint(2, 40)
+    if op == "sub":
+        return op, rng.randint(2, min(40, value - 2))
+    if op == "mul":
+        return op, rng.choice([k for k in MULTIPLES if value * k <= STEP_CAP])
+    return op, rng.choice(divisors)
+
+
 def render_steps(p: Problem, rng: random.Random, n_ops: int) -> Rendered:
-    """Adds `n_ops` reasoning steps after the original answer (GSM-Symbolic P1 / P2)."""
+    """The story goes on: the answer becomes a running quantity that `n_ops` events transform.
+
+    The steps ladder: level k = k operations beyond the canonical problem, every one an event
+    in the narrative (add, take away, multiply, share out) on the same quantity."""
     t = p.template
     value = p.calc["answer"]
     np_ = _plain(p.fmt(t.answer_np))
-    steps = [p.fmt(s) for s in t.steps] + [f"So {np_} is {value}."]
-    phrases, ops, params = [], [], {}
+    money = t.unit in MONEY_UNITS
+    carrier = "money" if money else "beads"
+    actors = [p.ctx["name"], p.ctx["name2"]]
+    if money:
+        unit = t.unit
+        bridge = f"{_cap(p.ctx['name2'])} puts as many {unit} as {np_} into an empty money box."
+        start = f"So {np_} is {value}, and the box starts with {value} {unit}."
+        question = f"How many {unit} are in the money box at the end?"
+    else:
+        unit = "beads"
+        counted = UNIT_SINGULAR.get(t.unit, t.unit.rstrip("s")).format(**p.ctx)
+        per = "" if np_.startswith("the number of") else f" (one bead per {counted})"
+        bridge = f"{_cap(p.ctx['name2'])} fills an empty jar with exactly as many beads as {np_}{per}."
+        start = f"So {np_} is {value}, and the jar starts with {value} beads."
+        question = "How many beads are in the jar at the end?"
+    steps = [p.fmt(s) for s in t.steps] + [start]
+    events, ops, params, previous = [], [], {}, None
     for i in range(n_ops):
-        op = rng.choice(STEP_OPS if value > 10 else ("add", "mul"))
-        k = rng.randint(2, 5) if op == "mul" else rng.randint(2, min(30, max(2, value - 1)) if op == "sub" else 30)
-        new = value + k if op == "add" else value - k if op == "sub" else value * k
-        symbol = {"add": "+", "sub": "−", "mul": "×"}[op]
-        verb = {"add": f"adds {k} to it", "sub": f"subtracts {k} from it", "mul": f"multiplies it by {k}"}[op]
-        if i:
-            verb = verb.replace(" it", " the result")
-        phrases.append(verb)
-        steps.append(f"{value} {symbol} {k} = {new}.")
+        op, k = _step_op(value, rng, previous)
+        new = {"add": value + k, "sub": value - k, "mul": value * k, "div": value // k}[op]
+        event = rng.choice(EVENTS[carrier][op]).format(actor=actors[i % 2], k=k, unit=unit, times=MULTIPLES.get(k, ""))
+        symbol = {"add": "+", "sub": "−", "mul": "×", "div": "÷"}[op]
+        steps.append(f"{event[:-1]}: {value} {symbol} {k} = {new}.")
+        events.append(event)
         ops.append(op)
         params[f"ext_k{i}"] = k
-        value = new
-    follow = f"{p.ctx['name2']} writes down {np_}, then " + ", and then ".join(phrases) + "."
-    question = f"What number does {p.ctx['name2']} end up with?"
-    return Rendered(f"{p.fmt(t.story)} {follow} {question}", steps, value, str(value), extension=("steps", *ops), params=params)
+        value, previous = new, op
+    text = f"{p.fmt(t.story)} {bridge} {' '.join(_cap(e) for e in events)} {question}"
+    return Rendered(text, steps, value, str(value), extension=("steps", *ops), params=params,
+                    metadata={"added_steps": n_ops, "ops": ops, "events": [_cap(e) for e in events]})
+
+
+def render_magnitude(p: Problem) -> Rendered:
+    """The magnitude ladder: the same story and question with numbers drawn from ranges ×10^level."""
+    return render_base(p)
 
 
 def _plain(noun_phrase: str) -> str:
@@ -239,6 +316,7 @@ EXTENSIONS = {  # the added steps / forms as equations over the template's `answ
     "add": "{out} = {inp} + {k}",
     "sub": "{out} + {k} = {inp}",
     "mul": "{out} = {k}*{inp}",
+    "div": "{k}*{out} = {inp}",
     "unit": "final = ext_f*answer",
     "fraction": "ext_w*final = answer",
     "percent": "ext_w*final = 100*answer",
@@ -291,6 +369,17 @@ def _extension_equations(extension: tuple) -> tuple[str, ...]:
     return (EXTENSIONS[extension[0]],)
 
 
+def _step_chain(answer: Fraction, ops: tuple[str, ...], params: dict[str, Any]) -> list[Fraction]:
+    """The running quantity after each added step, each link's equation solved by sympy (once per
+    operation shape, so a 10-step chain costs no more symbolic work than a 1-step one)."""
+    values = [answer]
+    for i, op in enumerate(ops):
+        link = (EXTENSIONS[op].format(out="ext_out", inp="ext_in", k="ext_k"),)
+        solved = _solve(link, frozenset(["ext_in", "ext_k"]))
+        values.append(_evaluate(solved["ext_out"], {"ext_in": values[-1], "ext_k": params[f"ext_k{i}"]}))
+    return values
+
+
 def sympy_answer(t: Template, values: dict[str, int], extension: tuple = (), params: dict[str, Any] | None = None) -> Fraction:
     """The answer by the second route: solve the template's (and the extension's) equations."""
     solution = _solve(t.equations, frozenset(values))
@@ -298,16 +387,23 @@ def sympy_answer(t: Template, values: dict[str, int], extension: tuple = (), par
     if not extension:
         return answer
     params = params or {}
+    if extension[0] == "steps":
+        return _step_chain(answer, tuple(extension[1:]), params)[-1]
     solved = _solve(_extension_equations(tuple(extension)), frozenset(["answer", *params]))
     return _evaluate(solved["final"], {"answer": answer, **params})
 
 
 def verify(p: Problem, r: Rendered) -> bool:
-    """The sympy route agrees with the direct computation on every intermediate and the answer."""
+    """The sympy route agrees with the direct computation on every intermediate and the answer
+    (and every running quantity of an added-steps chain is a positive whole number)."""
     solution = _solve(p.template.equations, frozenset(p.values))
     calc = p.calc
     for name, expr in solution.items():
         if name in calc and _evaluate(expr, p.values) != calc[name]:
+            return False
+    if r.extension[:1] == ("steps",):
+        chain = _step_chain(Fraction(calc["answer"]), tuple(r.extension[1:]), r.params)
+        if any(v.denominator != 1 or v <= 0 for v in chain):
             return False
     return sympy_answer(p.template, p.values, r.extension, r.params) == Fraction(r.answer)
 

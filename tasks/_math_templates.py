@@ -6,6 +6,9 @@ constraints, the story and question, `calc` (the direct computation that also wr
 worked steps) and `equations`: the same problem stated as equations, which sympy solves for
 `answer` as an independent second route. Every intermediate must be a positive integer.
 
+`magnitude=False` marks the few stories whose numbers cannot grow ×10 and stay sensible (ages,
+test scores out of 100, hours of sleep a night); they get no magnitude rungs.
+
 Placeholders: {name} and {name2} (people), {obj}/{objs} (an object from the template's pool),
 and any variable, derived or calculated value.
 """
@@ -44,6 +47,7 @@ class Template:
     derive: Callable[[Values], Values] = _none
     check: Callable[[Values], bool] = _always
     tags: tuple[str, ...] = field(default_factory=tuple)
+    magnitude: bool = True  # whether the magnitude ladder (ranges ×10, ×100, ×1000) keeps the story sensible
 
 
 T = Template
@@ -180,6 +184,7 @@ TEMPLATES: list[Template] = [
         ("sister - b = a", "grand = c*sister", "answer = grand + d"),
         "the grandfather's age in {d} years", 100, "a hundred years",
         check=lambda v: v["c"] * (v["a"] + v["b"]) >= 20,
+        magnitude=False,  # ages in the hundreds
     ),
     T(
         "water_tank", "none", "liters",
@@ -306,6 +311,7 @@ TEMPLATES: list[Template] = [
         ("goal = 4*m", "sum3 = a + b + c", "answer + sum3 = goal"),
         "the score {name} needs on the fourth test", 100, "the maximum score of 100",
         check=lambda v: 50 <= 4 * v["m"] - v["a"] - v["b"] - v["c"] <= 100,
+        magnitude=False,  # scores stay out of 100
     ),
     T(
         "overtime_pay", "none", "dollars",
@@ -397,6 +403,7 @@ TEMPLATES: list[Template] = [
         ("Five nights: 5 × {a} = {weeknights}.", "Two nights: 2 × {b} = {weekend}.", "One week: {weeknights} + {weekend} = {week}.", "{w} weeks: {w} × {week} = {answer} hours."),
         ("weeknights = 5*a", "weekend = 2*b", "week = weeknights + weekend", "answer = w*week"),
         "the hours {name} sleeps in {w} weeks", 500, "500 hours",
+        magnitude=False,  # hours of sleep a night
     ),
     T(
         "bookshelf", "none", "books",

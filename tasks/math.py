@@ -4,8 +4,18 @@ Each canonical test problem comes with perturbed twins linked by `canonical_id`:
   numbers@1     the same story with redrawn numbers (same ranges and digit counts)
   names@1       other people's names and other objects, same numbers
   distractor@1  an irrelevant clause that sounds relevant (GSM-NoOp)
-  steps@1/@2    one / two added reasoning steps after the original answer (GSM-Symbolic P1 / P2)
+  steps@k       the steps ladder, k = 1, 2, 4, 6, 8, 10: the story goes on with k events that each
+                transform the running quantity (add, take away, multiply, share out), so the problem
+                needs k more operations than its canonical twin (2-5 steps) — up to 15 in all;
+                steps@1/@2 keep their old meaning (GSM-Symbolic P1 / P2), now told as events
+  magnitude@k   the magnitude ladder, k = 1, 2, 3: the same story with every number drawn from its
+                range ×10^k (×10, ×100, ×1000), same structure and steps
   form@1/@2/@3  the same quantity asked in another unit / as a fraction / as a percentage
+To keep the test split small, every canonical problem carries steps@1, steps@2, two of the four
+upper steps rungs (4 and 8, or 6 and 10, alternating by index) and two of the three magnitude
+rungs (rotating), so each rung is measured on a half or two thirds of the problems.
+Items come canonical first, then its twins (the short ones before the long rungs), so the first
+N items of `--limit N` always hold a canonical problem with perturbations of it.
 Every answer (and every intermediate) is cross-checked by solving the problem's equations with
 sympy; a variant that fails the check is redrawn, never emitted. The train and dev splits hold
 canonical problems only, drawn from their own seed streams and kept apart from test prompts.
@@ -15,7 +25,7 @@ from __future__ import annotations
 
 import random
 
-from harness.scoring.numeric import extract_answer, is_equivalent
+from harness.scoring.numeric import extract_answer, is_equivalent, to_fraction
 from harness.suite import SUITES, Suite
 from harness.tasks._math_build import (
     INSTRUCTION,
@@ -30,6 +40,7 @@ from harness.tasks._math_build import (
     render_base,
     render_distractor,
     render_form,
+    render_magnitude,
     render_steps,
     verify,
 )
@@ -38,17 +49,27 @@ from harness.types import Item, Message, Score, Variant
 
 SPLIT_SHIFT = {"test": 0, "dev": 11, "train": 23}  # which template each split starts from
 MAX_ATTEMPTS = 50
+STEPS_LADDER = (1, 2, 4, 6, 8, 10)  # level k = k operations beyond the canonical problem
+MAGNITUDE_LADDER = (1, 2, 3)  # level k = every range ×10^k
+
+
+def ladder_rungs(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(steps levels, magnitude levels) the canonical test problem `index` carries."""
+    upper = (4, 8) if index % 2 == 0 else (6, 10)
+    skipped = MAGNITUDE_LADDER[index % len(MAGNITUDE_LADDER)]
+    return (1, 2, *upper), tuple(level for level in MAGNITUDE_LADDER if level != skipped)
 
 
 @SUITES.register("math")
 class MathSuite(Suite):
     name = "math"
     capability = "math"
-    version = "1"
-    default_size = 40  # canonical test problems; about 9 test items each with the variants
+    version = "2"
+    default_size = 40  # canonical test problems; about 12 test items each with the variants
     description = (
         f"{len(TEMPLATES)} multi-step word-problem templates; perturbations: numbers, names, distractor, "
-        "steps (P1/P2), form (unit/fraction/percent); answers cross-checked with sympy."
+        "steps ladder (1-10 added operations as story events), magnitude ladder (×10/×100/×1000), "
+        "form (unit/fraction/percent); answers cross-checked with sympy."
     )
 
     def build(self) -> list[Item]:
@@ -74,15 +95,22 @@ class MathSuite(Suite):
 
     def _variants(self, cid: str, canonical: Problem, index: int) -> list[Item]:
         out = []
-        makers = {
+        steps_levels, magnitude_levels = ladder_rungs(index)
+        steps = {level: (lambda rng, level=level: (canonical, render_steps(canonical, rng, level))) for level in steps_levels}
+        magnitude = {level: (lambda rng, level=level: self._magnified(canonical, rng, level)) for level in magnitude_levels}
+        lo_magnitude, hi_magnitude = magnitude_levels
+        makers = {  # short twins first, so that a small --limit sees several kinds
             ("numbers", 1): lambda rng: (p := draw_problem(canonical.template, rng, canonical.ctx, like=canonical), render_base(p)),
             ("names", 1): lambda rng: (p := self._renamed(canonical, rng), render_base(p)),
             ("distractor", 1): lambda rng: (canonical, render_distractor(canonical, rng)),
-            ("steps", 1): lambda rng: (canonical, render_steps(canonical, rng, 1)),
-            ("steps", 2): lambda rng: (canonical, render_steps(canonical, rng, 2)),
+            ("steps", 1): steps[1],
+            ("magnitude", lo_magnitude): magnitude[lo_magnitude],
             ("form", 1): lambda rng: (canonical, render_form(canonical, "unit")),
             ("form", 2): lambda rng: (canonical, render_form(canonical, "fraction")),
             ("form", 3): lambda rng: (canonical, render_form(canonical, "percent")),
+            ("steps", 2): steps[2],
+            ("magnitude", hi_magnitude): magnitude[hi_magnitude],
+            **{("steps", level): steps[level] for level in steps_levels[2:]},
         }
         for (kind, level), make in makers.items():
             for attempt in range(MAX_ATTEMPTS):
@@ -96,6 +124,17 @@ class MathSuite(Suite):
                     out.append(self._item(f"{cid}/{kind}{level}", "test", problem, rendered, variant))
                     break
         return out
+
+    @staticmethod
+    def _magnified(p: Problem, rng: random.Random, level: int) -> tuple[Problem, Rendered | None]:
+        if not p.template.magnitude:
+            return p, None
+        big = draw_problem(p.template, rng, p.ctx, scale=10**level)
+        if big is None:
+            return p, None
+        rendered = render_magnitude(big)
+        rendered.metadata = {"magnitude": level, "scale": 10**level}
+        return big, rendered
 
     @staticmethod
     def _renamed(p: Problem, rng: random.Random) -> Problem:
@@ -127,5 +166,12 @@ class MathSuite(Suite):
     def score(self, item: Item, output: str) -> Score:
         answer = extract_answer(output)
         correct = is_equivalent(answer, item.answer, abs_tol=item.metadata.get("tolerance", 0.0))
+        if correct and isinstance(item.answer, int) and not item.metadata.get("tolerance"):
+            # whole-number answers must match exactly: the float comparison's relative tolerance
+            # would accept an off-by-one on the magnitude ladder's eight-digit answers
+            parsed = to_fraction(answer) if answer is not None else None
+            if parsed is not None:
+                value, percent = parsed
+                correct = value == item.answer or (percent and value / 100 == item.answer)
         return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}",
                      parsed=answer is not None)

@@ -48,6 +48,11 @@ def test_default_size_has_enough_test_items_with_every_variant(suite):
     labels = Counter(it.variant.label for it in test)
     for label in ("canonical", "numbers@1", "names@1", "distractor@1", "steps@1", "steps@2", "form@1", "form@2", "form@3"):
         assert labels[label] >= 0.9 * suite.size, label
+    for level in (4, 6, 8, 10):  # the upper steps rungs, each on half of the problems
+        assert labels[f"steps@{level}"] >= 0.45 * suite.size, level
+    for level in (1, 2, 3):  # magnitude rungs, each on two thirds of the problems (minus 3 fixed-scale templates)
+        assert labels[f"magnitude@{level}"] >= 0.5 * suite.size, level
+    assert len(test) <= 14 * suite.size  # the ladders must not blow up the test split
     assert {it.metadata["template"] for it in test} == {t.key for t in TEMPLATES}
     assert all(it.variant.is_canonical for it in suite.all_items if it.split != "test")
 
@@ -90,10 +95,51 @@ def test_perturbations_keep_what_they_should(suite, by_id):
         elif kind == "distractor":  # one extra clause, same answer
             assert it.answer == canon.answer and it.metadata["distractor"] in _story(it)
             assert _story(it).replace(it.metadata["distractor"] + " ", "").replace(" " + it.metadata["distractor"], "") == _story(canon)
-        elif kind == "steps":
+        elif kind == "steps":  # level k = k more operations, each an event told in the story
             assert it.metadata["steps"] == canon.metadata["steps"] + 1 + it.variant.level
+            assert it.metadata["added_steps"] == len(it.metadata["ops"]) == len(it.metadata["events"]) == it.variant.level
+            assert _story(it).startswith(_story(canon).rsplit("?", 1)[0].rsplit(". ", 1)[0])
+            for event in it.metadata["events"]:
+                assert event in _story(it), it.id
+            assert it.metadata["check"]["extension"] == ["steps", *it.metadata["ops"]]
+        elif kind == "magnitude":  # same template and structure, numbers from ranges ×10^level
+            scale = 10 ** it.variant.level
+            template = TEMPLATE_BY_KEY[it.metadata["template"]]
+            assert template.magnitude and it.metadata["scale"] == scale
+            for var, (lo, hi) in template.ranges.items():
+                assert lo * scale <= it.metadata["values"][var] <= hi * scale, (it.id, var)
+            assert it.metadata["steps"] == canon.metadata["steps"]
         elif kind == "form":
             assert it.metadata["form"] == {1: "unit", 2: "fraction", 3: "percent"}[it.variant.level]
+
+
+def test_ladders_really_grow(suite):
+    """Higher steps rungs need more operations and longer stories; higher magnitude rungs bigger numbers."""
+    test = suite.items("test")
+    steps = {}
+    for it in test:
+        if it.variant.kind == "steps":
+            steps.setdefault(it.variant.level, []).append(it)
+    assert sorted(steps) == [1, 2, 4, 6, 8, 10]
+    mean_steps = [sum(it.metadata["steps"] for it in steps[k]) / len(steps[k]) for k in sorted(steps)]
+    assert mean_steps == sorted(mean_steps) and mean_steps[-1] >= mean_steps[0] + 8
+    assert min(it.metadata["steps"] for it in steps[10]) >= 12  # the top rung: at least 12 reasoning steps
+    ops = Counter(op for it in steps[10] for op in it.metadata["ops"])
+    assert set(ops) == {"add", "sub", "mul", "div"}  # every kind of event occurs
+    biggest = {}
+    for it in test:
+        if it.variant.kind == "magnitude":
+            biggest.setdefault(it.variant.level, []).append(max(int(n) for n in _numbers(_story(it))))
+    medians = [sorted(v)[len(v) // 2] for _, v in sorted(biggest.items())]
+    assert sorted(biggest) == [1, 2, 3] and medians == sorted(medians) and medians[2] >= 50 * medians[0]
+
+
+def test_small_limit_sees_canonical_and_perturbed(suite):
+    first = suite.items("test", limit=10)
+    assert first[0].variant.is_canonical
+    assert len({it.variant.kind for it in first}) >= 5
+    assert all(it.variant.canonical_id == first[0].id for it in first[1:])
+    assert {"steps", "magnitude"} <= {it.variant.kind for it in first}
 
 
 def test_reference_scores_one_and_wrong_answers_zero(suite):
