@@ -19,7 +19,7 @@ from harness.retention import RetentionAnalysis, RetentionRow, clustering_info, 
 
 @dataclass
 class RuleResult:
-    rule: str  # required_capability, retention_floor, score_floor, max_regression, perturbation_floor
+    rule: str  # required_capability, retention_floor, score_floor, max_regression, perturbation_floor, min_breaking_point
     capability: str
     status: str  # pass, fail, skip
     measured: float | None
@@ -116,6 +116,41 @@ def _retention_check(rule: str, row: RetentionRow, floor: float, statistic: str,
         label = f"{what} {_pct(measured)} (n={row.n})"
     ok = measured >= floor
     return RuleResult(rule, row.capability, "pass" if ok else "fail", measured, floor, f"{label} {'>=' if ok else '<'} floor {_pct(floor)}", subject)
+
+
+def _breaking_point_checks(
+    policy: GatePolicy, analysis: RetentionAnalysis, rows: dict[str, RetentionRow], notes: list[str]
+) -> list[RuleResult]:
+    """The student may not break (accuracy below half of rung 0's) before the policy's rung."""
+    out = []
+    measured = {(lad.capability, lad.kind): lad for lad in analysis.ladders}
+    for cap, kinds in sorted(policy.min_breaking_point.items()):
+        if cap not in rows:
+            if cap not in policy.required_capabilities:
+                notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+            continue
+        for kind, minimum in sorted(kinds.items()):
+            ladder = measured.get((cap, kind))
+            if ladder is None:
+                present = ", ".join(k for c, k in measured if c == cap) or "none"
+                out.append(RuleResult("min_breaking_point", cap, "fail", None, minimum,
+                                      f"no '{kind}' ladder in the results (ladders: {present}); fails closed", kind))
+                continue
+            point = ladder.student_break
+            if point.reached:
+                ok = point.rung >= minimum
+                msg = f"student breaks at rung {point.rung} ({point.reason}) {'>=' if ok else '<'} required {minimum}"
+                out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", point.rung, minimum, msg, kind))
+            elif point.reason.startswith("holds"):
+                ok = ladder.top_rung >= minimum
+                msg = (f"student {point.reason} (top rung {ladder.top_rung})"
+                       + ("" if ok else f", below the required {minimum}: the ladder does not reach it; fails closed"))
+                out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", ladder.top_rung + 1 if ok else None,
+                                      minimum, msg, kind))
+            else:
+                out.append(RuleResult("min_breaking_point", cap, "fail", None, minimum,
+                                      f"breaking point undefined ({point.reason}); fails closed", kind))
+    return out
 
 
 def _output_rate_check(rule: str, cap: str, who: str, h: OutputHealth, limit: float) -> RuleResult:
@@ -222,6 +257,8 @@ def evaluate_gate(
                 continue
             row = subset_row(analysis.pairs, analysis.settings, cap, kind)
             results.append(_retention_check("perturbation_floor", row, floor, policy.retention_statistic, kind))
+
+    results += _breaking_point_checks(policy, analysis, rows, notes)
 
     results += _output_health_checks(policy, analysis, rows, notes)
 

@@ -8,7 +8,8 @@
     max_unparsed_rate: {default: 0.1}      # share of student outputs holding no answer the scorer finds
     required_capabilities: [math]      # missing from the results: fail (closed)
     perturbation_floors: {math: {numbers: 0.5}}   # retention on one perturbation kind
-    bootstrap: {resamples: 2000, confidence: 0.95, seed: 0, min_items: 5, min_groups: 5}
+    min_breaking_point: {math: {steps: 4}}         # the student may not break before rung 4 of the steps ladder
+    bootstrap: {resamples: 2000, confidence: 0.95, seed: 0, min_items: 5, min_groups: 10}
 
 Every mistake (an unknown key, a misspelt capability, a floor outside its range) gives one
 line that names the field, what was wrong and what is allowed.
@@ -45,7 +46,7 @@ class BootstrapPolicy(BaseModel):
     confidence: float = Field(0.95, gt=0, lt=1)
     seed: int = 0
     min_items: int = Field(5, ge=1)
-    min_groups: int = Field(5, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
+    min_groups: int = Field(10, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
 
     def settings(self) -> BootstrapSettings:
         return BootstrapSettings(self.resamples, self.confidence, self.seed, self.min_items, self.min_groups)
@@ -63,6 +64,8 @@ class GatePolicy(BaseModel):
     max_unparsed_rate: dict[str, float] = Field(default_factory=dict)
     required_capabilities: list[str] = Field(default_factory=list)
     perturbation_floors: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # capability -> ladder kind -> the lowest rung at which the student may break (harness/difficulty.py)
+    min_breaking_point: dict[str, dict[str, int]] = Field(default_factory=dict)
     bootstrap: BootstrapPolicy = Field(default_factory=BootstrapPolicy)
 
     @field_validator("retention_floors", "max_regression", "max_truncation_rate", "max_unparsed_rate")
@@ -70,7 +73,7 @@ class GatePolicy(BaseModel):
     def _known_or_default(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_capability_keys(v, allow_default=True)
 
-    @field_validator("score_floors", "perturbation_floors")
+    @field_validator("score_floors", "perturbation_floors", "min_breaking_point")
     @classmethod
     def _known(cls, v: dict) -> dict:
         return _check_capability_keys(v, allow_default=False)
@@ -107,6 +110,15 @@ class GatePolicy(BaseModel):
     def is_empty(self) -> bool:
         return not (self.retention_floors or self.score_floors or self.max_regression or self.required_capabilities or self.perturbation_floors
                     or self.max_truncation_rate or self.max_unparsed_rate)
+
+    @field_validator("min_breaking_point")
+    @classmethod
+    def _positive_rungs(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for cap, kinds in v.items():
+            for kind, rung in kinds.items():
+                if rung < 1:
+                    raise ValueError(f"{cap}.{kind}: a breaking point is a rung >= 1, got {rung}")
+        return v
 
     def floor_for(self, table: dict[str, float], capability: str) -> float | None:
         return table.get(capability, table.get(DEFAULT_KEY))

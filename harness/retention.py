@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.difficulty import Ladder, ladders
 from harness.errors import HarnessError
 from harness.results import Results
 from harness.stats import CI_METHOD, CLUSTER_KEY, TEST_METHOD, BootstrapSettings, mcnemar_clustered, mean_or_none, paired_ratio
@@ -101,6 +102,7 @@ class RetentionAnalysis:
     variants: list[VariantRow]
     seed_table: list[SeedRow]
     mitigation: list[MitigationRow]
+    ladders: list[Ladder] = field(default_factory=list)  # accuracy per difficulty rung, breaking points
     pairs: list[ScoredPair] = field(repr=False, default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -529,5 +531,6 @@ def analyse(
         variants=variant_rows(pairs, settings),
         seed_table=seed_rows(pairs, settings),
         mitigation=mitigation_rows(pairs, settings),
+        ladders=ladders(pairs, settings),
         pairs=pairs,
     )

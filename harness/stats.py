@@ -36,7 +36,7 @@ DEFAULT_SEED = 0
 DEFAULT_MIN_ITEMS = 5
 # Below this many problem groups even the expanded bootstrap under-covers (reports/ci_coverage.md):
 # the interval is reported as undefined rather than too narrow.
-DEFAULT_MIN_GROUPS = 5
+DEFAULT_MIN_GROUPS = 10
 # A teacher mean this close to zero makes the ratio meaningless (and the bootstrap explode).
 MIN_TEACHER_SCORE = 1e-9
 CLUSTER_KEY = "canonical_id"

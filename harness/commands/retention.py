@@ -13,8 +13,8 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="resampling seed, recorded in every output (default 0)")
     parser.add_argument("--min-items", type=int, default=5, help="retention is 'undefined' below this many paired items (default 5)")
-    parser.add_argument("--min-groups", type=int, default=5,
-                        help="a CI is 'undefined' below this many problem groups (a canonical item with its twins; default 5)")
+    parser.add_argument("--min-groups", type=int, default=10,
+                        help="a CI is 'undefined' below this many problem groups (a canonical item with its twins; default 10)")
 
 
 def bootstrap_settings(args: argparse.Namespace):

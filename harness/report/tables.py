@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from harness.difficulty import BreakingPoint, Ladder
 from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
 
 FORMATS = ("text", "md", "html", "latex", "json", "csv")
@@ -74,6 +75,39 @@ def mitigation_table(rows: Sequence[MitigationRow], confidence: float) -> tuple[
     return headers, body
 
 
+def _interval(value: float | None, ci: tuple[float | None, float | None]) -> str:
+    if value is None:
+        return "-"
+    low, high = ci
+    return pct(value) + (f" [{low:.0%}, {high:.0%}]" if low is not None and high is not None else "")
+
+
+def ladder_table(ladders: Sequence[Ladder], confidence: float) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability", "ladder", "rung", "n", f"teacher ({confidence:.0%} CI)", f"student ({confidence:.0%} CI)",
+               f"retention ({confidence:.0%} CI)"]
+    body = []
+    for ladder in ladders:
+        for r in ladder.rungs:
+            body.append([ladder.capability, ladder.kind, str(r.rung),
+                         str(r.n) if r.n_groups in (0, r.n) else f"{r.n} ({r.n_groups} groups)",
+                         _interval(r.teacher, r.teacher_ci), _interval(r.student, r.student_ci),
+                         _interval(r.retention, r.retention_ci)])
+    return headers, body
+
+
+def break_cell(point: BreakingPoint) -> str:
+    if point.reached:
+        return f"rung {point.rung}"
+    return point.reason or "not reached"
+
+
+def breaking_point_table(ladders: Sequence[Ladder]) -> tuple[list[str], list[list[str]]]:
+    headers = ["capability", "ladder", "top rung", "teacher breaks at", "student breaks at", "retention < 50 % at"]
+    body = [[lad.capability, lad.kind, str(lad.top_rung), break_cell(lad.teacher_break), break_cell(lad.student_break),
+             break_cell(lad.retention_break)] for lad in ladders]
+    return headers, body
+
+
 def render_table(headers: list[str], body: list[list[str]], fmt: str) -> str:
     from tabulate import tabulate
 
@@ -89,6 +123,9 @@ def sections(analysis: RetentionAnalysis, seed_only: bool = False) -> list[tuple
         out.append(("Canonical vs perturbed (memorisation gap)", variant_table(analysis.variants, conf)))
     if analysis.mitigation:
         out.append(("pass@1 vs maj@k vs verified", mitigation_table(analysis.mitigation, conf)))
+    if analysis.ladders:
+        out.append(("Accuracy against difficulty (rung 0 = canonical)", ladder_table(analysis.ladders, conf)))
+        out.append(("Breaking points (accuracy below half of rung 0's)", breaking_point_table(analysis.ladders)))
     return out
 
 

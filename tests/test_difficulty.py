@@ -1,0 +1,87 @@
+"""Accuracy against difficulty rungs and breaking points, from hand-made results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.difficulty import accuracy_break
+from harness.gate import evaluate_gate
+from harness.policy import GatePolicy
+from harness.report.tables import render
+from harness.results import load_results
+from harness.retention import analyse
+from tests.retention_data import Row, make_results
+
+N = 20  # problems per rung
+
+
+def ladder_rows(accuracy_by_rung: dict[int, float]) -> list[Row]:
+    rows = []
+    for rung, acc in accuracy_by_rung.items():
+        right = round(acc * N)
+        for i in range(N):
+            base = f"arithmetic/test/{i:05d}"
+            item_id = base if rung == 0 else f"{base}/steps{rung}"
+            rows.append(Row(item_id, i < right, variant="canonical" if rung == 0 else "steps", level=rung))
+    return rows
+
+
+@pytest.fixture
+def analysis(tmp_path):
+    teacher = ladder_rows({0: 1.0, 1: 1.0, 2: 0.9, 3: 0.9, 4: 0.8})
+    student = ladder_rows({0: 0.8, 1: 0.6, 2: 0.5, 3: 0.3, 4: 0.1})
+    make_results(tmp_path / "t", "teacher", teacher)
+    make_results(tmp_path / "s", "student", student)
+    t, tr = load_results(tmp_path / "t")
+    s, sr = load_results(tmp_path / "s")
+    return analyse(t, tr, s, sr)
+
+
+def test_rungs_and_breaking_points(analysis):
+    (ladder,) = analysis.ladders
+    assert (ladder.capability, ladder.kind, ladder.top_rung) == ("math", "steps", 4)
+    assert [r.rung for r in ladder.rungs] == [0, 1, 2, 3, 4]
+    assert [r.student for r in ladder.rungs] == pytest.approx([0.8, 0.6, 0.5, 0.3, 0.1])
+    assert all(r.n == N for r in ladder.rungs)
+    # Student: 0.3 < half of 0.8 first at rung 3. Teacher never drops below 0.5.
+    assert ladder.student_break.reached and ladder.student_break.rung == 3
+    assert not ladder.teacher_break.reached and "holds to rung 4" in ladder.teacher_break.reason
+    # Retention 0.5/0.9 = 0.56 at rung 2, 0.3/0.9 = 0.33 at rung 3.
+    assert ladder.retention_break.rung == 3
+    lo, hi = ladder.rungs[4].student_ci
+    assert lo <= 0.1 <= hi
+
+
+def test_retention_prints_breaking_points(analysis):
+    text = render(analysis, "text")
+    assert "Breaking points" in text and "rung 3" in text
+    data = json.loads(render(analysis, "json"))
+    assert data["ladders"][0]["student_break"]["rung"] == 3
+
+
+def test_gate_minimum_breaking_point(analysis):
+    def rule(minimum: int):
+        verdict = evaluate_gate(GatePolicy(min_breaking_point={"math": {"steps": minimum}}), analysis)
+        (result,) = [r for r in verdict.results if r.rule == "min_breaking_point"]
+        return result
+
+    assert rule(3).status == "pass"
+    assert rule(4).status == "fail" and "breaks at rung 3" in rule(4).message
+    missing = evaluate_gate(GatePolicy(min_breaking_point={"math": {"hops": 2}}), analysis)
+    assert missing.results[0].status == "fail" and "no 'hops' ladder" in missing.results[0].message
+
+
+def test_single_level_kinds_are_not_ladders(tmp_path):
+    rows = ladder_rows({0: 1.0, 1: 0.5})
+    make_results(tmp_path / "t", "teacher", rows)
+    t, tr = load_results(tmp_path / "t")
+    assert analyse(t, tr, t, tr).ladders == []
+
+
+def test_accuracy_break_edge_cases():
+    assert accuracy_break([(0, 0.0), (1, 0.0)]).rung is None
+    assert "broken before" in accuracy_break([(0, 0.0), (1, 0.0)]).reason
+    assert accuracy_break([(0, 0.6), (1, 0.31), (2, 0.29)]).rung == 2  # strictly below half
+    assert not accuracy_break([(1, 0.5)]).reached
