@@ -24,7 +24,7 @@ from harness.backends.base import Backend, load_backend
 from harness.cache import ResponseCache, default_cache_path, sample_keys
 from harness.errors import HarnessError
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
-from harness.suite import SUITES, Suite, get_suite
+from harness.suite import Suite, default_suite_names, get_suite
 from harness.types import Generation, GenerationParams, Item, SampleRecord, Score
 from harness.voting import VOTE_METHODS, VoteOutcome, sampling_stats, vote
 
@@ -65,7 +65,7 @@ class CacheStats:
 
 
 def select_suites(config: EvalConfig) -> list[Suite]:
-    names = list(config.suites) or [name for name in SUITES.names() if SUITES.get(name).default_selection]
+    names = list(config.suites) or default_suite_names()
     suites = [get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names]
     if config.split not in ("train", "dev", "test"):
         raise HarnessError(f"unknown split {config.split!r} (use train, dev or test)")

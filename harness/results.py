@@ -50,6 +50,9 @@ class ScoreSummary(BaseModel):
 
 class CapabilitySummary(ScoreSummary):
     variants: dict[str, ScoreSummary] = Field(default_factory=dict)  # "canonical", "numbers@1", ...
+    # Problem groups (a canonical item with its twins): the unit every interval resamples.
+    cluster: str = "canonical_id"
+    n_groups: int | None = None  # None in results written before groups were counted
     # Output health (harness/diagnostics.py). Rates are over the records where it is known; None
     # when it is known for none (schema-1 files, answers from an older cache).
     truncated: int = 0  # outputs cut off at max_new_tokens (finish_reason "length")
@@ -91,6 +94,7 @@ def summarise(records: Iterable[SampleRecord]) -> dict[str, CapabilitySummary]:
         out[cap] = CapabilitySummary(
             score=sum(r.score for r in rows) / len(rows),
             n=len(rows),
+            n_groups=len({r.canonical_id or r.item_id for r in rows}),
             variants={k: ScoreSummary(score=sum(v) / len(v), n=len(v)) for k, v in sorted(by_variant.items())},
             truncated=health[cap].truncated,
             unparsed=health[cap].unparsed,

@@ -103,6 +103,7 @@ class RetentionAnalysis:
     seed_table: list[SeedRow]
     mitigation: list[MitigationRow]
     ladders: list[Ladder] = field(default_factory=list)  # accuracy per difficulty rung, breaking points
+    judge: dict[str, Any] | None = None  # the abstention judge both runs' edge_cases were scored by
     pairs: list[ScoredPair] = field(repr=False, default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,6 +208,9 @@ def check_comparable(
     are allowed and only common items are compared. Different suite versions, seeds, sizes
     or splits are refused even then: the same item id would name a different item.
     """
+    from harness.scoring.judges import check_same_judge
+
+    check_same_judge(teacher, student)
     t, s = teacher.suites, student.suites
     notes: list[str] = []
     common = sorted(set(t) & set(s))
@@ -507,6 +511,13 @@ def retention_rows(
     return capability_rows(score_pairs(teacher, student), settings or BootstrapSettings())
 
 
+def _shared_judge(results: Results, suites: Sequence[str]) -> dict[str, Any] | None:
+    """The judge of the compared edge_cases (check_comparable made sure both runs agree)."""
+    from harness.scoring.judges import LEGACY_JUDGE
+
+    return (results.judge or dict(LEGACY_JUDGE)) if "edge_cases" in suites else None
+
+
 def analyse(
     teacher: Results,
     t_records: Sequence[SampleRecord],
@@ -532,5 +543,6 @@ def analyse(
         seed_table=seed_rows(pairs, settings),
         mitigation=mitigation_rows(pairs, settings),
         ladders=ladders(pairs, settings),
+        judge=_shared_judge(teacher, aligned.suites),
         pairs=pairs,
     )

@@ -153,5 +153,10 @@ class Suite(ABC):
                 raise AssertionError(f"suite {self.name}: perturbed item {it.id} has no canonical twin")
 
 
+def default_suite_names() -> list[str]:
+    """The suites a command runs when none is named (reasoning-gym suites must be named)."""
+    return [name for name in SUITES.names() if SUITES.get(name).default_selection]
+
+
 def get_suite(name: str, seed: int = 0, size: int | None = None) -> Suite:
     return SUITES.get(name)(seed=seed, size=size)

@@ -85,3 +85,20 @@ def test_accuracy_break_edge_cases():
     assert "broken before" in accuracy_break([(0, 0.0), (1, 0.0)]).reason
     assert accuracy_break([(0, 0.6), (1, 0.31), (2, 0.29)]).rung == 2  # strictly below half
     assert not accuracy_break([(1, 0.5)]).reached
+
+
+def test_retention_refuses_results_judged_differently_and_shows_the_judge(tmp_path):
+    from harness.errors import HarnessError
+
+    rows = [Row(f"edge_cases/test/{i:05d}", i % 3 != 0, capability="edge_cases", suite="edge_cases") for i in range(12)]
+    make_results(tmp_path / "t", "teacher", rows)
+    make_results(tmp_path / "s", "student", rows)
+    t, tr = load_results(tmp_path / "t")
+    s, sr = load_results(tmp_path / "s")
+    t.judge = {"name": "structured", "version": "1", "spec": "structured"}
+    with pytest.raises(HarnessError, match="judged differently"):
+        analyse(t, tr, s, sr)
+    s.judge = dict(t.judge)
+    analysis = analyse(t, tr, s, sr)
+    assert "abstention judge (edge_cases): structured v1 (structured)" in render(analysis, "text")
+    assert t.capabilities["edge_cases"].n_groups == 12

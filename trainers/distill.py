@@ -138,7 +138,7 @@ def make_row(item: Item, generation: Generation, score: Score | None, reasoning:
 
 class Distiller:
     def __init__(self, config: DistillConfig):
-        from harness.suite import SUITES, get_suite
+        from harness.suite import default_suite_names, get_suite
 
         if config.keep not in KEEP_POLICIES:
             raise HarnessError(f"--keep must be one of {', '.join(KEEP_POLICIES)}, got {config.keep!r}")
@@ -149,7 +149,7 @@ class Distiller:
         if config.split == "test":
             raise HarnessError("refusing to distill from the test split (it is what retention is measured on)")
         self.config = config
-        names = list(config.suites) or ([] if config.prompts_file else SUITES.names())
+        names = list(config.suites) or ([] if config.prompts_file else default_suite_names())
         self.suites = {name: get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names}
         self.stats: dict[str, Any] = defaultdict(int)
         self.usage = Counter()

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.errors import HarnessError
-    from harness.suite import SUITES
+    from harness.suite import default_suite_names
     from harness.trainers.config import TrainConfig
     from harness.trainers.loop import REPORT_FILE, LoopConfig, run_loop
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     config = LoopConfig(
-        suites=args.suite or SUITES.names(),
+        suites=args.suite or default_suite_names(),
         teacher=args.teacher,
         student=args.student,
         rounds=args.rounds,

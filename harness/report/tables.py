@@ -138,6 +138,9 @@ def header_lines(analysis: RetentionAnalysis) -> list[str]:
         f"{s.n_resamples} resamples, seed {s.seed}, {s.confidence:.0%}; McNemar p: exact sign-flip test over groups; "
         f"retention undefined below {s.min_items} items or at teacher score 0, its CI below {s.min_groups} groups",
     ]
+    if analysis.judge:
+        j = analysis.judge
+        lines.append(f"abstention judge (edge_cases): {j.get('name')} v{j.get('version')} ({j.get('spec')})")
     return lines + [f"note: {n}" for n in analysis.notes]
 
 
