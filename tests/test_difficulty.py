@@ -102,3 +102,12 @@ def test_retention_refuses_results_judged_differently_and_shows_the_judge(tmp_pa
     analysis = analyse(t, tr, s, sr)
     assert "abstention judge (edge_cases): structured v1 (structured)" in render(analysis, "text")
     assert t.capabilities["edge_cases"].n_groups == 12
+
+
+def test_html_report_plots_the_ladder(analysis, tmp_path):
+    from harness.report.html import StudentReport, build_report
+
+    t, _ = load_results(tmp_path / "t")
+    page = build_report(t, [StudentReport("student", analysis)])
+    section = page.split("where each model breaks", 1)[1].split("<h3>", 1)[0]
+    assert "rung 3" in section and 'src="data:image/png;base64,' in section

@@ -71,7 +71,7 @@ def test_report_html_is_self_contained_escaped_and_complete(cli, report_runs, tm
     assert "script" not in parsed.tags and "<script" not in html.lower()
     assert EVIL in "".join(parsed.text)
     # Every plot is an embedded PNG: nothing is fetched from anywhere.
-    assert len(parsed.images) == 5  # seed summary, retention bars, perturbation levels, maj@k vs k, sweep
+    assert len(parsed.images) == 6  # seed summary, retention bars, perturbation levels, difficulty ladder, maj@k vs k, sweep
     for src in parsed.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"

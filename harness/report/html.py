@@ -13,7 +13,15 @@ from html import escape
 
 from harness import __version__
 from harness.report import plots
-from harness.report.tables import capability_table, mitigation_table, render_table, seed_table, variant_table
+from harness.report.tables import (
+    breaking_point_table,
+    capability_table,
+    ladder_table,
+    mitigation_table,
+    render_table,
+    seed_table,
+    variant_table,
+)
 from harness.results import Results
 from harness.retention import RetentionAnalysis, ScoredPair
 from harness.stats import BootstrapSettings
@@ -135,6 +143,13 @@ def _student_section(rep: StudentReport, worst: int) -> str:
         out.append(_img(plots.perturbation_levels(a.variants), "score by perturbation level"))
     else:
         out.append("<p>These results hold no perturbed items.</p>")
+    if a.ladders:
+        out.append("<h3>Accuracy against difficulty: where each model breaks</h3>")
+        out.append("<p>Rung 0 is the canonical twins of the items on the ladder. A model breaks at the first rung where its "
+                   "accuracy falls below half of its rung-0 accuracy (shaded line in the plot).</p>")
+        out.append(_table(breaking_point_table(a.ladders)))
+        out.append(_table(ladder_table(a.ladders, conf)))
+        out.append(_img(plots.difficulty_ladders(a.ladders), "accuracy against difficulty rung"))
     out.append("<h3>Sampling and voting: pass@1 vs maj@k vs verified</h3>")
     if a.mitigation:
         out.append(

@@ -7,6 +7,7 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 
+from harness.difficulty import Ladder
 from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
 
 TEACHER_COLOUR = "#4c72b0"
@@ -118,6 +119,39 @@ def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
         ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
         ax.set_title(cap)
         ax.set_ylabel("score")
+        ax.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
+    return _data_uri(fig)
+
+
+def difficulty_ladders(ladders: Sequence[Ladder]) -> str | None:
+    """Teacher and student accuracy against rung with CIs, one panel per ladder; breaking points marked."""
+    if not ladders:
+        return None
+    plt = _pyplot()
+    cols = min(3, len(ladders))
+    nrows = -(-len(ladders) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.2 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(ladders):]:
+        ax.set_visible(False)
+    for ax, ladder in zip(flat, ladders):
+        rungs = [r.rung for r in ladder.rungs]
+        for who, colour, style in (("teacher", TEACHER_COLOUR, "o--"), ("student", STUDENT_COLOUR, "o-")):
+            values = [getattr(r, who) if getattr(r, who) is not None else float("nan") for r in ladder.rungs]
+            cis = [getattr(r, f"{who}_ci") for r in ladder.rungs]
+            lo = [v - c[0] if c[0] is not None else 0.0 for v, c in zip(values, cis, strict=True)]
+            hi = [c[1] - v if c[1] is not None else 0.0 for v, c in zip(values, cis, strict=True)]
+            ax.errorbar(rungs, values, yerr=[lo, hi], fmt=style, color=colour, capsize=3, label=who)
+            point = getattr(ladder, f"{who}_break")
+            if point.reached:
+                ax.axvline(point.rung, color=colour, alpha=0.35, lw=4)
+        ax.set_xticks(rungs)
+        ax.set_ylim(-0.03, 1.05)
+        ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        ax.set_title(f"{ladder.capability}: {ladder.kind}")
+        ax.set_xlabel("rung (0 = canonical)")
+        ax.set_ylabel("accuracy")
         ax.legend(fontsize=8, frameon=False, loc="best")
     fig.tight_layout()
     return _data_uri(fig)
