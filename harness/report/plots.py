@@ -32,6 +32,18 @@ def _data_uri(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _panels(n: int):
+    """A grid of n small panels, three to a row; the unused ones hidden."""
+    plt = _pyplot()
+    cols = min(3, n)
+    nrows = -(-n // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.2 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat
+
+
 def _err(rows: Sequence[RetentionRow]) -> tuple[list[float], list[list[float]]]:
     values, lo, hi = [], [], []
     for r in rows:
@@ -102,13 +114,7 @@ def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
     by_cap = {c: rs for c, rs in by_cap.items() if any(r.level for r in rs)}
     if not by_cap:
         return None
-    plt = _pyplot()
-    cols = min(3, len(by_cap))
-    nrows = -(-len(by_cap) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.2 * nrows), squeeze=False)
-    flat = list(axes.flat)
-    for ax in flat[len(by_cap):]:
-        ax.set_visible(False)
+    fig, flat = _panels(len(by_cap))
     for ax, (cap, rs) in zip(flat, sorted(by_cap.items())):
         levels, teacher, student, counts = _pooled_by_level(rs)
         ax.plot(levels, teacher, "o--", color=TEACHER_COLOUR, label="teacher")
@@ -128,13 +134,7 @@ def difficulty_ladders(ladders: Sequence[Ladder]) -> str | None:
     """Teacher and student accuracy against rung with CIs, one panel per ladder; breaking points marked."""
     if not ladders:
         return None
-    plt = _pyplot()
-    cols = min(3, len(ladders))
-    nrows = -(-len(ladders) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.8 * cols, 3.2 * nrows), squeeze=False)
-    flat = list(axes.flat)
-    for ax in flat[len(ladders):]:
-        ax.set_visible(False)
+    fig, flat = _panels(len(ladders))
     for ax, ladder in zip(flat, ladders):
         rungs = [r.rung for r in ladder.rungs]
         for who, colour, style in (("teacher", TEACHER_COLOUR, "o--"), ("student", STUDENT_COLOUR, "o-")):
