@@ -75,11 +75,39 @@ def checkpoint_fingerprint(path: Path | str) -> dict[str, Any]:
     return {"path": str(path), "hash": h.hexdigest()[:16]}
 
 
-def render_chat(tokenizer: Any, item: Item) -> str:
+def render_chat(tokenizer: Any, item: Item, chat_template_kwargs: dict[str, Any] | None = None) -> str:
+    """The prompt text; `chat_template_kwargs` (e.g. Qwen3's `enable_thinking`) reach the Jinja template."""
     messages = [m.model_dump() for m in item.messages]
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **(chat_template_kwargs or {}))
     return "\n\n".join(m["content"] for m in messages) + "\n\n"
+
+
+def split_thinking(text: str) -> tuple[str | None, str]:
+    """(thinking trace, answer) of a decoded completion; (None, text) when no `</think>` closes a trace.
+
+    Splits at the last `</think>`, where the scorers look for the answer; the opening `<think>` may be
+    absent (R1-distilled templates put it in the prompt). An unclosed trace (cut by the token budget)
+    stays in the text, as before.
+    """
+    if "</think>" not in text:
+        return None, text
+    trace, _, answer = text.rpartition("</think>")
+    trace = trace.strip()
+    if trace.startswith("<think>"):
+        trace = trace[len("<think>") :].strip()
+    return trace, answer.strip()
+
+
+def thinks_natively(tokenizer: Any) -> bool:
+    """Whether `<think>` and `</think>` are tokens of their own (Qwen3, R1 distills), not plain text.
+
+    Only then is a `<think>` block the model's own thinking mode and split off into `reasoning`:
+    a student trained to write `<think>...</think>` as text, or asked to by the format suite's
+    think_answer constraint, keeps it in its answer.
+    """
+    added = tokenizer.get_added_vocab() if hasattr(tokenizer, "get_added_vocab") else {}
+    return "<think>" in added and "</think>" in added
 
 
 def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -151,9 +179,11 @@ def chosen_token_logprobs(params: GenerationParams) -> Any:
 class HFBackend(Backend):
     name = "hf"
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto", **options: Any):
+    def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto",
+                 chat_template_kwargs: dict[str, Any] | None = None, **options: Any):
         super().__init__(spec, **options)
         self.checkpoint = resolve_checkpoint(spec.target)
+        self.chat_template_kwargs = chat_template_kwargs or {}
         self.batch_size = batch_size
         self.device_name = device
         self.dtype = dtype
@@ -164,6 +194,8 @@ class HFBackend(Backend):
         fingerprint = {"backend": "hf", **checkpoint_fingerprint(self.checkpoint)}
         if (base := adapter_base(self.checkpoint)) is not None:  # same adapter on another base: other answers
             fingerprint["base"] = checkpoint_fingerprint(base)
+        if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
+            fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
         return fingerprint
 
     def _load(self) -> tuple[Any, Any]:
@@ -196,7 +228,8 @@ class HFBackend(Backend):
         from tqdm.auto import tqdm
 
         model, tokenizer = self._load()
-        prompts = [render_chat(tokenizer, item) for item in items]
+        prompts = [render_chat(tokenizer, item, self.chat_template_kwargs) for item in items]
+        split = thinks_natively(tokenizer)
         # Longest first: similar lengths share a batch (less padding), and memory errors show up early.
         order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
         results: list[list[Generation]] = [[] for _ in prompts]
@@ -230,10 +263,12 @@ class HFBackend(Backend):
                 keep = tokens != tokenizer.pad_token_id
                 n = int(keep.sum())
                 text = tokenizer.decode(tokens[keep], skip_special_tokens=True)
+                reasoning, text = split_thinking(text) if split else (None, text)
                 logprob = float(token_scores[keep].mean()) if n else None
                 prompt_index = batch[row // per_prompt]
                 generation = Generation(
                     text=text,
+                    reasoning=reasoning,
                     logprob=logprob,
                     prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()),
                     completion_tokens=n,

@@ -56,9 +56,11 @@ class OpenAIBackend(Backend):
         timeout: float | None = None,
         max_retries: int | None = None,
         logprobs: bool = True,
+        chat_template_kwargs: dict[str, Any] | None = None,
         **options: Any,
     ):
         super().__init__(spec, **options)
+        self.chat_template_kwargs = chat_template_kwargs or {}
         self.base_url = spec.base_url
         self.model = spec.target
         self.concurrency = concurrency or DEFAULT_CONCURRENCY
@@ -69,7 +71,10 @@ class OpenAIBackend(Backend):
         self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "failed_requests": 0}
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"backend": "openai", "base_url": self.base_url, "model": self.model}
+        fingerprint = {"backend": "openai", "base_url": self.base_url, "model": self.model}
+        if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
+            fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
+        return fingerprint
 
     def usage(self) -> dict[str, Any]:
         return dict(self._usage)
@@ -132,6 +137,8 @@ class OpenAIBackend(Backend):
         )
         if self.logprobs:
             kwargs["logprobs"] = True
+        if self.chat_template_kwargs:  # vLLM and SGLang servers read it from the request body
+            kwargs["extra_body"] = {"chat_template_kwargs": self.chat_template_kwargs}
         response = await client.chat.completions.create(**kwargs)
         self._usage["requests"] += 1
         usage = getattr(response, "usage", None)

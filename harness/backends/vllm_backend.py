@@ -77,10 +77,12 @@ class VllmBackend(Backend):
         gpu_memory_utilization: float | None = None,
         max_model_len: int | None = None,
         enforce_eager: bool | None = None,
+        chat_template_kwargs: dict[str, Any] | None = None,
         **options: Any,
     ):
         super().__init__(spec, **options)
         self.checkpoint = resolve_checkpoint(spec.target)
+        self.chat_template_kwargs = chat_template_kwargs or {}
         self.engine_args: dict[str, Any] = {
             "tensor_parallel_size": tensor_parallel_size,
             "data_parallel_size": data_parallel_size,
@@ -91,7 +93,10 @@ class VllmBackend(Backend):
         self._llm = None
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"backend": "vllm", **checkpoint_fingerprint(self.checkpoint)}
+        fingerprint = {"backend": "vllm", **checkpoint_fingerprint(self.checkpoint)}
+        if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
+            fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
+        return fingerprint
 
     def resolved_engine_args(self) -> dict[str, Any]:
         from vllm.platforms import current_platform
@@ -130,7 +135,8 @@ class VllmBackend(Backend):
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         llm = self._load()
         conversations = [[m.model_dump() for m in item.messages] for item in items]
-        outputs = llm.chat(conversations, self.sampling_params(params), use_tqdm=progress)
+        outputs = llm.chat(conversations, self.sampling_params(params), use_tqdm=progress,
+                           chat_template_kwargs=self.chat_template_kwargs or None)
         results = []
         for out in outputs:
             prompt_tokens = len(out.prompt_token_ids or [])

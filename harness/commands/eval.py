@@ -45,6 +45,10 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     cache.add_argument("--cache-dir", default=None, help="where responses.sqlite lives (default: the harness cache dir)")
     cache.add_argument("--chunk-size", type=int, default=None,
                        help="items per backend call, each committed to the cache on arrival (default: per backend)")
+    template = parser.add_argument_group("chat template (hf:, vllm:, openai: backends)")
+    template.add_argument("--chat-template-kwargs", default=None, metavar="JSON",
+                          help="a JSON object passed to the chat template, e.g. '{\"enable_thinking\": false}' "
+                               "(Qwen3); part of the model fingerprint, so cached answers never mix settings")
     vllm = parser.add_argument_group("vllm: backend")
     vllm.add_argument("--tensor-parallel-size", type=int, default=None)
     vllm.add_argument("--data-parallel-size", type=int, default=None)
@@ -63,6 +67,8 @@ def backend_options(args: argparse.Namespace) -> dict:
     names = ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_model_len",
              "concurrency", "timeout", "max_retries", "thinking_budget")
     options = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+    if getattr(args, "chat_template_kwargs", None) is not None:
+        options["chat_template_kwargs"] = parse_chat_template_kwargs(args.chat_template_kwargs)
     if getattr(args, "batch", False):
         options["batch"] = True
         if getattr(args, "cache_dir", None):  # submitted batch ids live beside the response cache
@@ -70,6 +76,20 @@ def backend_options(args: argparse.Namespace) -> dict:
 
             options["ledger_path"] = Path(args.cache_dir) / "anthropic-batches.json"
     return options
+
+
+def parse_chat_template_kwargs(text: str) -> dict:
+    import json
+
+    from harness.errors import HarnessError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"--chat-template-kwargs is not valid JSON ({exc}): {text!r}") from exc
+    if not isinstance(value, dict):
+        raise HarnessError(f"--chat-template-kwargs must be a JSON object like '{{\"enable_thinking\": false}}', got {text!r}")
+    return value
 
 
 def default_out_dir(spec: str | None) -> str:
