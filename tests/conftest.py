@@ -43,3 +43,15 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 900, cwd: Path
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def anthropic_server(monkeypatch):
+    """The local fake Anthropic server (tests/fake_anthropic.py), reached by the real SDK through its env vars."""
+    from fake_anthropic import FakeAnthropic
+
+    server = FakeAnthropic().start()
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    yield server
+    server.stop()

@@ -1,5 +1,5 @@
 """Abstention judges: agreement with the labelled corpus, plain-word abstentions, the
-model-graded judge against a local fake Anthropic server (cached verdicts), judge identity
+model-graded judge against a local anthropic_server Anthropic server (cached verdicts), judge identity
 in results.json, and refusing to compare runs judged differently."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_anthropic import FakeAnthropic, user_text
+from fake_anthropic import user_text
 
 from harness.errors import HarnessError
 from harness.evaluate import EvalConfig, run_eval
@@ -85,37 +85,28 @@ def test_parse_grade_is_robust():
 # --- the model-graded judge against a local server ------------------------------------------
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    server = FakeAnthropic().start()
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    yield server
-    server.stop()
-
-
 def grade_everything_as_abstained(body):
     assert "[Question]:" in user_text(body) and "[Response]:" in user_text(body)
     return "The response gives no number.\nGRADE: A"
 
 
-def test_model_judge_end_to_end_with_cached_verdicts(fake, tmp_path):
-    fake.responder = grade_everything_as_abstained
+def test_model_judge_end_to_end_with_cached_verdicts(anthropic_server, tmp_path):
+    anthropic_server.responder = grade_everything_as_abstained
     config = EvalConfig(model="reference", suites=["edge_cases"], limit=6, progress=False,
                         cache_path=tmp_path / "cache.sqlite", judge="anthropic:claude-haiku-4-5")
 
     results, records = run_eval(config, tmp_path / "run1")
-    graded = len(fake.messages_seen("GRADE: A"))
+    graded = len(anthropic_server.messages_seen("GRADE: A"))
     assert graded == 6  # one grading request per output, all in one backend call
     assert results.judge == {"name": "model", "version": "1", "spec": "anthropic:claude-haiku-4-5"}
-    # the fake grader calls every reference answer an abstention: answerable items become false abstentions
+    # the anthropic_server grader calls every reference answer an abstention: answerable items become false abstentions
     answerable = [r for r in records if r.reference_answer["answerable"]]
     assert answerable and all(not r.correct and r.answer["abstained"] for r in answerable)
     on_disk = json.loads((tmp_path / "run1" / "results.json").read_text())
     assert on_disk["judge"]["spec"] == "anthropic:claude-haiku-4-5"
 
     results2, records2 = run_eval(config, tmp_path / "run2")
-    assert len(fake.messages_seen("GRADE: A")) == graded  # every verdict came from the cache
+    assert len(anthropic_server.messages_seen("GRADE: A")) == graded  # every verdict came from the cache
     assert [r.correct for r in records2] == [r.correct for r in records]
 
     # without the model judge the same answers are all right (the structured default)
@@ -123,8 +114,8 @@ def test_model_judge_end_to_end_with_cached_verdicts(fake, tmp_path):
     assert all(r.correct for r in plain_records) and plain.judge["name"] == "structured"
 
 
-def test_unreadable_verdicts_fall_back_to_the_structured_judge(fake, tmp_path):
-    fake.responder = lambda body: "I am not sure what to say."
+def test_unreadable_verdicts_fall_back_to_the_structured_judge(anthropic_server, tmp_path):
+    anthropic_server.responder = lambda body: "I am not sure what to say."
     config = EvalConfig(model="reference", suites=["edge_cases"], limit=4, progress=False,
                         cache_path=tmp_path / "cache.sqlite", judge="anthropic:claude-haiku-4-5")
     _, records = run_eval(config)
