@@ -118,6 +118,16 @@ def _retention_check(rule: str, row: RetentionRow, floor: float, statistic: str,
     return RuleResult(rule, row.capability, "pass" if ok else "fail", measured, floor, f"{label} {'>=' if ok else '<'} floor {_pct(floor)}", subject)
 
 
+def _measured(cap: str, rows: dict[str, RetentionRow], policy: GatePolicy, notes: list[str]) -> bool:
+    """Whether the results measure `cap`; if not, a rule on it is skipped with a note (a required
+    capability fails on its own rule instead)."""
+    if cap in rows:
+        return True
+    if cap not in policy.required_capabilities:
+        notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+    return False
+
+
 def _breaking_point_checks(
     policy: GatePolicy, analysis: RetentionAnalysis, rows: dict[str, RetentionRow], notes: list[str]
 ) -> list[RuleResult]:
@@ -125,9 +135,7 @@ def _breaking_point_checks(
     out = []
     measured = {(lad.capability, lad.kind): lad for lad in analysis.ladders}
     for cap, kinds in sorted(policy.min_breaking_point.items()):
-        if cap not in rows:
-            if cap not in policy.required_capabilities:
-                notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+        if not _measured(cap, rows, policy, notes):
             continue
         for kind, minimum in sorted(kinds.items()):
             ladder = measured.get((cap, kind))
@@ -184,9 +192,7 @@ def _output_health_checks(policy: GatePolicy, analysis: RetentionAnalysis, rows:
             limit = policy.floor_for(table, cap)
             if limit is None:
                 continue
-            if cap not in rows:
-                if cap not in policy.required_capabilities:
-                    notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+            if not _measured(cap, rows, policy, notes):
                 continue
             out += [_output_rate_check(rule, cap, who, health[who].get(cap, OutputHealth()), limit) for who in sides]
     return out
@@ -213,9 +219,7 @@ def evaluate_gate(
             floor = policy.floor_for(table, cap)
             if floor is None:
                 continue
-            if cap not in rows:
-                if cap not in policy.required_capabilities:
-                    notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+            if not _measured(cap, rows, policy, notes):
                 continue
             out.append((cap, floor))
         return out
@@ -245,9 +249,7 @@ def evaluate_gate(
                                           f"score {_pct(now)} vs baseline {_pct(before)}: drop {drop:+.1%} {'<=' if ok else '>'} allowed {limit:.1%}"))
 
     for cap, kinds in sorted(policy.perturbation_floors.items()):
-        if cap not in rows:
-            if cap not in policy.required_capabilities:
-                notes.append(f"policy names {cap}, which these results do not measure: its rules were skipped")
+        if not _measured(cap, rows, policy, notes):
             continue
         present = sorted({p.teacher.variant for p in analysis.pairs if p.teacher.capability == cap and p.teacher.variant != "canonical"})
         for kind, floor in sorted(kinds.items()):
