@@ -111,3 +111,14 @@ def test_html_report_plots_the_ladder(analysis, tmp_path):
     page = build_report(t, [StudentReport("student", analysis)])
     section = page.split("where each model breaks", 1)[1].split("<h3>", 1)[0]
     assert "rung 3" in section and 'src="data:image/png;base64,' in section
+
+
+def test_rules_on_an_unmeasured_capability_are_skipped_with_a_note(analysis):
+    policy = GatePolicy(min_breaking_point={"code": {"steps": 2}}, perturbation_floors={"code": {"renamed": 0.5}},
+                        retention_floors={"code": 0.5}, max_truncation_rate={"code": 0.1})
+    verdict = evaluate_gate(policy, analysis)
+    assert verdict.results == []
+    assert verdict.notes.count("policy names code, which these results do not measure: its rules were skipped") == 1
+    required = evaluate_gate(policy.model_copy(update={"required_capabilities": ["code"]}), analysis)
+    assert [r.rule for r in required.results] == ["required_capability"] and not required.passed
+    assert not any("do not measure" in n for n in required.notes)
