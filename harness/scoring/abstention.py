@@ -1,13 +1,13 @@
 """Did the model decline to answer (or flag the question as flawed)? And how well does it abstain?
 
 The default judge is "structured" (harness.scoring.judges: sentence-level cues vs the final
-commitment); the original detection, kept as the "patterns" judge, is phrase patterns over the final text (after any thinking), grouped by what the
-model is saying (not enough information, contradiction, no solution, false premise,
-refusal). A reply that commits to a numeric final answer ("The answer is 12") is not an
-abstention even if it hedges on the way. A judge (an LLM, a classifier) can replace or
-back up the patterns: register it in ABSTENTION_JUDGES and select it by name with the
-HARNESS_ABSTENTION_JUDGE environment variable; a judge returns True/False, or None to defer
-to the patterns.
+commitment); the original detection, kept as the "patterns" judge, is phrase patterns over
+the final text (after any thinking), grouped by what the model is saying (not enough
+information, contradiction, no solution, false premise, refusal). A reply that commits to a
+numeric final answer ("The answer is 12") is not an abstention even if it hedges on the way.
+Every judge is an entry of ABSTENTION_JUDGES, selected by name (`--judge`, or the
+HARNESS_ABSTENTION_JUDGE environment variable), or a model spec graded by
+harness.scoring.judges; a judge returns True/False, or None to defer to "structured".
 
 `abstention_rates` turns per-item outcomes into the rates the edge-case suite reports: how
 often the model abstains when it should, how often it abstains when it should not (false
@@ -98,8 +98,16 @@ def pattern_abstention(output: str) -> Abstention:
     return Abstention(abstained=bool(groups) and not committed, groups=groups, committed=committed)
 
 
-ABSTENTION_JUDGES.register("patterns")(lambda question, output: None)
-ABSTENTION_JUDGES.register("structured")(lambda question, output: None)
+@ABSTENTION_JUDGES.register("patterns")
+def patterns_judge(question: str, output: str) -> bool:
+    return pattern_abstention(output).abstained
+
+
+@ABSTENTION_JUDGES.register("structured")
+def structured_judge(question: str, output: str) -> bool:
+    from harness.scoring.judges import structured_abstention
+
+    return structured_abstention(output)[0]
 
 
 def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:
@@ -109,24 +117,20 @@ def detect_abstention(output: str, question: str = "", judge: str | None = None)
 
 def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: str | None = None) -> list[Abstention]:
     """One verdict per (question, output); a model judge grades the whole batch in one backend call."""
-    from harness.scoring.judges import active_spec, is_model_spec, model_judge, structured_abstention
+    from harness.scoring.judges import active_spec, is_model_spec, model_judge
 
     name = judge or active_spec()
-    verdicts = [pattern_abstention(o) for o in outputs]
-    if name == "patterns":
-        return verdicts
-    structured = []
-    for v, o in zip(verdicts, outputs, strict=True):
-        said, _ = structured_abstention(o)
-        structured.append(Abstention(abstained=said, groups=v.groups, committed=v.committed, judge="structured"))
-    if name == "structured":
-        return structured
     if is_model_spec(name):
         said_all = model_judge(name).judge_many(list(questions), list(outputs))
     else:
         said_all = [ABSTENTION_JUDGES.get(name)(q, o) for q, o in zip(questions, outputs, strict=True)]
-    return [base if said is None else Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=name)
-            for base, said in zip(structured, said_all, strict=True)]
+    verdicts = []
+    for output, said in zip(outputs, said_all, strict=True):
+        base, by = pattern_abstention(output), name  # the matched phrase groups are kept whoever decides
+        if said is None:  # a judge that defers (an unreadable model verdict) falls back to "structured"
+            said, by = structured_judge("", output), "structured"
+        verdicts.append(Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=by))
+    return verdicts
 
 
 @dataclass(frozen=True)
