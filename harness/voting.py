@@ -57,12 +57,26 @@ def _tally(keys: Sequence[str], weights: Sequence[float], eligible: Iterable[int
     return dict(totals), first[winner]
 
 
+def voters(answered: Sequence[bool]) -> list[int]:
+    """The samples that vote: those with an answer, or all of them when every sample abstained."""
+    return [i for i, a in enumerate(answered) if a] or list(range(len(answered)))
+
+
+def majority(keys: Sequence[str], answered: Sequence[bool]) -> int:
+    """Index of the first sample giving the most common key among the voters; ties go to the
+    key seen first. The one majority rule: `vote` and the retention mitigation view use it."""
+    _, chosen = _tally(keys, [1.0] * len(keys), voters(answered))
+    if chosen is None:
+        raise ValueError("majority of no samples")
+    return chosen
+
+
 def vote(suite: Any, item: Item, generations: Sequence[Generation], scores: Sequence[Score], method: str) -> VoteOutcome:
     if method not in VOTE_METHODS:
         raise ValueError(f"unknown vote method {method!r}; use one of {', '.join(VOTE_METHODS)}")
     k = len(generations)
     keys = [suite.vote_key(s) for s in scores]
-    answered = [i for i, s in enumerate(scores) if s.answer is not None] or list(range(k))
+    answered = voters([s.answer is not None for s in scores])
     ones = [1.0] * k
     note = None
     applied = method
