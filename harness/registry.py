@@ -6,20 +6,46 @@ so that other installed packages can add their own.
     @SUITES.register("math")
     class MathSuite(Suite): ...
 
-Built-in modules are imported on first lookup, so importing the registry stays cheap.
+The registered name is the only name: the registry writes it to the object's `name`
+attribute (a class that declares a different `name` of its own is refused), so a decorator
+and a class attribute can never disagree.
+
+A plug-in package adds entries through its pyproject.toml; the entry-point name is the
+registered name:
+
+    [project.entry-points."harness.backends"]
+    echo = "my_plugin.backend:EchoBackend"
+
+Groups: harness.backends, harness.suites, harness.vote_methods, harness.abstention_judges,
+harness.keep_policies, harness.output_formats, harness.commands. Built-in modules are imported
+on first lookup and a plug-in's module only when its entry is used, so importing a registry
+(and listing names) stays cheap. Built-in entries win over a plug-in of the same name.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+import types
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 from harness.errors import HarnessError
 
 T = TypeVar("T")
+
+
+def bind_name(obj: Any, name: str, kind: str) -> None:
+    """Make `name` the object's own name; refuse a class that already declares another one."""
+    if isinstance(obj, types.ModuleType):
+        return  # a module (a plug-in command) is named by its entry alone
+    declared = vars(obj).get("name") if isinstance(obj, type) else getattr(obj, "name", None)
+    if declared not in (None, "", name):
+        raise ValueError(f"{kind} registered as {name!r} declares name {declared!r}: drop the attribute, the registry sets it")
+    try:
+        obj.name = name
+    except (AttributeError, TypeError):
+        pass  # objects without writable attributes (a builtin function) keep only the registry's name
 
 
 class Registry(Generic[T]):
@@ -35,17 +61,22 @@ class Registry(Generic[T]):
         self.builtin_modules = list(builtin_modules)
         self.builtin_packages = list(builtin_packages)  # every public submodule is imported
         self._entries: dict[str, T] = {}
+        self._plugins: dict[str, Any] = {}  # name -> importlib.metadata.EntryPoint, loaded on first use
         self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
         def decorator(obj: T) -> T:
-            existing = self._entries.get(name)
-            if existing is not None and existing is not obj:
-                raise ValueError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r})")
-            self._entries[name] = obj
-            return obj
+            return self.add(name, obj)
 
         return decorator
+
+    def add(self, name: str, obj: T) -> T:
+        existing = self._entries.get(name)
+        if existing is not None and existing is not obj:
+            raise ValueError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r})")
+        bind_name(obj, name, self.kind)
+        self._entries[name] = obj
+        return obj
 
     def _load(self) -> None:
         if self._loaded:
@@ -53,28 +84,87 @@ class Registry(Generic[T]):
         self._loaded = True
         for module in self.builtin_modules:
             importlib.import_module(module)
-        for package in self.builtin_packages:
-            pkg = importlib.import_module(package)
-            for sub in pkgutil.iter_modules(pkg.__path__):
-                if not sub.name.startswith("_"):
-                    importlib.import_module(f"{package}.{sub.name}")
+        if self.builtin_packages:
+            import pkgutil
+
+            for package in self.builtin_packages:
+                pkg = importlib.import_module(package)
+                for sub in pkgutil.iter_modules(pkg.__path__):
+                    if not sub.name.startswith("_"):
+                        importlib.import_module(f"{package}.{sub.name}")
         if self.entry_point_group:
+            from importlib.metadata import entry_points
+
             for ep in entry_points(group=self.entry_point_group):
-                if ep.name not in self._entries:
-                    self._entries[ep.name] = ep.load()
+                if ep.name in self._entries:
+                    if getattr(self._entries[ep.name], "__module__", None) != getattr(ep, "module", None):
+                        warnings.warn(f"{self.kind} {ep.name!r} from {ep.value} is ignored: a built-in has that name", stacklevel=2)
+                    continue
+                self._plugins.setdefault(ep.name, ep)
+
+    def _load_plugin(self, name: str) -> T:
+        ep = self._plugins.pop(name)
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise HarnessError(f"{self.kind} {name!r} could not be loaded from {ep.value} "
+                               f"(package {getattr(ep.dist, 'name', '?')}): {type(exc).__name__}: {exc}") from exc
+        try:
+            return self.add(name, obj)
+        except ValueError as exc:
+            raise HarnessError(f"{self.kind} {name!r} from {ep.value}: {exc}") from None
 
     def get(self, name: str) -> T:
         self._load()
-        try:
+        if name in self._entries:
             return self._entries[name]
-        except KeyError:
-            known = ", ".join(sorted(self._entries)) or "none"
-            raise HarnessError(f"unknown {self.kind} {name!r} (known: {known})") from None
+        if name in self._plugins:
+            return self._load_plugin(name)
+        raise HarnessError(f"unknown {self.kind} {name!r} (known: {', '.join(self.names()) or 'none'})")
 
     def names(self) -> list[str]:
+        """Every registered name, plug-ins included, without importing any plug-in."""
         self._load()
-        return sorted(self._entries)
+        return sorted({*self._entries, *self._plugins})
 
-    def __contains__(self, name: str) -> bool:
+    def items(self) -> list[tuple[str, T]]:
+        """(name, entry) for every entry; this imports every plug-in."""
+        return [(name, self.get(name)) for name in self.names()]
+
+    def values(self) -> list[T]:
+        return [obj for _, obj in self.items()]
+
+    def __contains__(self, name: object) -> bool:
         self._load()
-        return name in self._entries
+        return name in self._entries or name in self._plugins
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, entry_point_group={self.entry_point_group!r})"
+
+
+class LazyChoices:
+    """argparse `choices` naming a registry by "module:ATTRIBUTE": the registry module is imported
+    only when a value is checked or the choices are listed, so `harness --help` imports nothing.
+    Give the argument a `metavar` (argparse lists choices in the usage line otherwise)."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def _registry(self) -> Registry:
+        module, _, attr = self.where.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._registry()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry().names())
+
+    def __repr__(self) -> str:
+        return ", ".join(self)

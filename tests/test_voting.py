@@ -13,7 +13,7 @@ from harness.models.spec import ModelSpec
 from harness.suite import get_suite
 from harness.tasks.arithmetic import ArithmeticSuite
 from harness.types import Generation, GenerationParams, Item
-from harness.voting import vote
+from harness.voting import VOTE_METHODS, Electorate, majority, tally, vote
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,40 @@ def test_majority_tie_goes_to_the_answer_seen_first(suite, item):
     right, wrong = item.answer, item.answer + 1
     outcome, scores = run_vote(suite, item, gens(wrong, right, right, wrong), "majority")
     assert outcome.chosen == 0 and not scores[0].correct
+
+
+def test_tally_sums_weights_over_the_eligible_and_breaks_ties_to_the_first_seen():
+    keys = ["a", "b", "b", "a", "c"]
+    assert tally(keys) == ({"a": 2.0, "b": 2.0, "c": 1.0}, 0)  # tie a/b: a appeared first
+    assert tally(keys, eligible=[1, 2, 4]) == ({"b": 2.0, "c": 1.0}, 1)
+    assert tally(keys, weights=[0.1, 0.5, 0.5, 0.1, 2.0]) == ({"a": 0.2, "b": 1.0, "c": 2.0}, 4)
+    assert tally(keys, eligible=[]) == ({}, None)
+
+
+def test_majority_lets_unanswered_samples_vote_only_when_nobody_answered():
+    keys = ["none", "none", "none", "7", "8", "7"]
+    assert majority(keys, [False, False, False, True, True, True]) == 3  # three abstentions lose to two 7s
+    assert majority(keys) == 0  # without the answered flags every sample votes
+    assert majority(["x", "y"], [False, False]) == 0
+    with pytest.raises(ValueError):
+        majority([])
+
+
+def test_vote_methods_are_registry_entries_named_by_the_registry(suite, item):
+    assert {"majority", "weighted", "verify"} <= set(VOTE_METHODS.names())
+    assert all(VOTE_METHODS.get(n).name == n for n in ("majority", "weighted", "verify"))
+
+    @VOTE_METHODS.register("test-last")
+    def last(ballot):
+        return Electorate(eligible=[len(ballot.keys) - 1])
+
+    try:
+        right, wrong = item.answer, item.answer + 1
+        outcome, scores = run_vote(suite, item, gens(wrong, wrong, right), "test-last")
+        assert outcome.method == "test-last" and outcome.chosen == 2 and scores[2].correct
+        assert outcome.agreement == pytest.approx(1 / 3)
+    finally:
+        VOTE_METHODS._entries.pop("test-last")
 
 
 def test_weighted_lets_confident_samples_outvote_a_hesitant_majority(suite, item):
