@@ -1,4 +1,9 @@
-"""The backend concept: turns items' chat messages into sampled completions."""
+"""The backend concept: turns items' chat messages into sampled completions.
+
+A backend is registered under its model-spec scheme: in-tree with `@BACKENDS.register("hf")`
+(every public module of harness/backends is imported on first lookup), or by another package
+under the "harness.backends" entry-point group, which makes `SCHEME:TARGET` a model spec.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,14 @@ from harness.models.spec import ModelSpec, parse_model_spec
 from harness.registry import Registry
 from harness.types import Generation, GenerationParams, Item
 
-BACKENDS: Registry[type["Backend"]] = Registry("backend", builtin_packages=["harness.backends"])
+BACKENDS: Registry[type["Backend"]] = Registry(
+    "backend", entry_point_group="harness.backends", builtin_packages=["harness.backends"]
+)
 
 
 class Backend(ABC):
-    name: ClassVar[str]
+    name: ClassVar[str]  # the scheme it is registered under (set by the registry)
+    Options: ClassVar[type | None] = None  # the options it takes (harness/backends/options.py); None: any
 
     def __init__(self, spec: ModelSpec, **options: Any):
         self.spec = spec
@@ -40,4 +48,8 @@ class Backend(ABC):
 
 def load_backend(spec: str | ModelSpec | None, **options: Any) -> Backend:
     model_spec = spec if isinstance(spec, ModelSpec) else parse_model_spec(spec)
-    return BACKENDS.get(model_spec.scheme)(model_spec, **options)
+    from harness.backends.options import check_options
+
+    backend_cls = BACKENDS.get(model_spec.scheme)
+    check_options(model_spec.scheme, backend_cls.Options, options)
+    return backend_cls(model_spec, **options)

@@ -10,12 +10,13 @@ from typing import Any
 
 from harness import __version__
 from harness.backends.base import BACKENDS, Backend
+from harness.backends.options import ReferenceOptions
 from harness.types import Generation, GenerationParams, Item
 
 
 @BACKENDS.register("reference")
 class ReferenceBackend(Backend):
-    name = "reference"
+    Options = ReferenceOptions
 
     def fingerprint(self) -> dict[str, Any]:
         return {"backend": "reference", "harness_version": __version__}

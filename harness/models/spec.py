@@ -6,6 +6,7 @@
     anthropic:MODEL          Claude through the anthropic SDK
     reference                the suites' own worked solutions (oracle / offline teacher)
     smollm2-135m             an embedded model by name (same as no --model at all)
+    SCHEME:TARGET            a backend a plug-in package registers under "harness.backends"
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.errors import HarnessError
 
-SCHEMES = ("hf", "vllm", "openai", "anthropic", "reference")
+SCHEMES = ("hf", "vllm", "openai", "anthropic", "reference")  # the built-in backends, parsed without loading any
 EMBEDDED_NAMES = ("smollm2-135m",)
 DEFAULT_MODEL = "smollm2-135m"
 
 
 class ModelSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
-    scheme: str  # backend name: hf, vllm, openai, anthropic, reference
+    scheme: str  # the backend's registered name: hf, vllm, openai, anthropic, reference, or a plug-in's
     target: str = ""  # path, hub name, model name
     base_url: str | None = None  # openai only
     raw: str  # the string as the user wrote it
@@ -37,10 +38,12 @@ def parse_model_spec(text: str | None) -> ModelSpec:
     if raw in EMBEDDED_NAMES:
         return ModelSpec(scheme="hf", target=raw, raw=raw)
     scheme, sep, rest = raw.partition(":")
-    if not sep or scheme not in SCHEMES:
+    if not sep or (scheme not in SCHEMES and not is_plugin_scheme(scheme)):
+        plugins = plugin_schemes()
         raise HarnessError(
             f"unknown model spec {raw!r}: use hf:PATH, vllm:PATH, openai:BASE_URL#MODEL, anthropic:MODEL, "
             f"reference, or an embedded name ({', '.join(EMBEDDED_NAMES)})"
+            + (f"; plug-in backends: {', '.join(f'{p}:TARGET' for p in plugins)}" if plugins else "")
         )
     if not rest:
         raise HarnessError(f"model spec {raw!r} names no model after '{scheme}:'")
@@ -52,3 +55,16 @@ def parse_model_spec(text: str | None) -> ModelSpec:
     if scheme == "reference":
         raise HarnessError("the reference model takes no argument: write just 'reference'")
     return ModelSpec(scheme=scheme, target=rest, raw=raw)
+
+
+def is_plugin_scheme(scheme: str) -> bool:
+    """A backend registered beyond the built-ins (a plug-in package, or a test's in-process one)."""
+    from harness.backends.base import BACKENDS
+
+    return bool(scheme) and scheme in BACKENDS
+
+
+def plugin_schemes() -> list[str]:
+    from harness.backends.base import BACKENDS
+
+    return [name for name in BACKENDS.names() if name not in SCHEMES]

@@ -8,6 +8,8 @@ numeric final answer ("The answer is 12") is not an abstention even if it hedges
 Every judge is an entry of ABSTENTION_JUDGES, selected by name (`--judge`, or the
 HARNESS_ABSTENTION_JUDGE environment variable), or a model spec graded by
 harness.scoring.judges; a judge returns True/False, or None to defer to "structured".
+A plug-in package adds a judge under the "harness.abstention_judges" entry-point group: a
+function (question, output) -> bool | None, optionally with a `version` attribute.
 
 `abstention_rates` turns per-item outcomes into the rates the edge-case suite reports: how
 often the model abstains when it should, how often it abstains when it should not (false
@@ -108,6 +110,9 @@ def structured_judge(question: str, output: str) -> bool:
     from harness.scoring.judges import structured_abstention
 
     return structured_abstention(output)[0]
+
+
+patterns_judge.version = structured_judge.version = "1"  # type: ignore[attr-defined]  # recorded in results.json
 
 
 def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:

@@ -31,7 +31,6 @@ from typing import Any
 from harness.errors import HarnessError
 
 DEFAULT_JUDGE = "structured"
-OFFLINE_JUDGES = {"patterns": "1", "structured": "1"}  # name -> version
 MODEL_JUDGE_VERSION = "1"  # bump when GRADER_TEMPLATE changes
 LEGACY_JUDGE = {"name": "patterns", "version": "1", "spec": "patterns"}  # results written before judges were recorded
 _ACTIVE: contextvars.ContextVar["JudgeContext | None"] = contextvars.ContextVar("abstention_judge", default=None)
@@ -62,10 +61,10 @@ def active_spec() -> str:
 
 
 def is_model_spec(spec: str) -> bool:
-    """Anything that is not an offline or registered judge name is a model spec (smollm2-135m, hf:PATH, ...)."""
+    """Anything that is not a registered judge name is a model spec (smollm2-135m, hf:PATH, ...)."""
     from harness.scoring.abstention import ABSTENTION_JUDGES
 
-    return ":" in spec or (spec not in OFFLINE_JUDGES and spec not in ABSTENTION_JUDGES)
+    return ":" in spec or spec not in ABSTENTION_JUDGES
 
 
 def judge_identity(spec: str | None = None) -> dict[str, str]:
@@ -73,7 +72,10 @@ def judge_identity(spec: str | None = None) -> dict[str, str]:
     spec = spec or active_spec()
     if is_model_spec(spec):
         return {"name": "model", "version": MODEL_JUDGE_VERSION, "spec": spec}
-    return {"name": spec, "version": OFFLINE_JUDGES.get(spec, "registered"), "spec": spec}
+    from harness.scoring.abstention import ABSTENTION_JUDGES
+
+    # a judge states its version as a `version` attribute (bump it when its verdicts change)
+    return {"name": spec, "version": str(getattr(ABSTENTION_JUDGES.get(spec), "version", "registered")), "spec": spec}
 
 
 def check_same_judge(teacher: Any, student: Any) -> None:
