@@ -1,8 +1,9 @@
 """The `harness` console script.
 
 Each command lives in harness/commands/<name>.py with `add_arguments(parser)` and
-`run(args) -> int`. Those modules import nothing heavy at module level, so `harness --help`
-stays fast; torch, transformers and friends load inside `run`.
+`run(args) -> int`, registered in COMMANDS (plug-ins: the "harness.commands" entry-point
+group). Those modules import nothing heavy at module level, so `harness --help` stays fast;
+torch, transformers and friends load inside `run`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,31 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from dataclasses import dataclass, field
+from types import ModuleType
 
 from harness import __version__
+from harness.registry import Registry
 
-COMMANDS = {
+
+@dataclass
+class Command:
+    """A subcommand: a module with `add_arguments(parser)` and `run(args) -> int`, imported when
+    the parser is built, so it must import nothing heavy at module level."""
+
+    help: str
+    module: str
+    name: str = field(default="", init=False)  # set by the registry
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+# A plug-in package adds a command under the "harness.commands" entry-point group, pointing at its
+# command module (help: the module docstring's first line) or at a Command.
+COMMANDS: Registry[Command | ModuleType] = Registry("command", entry_point_group="harness.commands")
+
+BUILTIN_COMMANDS = {  # name -> help, in the order `harness --help` lists them
     "tasks": "list and show the registered suites",
     "eval": "evaluate a model on suites and write results",
     "retention": "print per-capability retention of a student against a teacher",
@@ -28,9 +50,17 @@ COMMANDS = {
     "export": "export suites as an lm-eval task folder",
     "import": "turn an lm-eval output folder into harness results",
 }
+MODULE_NAMES = {"import": "import_results"}  # commands whose name is a Python keyword
+for _name, _help in BUILTIN_COMMANDS.items():
+    COMMANDS.add(_name, Command(_help, f"harness.commands.{MODULE_NAMES.get(_name, _name)}"))
 
-# Commands whose name is a Python keyword live in a module named otherwise.
-MODULE_NAMES = {"import": "import_results"}
+
+def command_module(entry: Command | ModuleType) -> tuple[ModuleType, str]:
+    """The command's module and its one-line help."""
+    if isinstance(entry, Command):
+        return entry.load(), entry.help
+    doc = (entry.__doc__ or "").strip()
+    return entry, doc.splitlines()[0] if doc else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"harness.commands.{MODULE_NAMES.get(name, name)}")
+    plugins = [name for name in COMMANDS.names() if name not in BUILTIN_COMMANDS]
+    for name in [*BUILTIN_COMMANDS, *plugins]:
+        module, help_text = command_module(COMMANDS.get(name))
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
         module.add_arguments(cmd)

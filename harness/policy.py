@@ -25,15 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.errors import HarnessError
 from harness.stats import BootstrapSettings
-from harness.types import CAPABILITIES
+from harness.types import is_known_capability, known_capabilities
 
 DEFAULT_KEY = "default"
 
 
 def _check_capability_keys(value: dict, allow_default: bool) -> dict:
-    allowed = set(CAPABILITIES) | ({DEFAULT_KEY} if allow_default else set())
+    """Capabilities are open: a plug-in suite's own capability is as valid as a built-in one."""
     for key in value:
-        if key not in allowed:
+        if not (key == DEFAULT_KEY and allow_default) and not (isinstance(key, str) and is_known_capability(key)):
+            allowed = set(known_capabilities()) | ({DEFAULT_KEY} if allow_default else set())
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown capability {key!r} (known: {', '.join(sorted(allowed))}){hint}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.errors import HarnessError
-from harness.types import CAPABILITIES
+from harness.types import CAPABILITIES, is_known_capability, known_capabilities
 
 # Task (or group) name → capability. Subtasks of a group inherit the group's capability.
 DEFAULT_CAPABILITIES: dict[str, str] = {
@@ -54,8 +54,8 @@ def parse_task_spec(spec: str, required: bool = True) -> tuple[str, str | None]:
                 f"lm-eval task {name!r} has no default capability: write {name}:CAPABILITY "
                 f"(one of {', '.join(CAPABILITIES)})"
             )
-    if capability not in CAPABILITIES:
-        raise HarnessError(f"--lm-eval-task {spec!r}: unknown capability {capability!r} (use {', '.join(CAPABILITIES)})")
+    if not is_known_capability(capability):  # a plug-in suite's capability counts too
+        raise HarnessError(f"--lm-eval-task {spec!r}: unknown capability {capability!r} (use {', '.join(known_capabilities())})")
     return name, capability
 
 
