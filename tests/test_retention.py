@@ -136,7 +136,7 @@ def test_mitigation_pass1_majk_verified(tmp_path):
 
 
 def test_relative_suite_hook_rescores_pairs(monkeypatch):
-    from harness import retention
+    from harness.retention import pairs
 
     class FakeStyle:
         relative = True
@@ -144,7 +144,7 @@ def test_relative_suite_hook_rescores_pairs(monkeypatch):
         def rescore_pairs(self, teacher, student):
             return [1.0] * len(teacher), [0.25] * len(student)
 
-    monkeypatch.setattr(retention, "_relative_suite", lambda name: FakeStyle if name == "fake_style" else None)
+    monkeypatch.setattr(pairs, "_relative_suite", lambda name: FakeStyle if name == "fake_style" else None)
     from retention_data import record
 
     t = [record(r) for r in items(6, True, suite="fake_style", capability="style")]

@@ -1,0 +1,78 @@
+"""The one entry point: align two results, score every pair once, derive every view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.difficulty import Ladder, ladders
+from harness.errors import HarnessError
+from harness.results import Results
+from harness.retention.alignment import align
+from harness.retention.mitigation import MitigationRow, mitigation_rows
+from harness.retention.pairs import ScoredPair, score_pairs
+from harness.retention.seed import SeedRow, seed_rows
+from harness.retention.views import RetentionRow, VariantRow, capability_rows, clustering_info, variant_rows
+from harness.stats import BootstrapSettings
+from harness.types import SampleRecord
+
+
+@dataclass
+class RetentionAnalysis:
+    teacher_spec: str
+    student_spec: str
+    suites: dict[str, dict[str, Any]]
+    settings: BootstrapSettings
+    notes: list[str]
+    rows: list[RetentionRow]
+    variants: list[VariantRow]
+    seed_table: list[SeedRow]
+    mitigation: list[MitigationRow]
+    ladders: list[Ladder] = field(default_factory=list)  # accuracy per difficulty rung, breaking points
+    judge: dict[str, Any] | None = None  # the abstention judge both runs' edge_cases were scored by
+    pairs: list[ScoredPair] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("pairs")
+        out["bootstrap"] = out.pop("settings")
+        out["clustering"] = clustering_info(self.pairs)
+        return out
+
+
+def _shared_judge(results: Results, suites: Sequence[str]) -> dict[str, Any] | None:
+    """The judge of the compared edge_cases (check_comparable made sure both runs agree)."""
+    from harness.scoring.judges import LEGACY_JUDGE
+
+    return (results.judge or dict(LEGACY_JUDGE)) if "edge_cases" in suites else None
+
+
+def analyse(
+    teacher: Results,
+    t_records: Sequence[SampleRecord],
+    student: Results,
+    s_records: Sequence[SampleRecord],
+    *,
+    intersect: bool = False,
+    settings: BootstrapSettings | None = None,
+) -> RetentionAnalysis:
+    settings = settings or BootstrapSettings()
+    aligned = align(teacher, t_records, student, s_records, intersect)
+    pairs = score_pairs(aligned.teacher, aligned.student)
+    if not pairs:
+        raise HarnessError("the two results share no item answered without error by both models")
+    return RetentionAnalysis(
+        teacher_spec=teacher.model.spec,
+        student_spec=student.model.spec,
+        suites={n: {"version": teacher.suites[n].version, "hash": teacher.suites[n].hash, "capability": teacher.suites[n].capability} for n in aligned.suites},
+        settings=settings,
+        notes=aligned.notes,
+        rows=capability_rows(pairs, settings),
+        variants=variant_rows(pairs, settings),
+        seed_table=seed_rows(pairs, settings),
+        mitigation=mitigation_rows(pairs, settings),
+        ladders=ladders(pairs, settings),
+        judge=_shared_judge(teacher, aligned.suites),
+        pairs=pairs,
+    )
