@@ -21,9 +21,9 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.types import Generation, GenerationParams, Item, Message, Score
 from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites
+from harness.trainers.keep import KEEP_POLICIES  # --keep; plug-ins: the harness.keep_policies entry-point group
 from harness.trainers.mixing import dedup, plan_mix
 
-KEEP_POLICIES = ("all", "verified", "best")
 CARD_FILE = "data_card.json"
 PROMPTS_SUITE = "prompts"
 
@@ -105,14 +105,9 @@ def choose_sample(item: Item, generations: list[Generation], scores: list[Score]
     usable = [(g, s) for g, s in zip(generations, scores or [None] * len(generations), strict=True) if g.error is None and g.text.strip()]
     if not usable:
         return None, None
-    if scores is None or keep == "all":
+    if scores is None:  # user prompts: nothing to verify, whatever the policy
         return usable[0]
-    correct = [(g, s) for g, s in usable if s.correct]
-    if not correct:
-        return None, None
-    if keep == "best":
-        return max(correct, key=lambda gs: (gs[1].value or 0.0, gs[0].logprob if gs[0].logprob is not None else float("-inf")))
-    return correct[0]
+    return KEEP_POLICIES.get(keep)(usable) or (None, None)
 
 
 def assistant_content(generation: Generation, reasoning: str) -> str:

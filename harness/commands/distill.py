@@ -12,7 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=None, help="rows wanted (default: every candidate item)")
     parser.add_argument("--out", required=True, help="output dataset directory")
     parser.add_argument("--prompts", default=None, help="extra prompts (JSONL: {\"prompt\": ...} or {\"messages\": [...]}), kept unverified")
-    parser.add_argument("--keep", default="verified", choices=["all", "verified", "best"], help="rejection sampling policy (best: best of --samples)")
+    from harness.registry import LazyChoices
+
+    parser.add_argument("--keep", default="verified", choices=LazyChoices("harness.trainers.keep:KEEP_POLICIES"), metavar="POLICY",
+                        help="rejection sampling policy: %(choices)s (best: best of --samples)")
     parser.add_argument("--samples", type=int, default=1, help="teacher samples per prompt (k for best-of-k)")
     parser.add_argument("--temperature", type=float, default=None, help="teacher temperature (default 0, or 0.7 with --samples > 1)")
     parser.add_argument("--max-new-tokens", type=int, default=1024)

@@ -14,7 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="loop directory (round-N/ subdirectories, loop_report.md, loop.json)")
     parser.add_argument("--config", default=None, help="YAML training settings (see trainers/sft.yaml)")
     parser.add_argument("--teacher-results", default=None, help="teacher results on the same test items (default: evaluate the teacher)")
-    parser.add_argument("--keep", default="verified", choices=["all", "verified", "best"])
+    from harness.registry import LazyChoices
+
+    parser.add_argument("--keep", default="verified", choices=LazyChoices("harness.trainers.keep:KEEP_POLICIES"), metavar="POLICY",
+                        help="distillation keep policy: %(choices)s")
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--edge-ratio", type=float, default=None)
     parser.add_argument("--lora", action="store_true", default=None)
