@@ -2,9 +2,10 @@
 
 The generator draws hidden roles and gives each islander a statement whose truth matches
 their role, redrawing until exactly one assignment of roles fits all statements (checked by
-brute force over all 2^n assignments). Perturbations: invented names, one more islander,
-shuffled statement order, and statements phrased through negations ('B is not a knight'
-for 'B is a knave'), which say the same thing.
+brute force over all 2^n assignments). Perturbations: invented names, shuffled statement
+order, statements phrased through negations ('B is not a knight' for 'B is a knave'), which
+say the same thing, and the islanders ladder: islanders@k is a new puzzle with k more
+islanders (canonical 2-3, up to 5 on islanders@2), the same person asked, in the same role.
 """
 
 from __future__ import annotations
@@ -90,13 +91,13 @@ def canonical(rng: random.Random, target: str | None, index: int) -> Spec:
     return _draw(rng, tuple(rng.sample(EVERYDAY_NAMES, n)), target)
 
 
-def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
+def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec | None:
     if kind == "invented":
         return replace(spec, people=tuple(rng.sample(INVENTED_NAMES, len(spec.people))))
-    if kind == "hops":  # one more islander, same asked person and role
+    if kind == "islanders":  # `level` more islanders, same asked person and role
         fresh = [p for p in EVERYDAY_NAMES if p not in spec.people]
         target = "knight" if spec.roles[spec.ask] else "knave"
-        return _draw(rng, (*spec.people, rng.choice(fresh)), target, ask=spec.ask)
+        return _draw(rng, (*spec.people, *rng.sample(fresh, level)), target, ask=spec.ask)
     if kind == "shuffled":
         return replace(spec, shuffled=True)
     if kind == "negated":

@@ -1,9 +1,11 @@
-"""Transitive ordering chains: 'A is taller than B. B is taller than C.' (2 to 8 links).
+"""Transitive ordering chains: 'A is taller than B. B is taller than C.' (2 to 14 links).
 
 Questions ask whether one entity outranks another at least two links apart (True/False) or
-for the full order. Perturbations: invented names and relation words, two more links
-inserted between the queried pair, shuffled premises, and premises stated through the
-opposite or a negated relation ('C is shorter than B', 'C is not taller than B').
+for the full order. Perturbations: invented names and relation words, shuffled premises,
+premises stated through the opposite or a negated relation ('C is shorter than B', 'C is not
+taller than B'), and the links ladder: links@k inserts 2k more people inside the stretch
+the question depends on (between the queried pair; anywhere for the full order), so the
+chain the answer needs grows by 2k links (canonical 2-6 links, up to 14 on links@4).
 The solver enumerates every ordering consistent with the premises (backtracking over
 linear extensions) and answers from all of them.
 """
@@ -49,7 +51,7 @@ def canonical(rng: random.Random, target: str | None, index: int) -> Spec:
     return Spec(order, _links(order), ("pair", x, y), relation)
 
 
-def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
+def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec | None:
     if kind == "invented":
         names = rng.sample(INVENTED_NAMES, len(spec.order))
         rename = dict(zip(spec.order, names, strict=True))
@@ -57,9 +59,9 @@ def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
         order = tuple(names)
         links = tuple((f, rename[a], rename[b]) for f, a, b in spec.links)
         return replace(spec, order=order, links=links, question=question, relation=rng.choice(INVENTED_RELATIONS), invented=True)
-    if kind == "hops":  # two more entities inside the stretch the question depends on
+    if kind == "links":  # 2 × level more entities inside the stretch the question depends on
         fresh = [n for n in EVERYDAY_NAMES if n not in spec.order]
-        new = rng.sample(fresh, 2)
+        new = rng.sample(fresh, 2 * level)
         order = list(spec.order)
         if spec.question[0] == "pair":
             lo, hi = sorted(order.index(q) for q in spec.question[1:])

@@ -1,9 +1,11 @@
-"""Multi-hop deduction over a fictional ontology, ProntoQA style (1 to 5 hops).
+"""Multi-hop deduction over a fictional ontology, ProntoQA style (1 to 11 hops).
 
 'Every wumpus is a yumpus. Every yumpus is a zumpus. Every zumpus is not bright. Max is a
 wumpus. True, False or Unknown: Max is bright.' Distractor rules talk about concepts Max does
-not belong to. Perturbations: invented concept and property words and names, two more hops,
-shuffled rules, and the deciding rule negated (the verdict flips). The solver enumerates
+not belong to. Perturbations: invented concept and property words and names, shuffled rules,
+the deciding rule negated (the verdict flips), and the hops ladder: hops@k puts 2k more
+concepts between the individual's kind and the deciding rule (canonical 1-3 hops, up to 11
+on hops@4), same question and answer. The solver enumerates
 every truth assignment of every atom for the individual (numpy bitmasks) and reports what
 holds in all models of the rules.
 """
@@ -42,7 +44,7 @@ def _article(word: str) -> str:
 
 def canonical(rng: random.Random, target: str | None, index: int, hops: int | None = None,
               concepts=CONCEPTS, properties=PROPERTIES, names=EVERYDAY_NAMES) -> Spec:
-    hops = hops or 1 + index % 3  # 1..3 in canonical items; "hops" perturbations add two
+    hops = hops or 1 + index % 3  # 1..3 in canonical items; hops@k adds 2k
     words = rng.sample(concepts, hops + 3)
     chain, (d1, d2) = tuple(words[: hops + 1]), words[hops + 1 :]
     prop, other, third = rng.sample(properties, 3)
@@ -58,7 +60,7 @@ def canonical(rng: random.Random, target: str | None, index: int, hops: int | No
     return Spec(rng.choice(names), chain, tuple(rules), query, (prop, other, third))
 
 
-def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
+def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec | None:
     if kind == "invented":
         words = sorted({c for c, _, _ in spec.rules} | {t for _, t, _ in spec.rules if t not in spec.properties})
         rename = dict(zip(words, rng.sample(INVENTED_CONCEPTS, len(words)), strict=True))
@@ -66,11 +68,12 @@ def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
         return Spec(rng.choice(INVENTED_NAMES), tuple(rename[c] for c in spec.chain),
                     tuple((rename[a], rename[b], pos) for a, b, pos in spec.rules),
                     (rename[spec.query[0]], spec.query[1]), tuple(rename[p] for p in spec.properties), spec.shuffled)
-    if kind == "hops":  # two more concepts between the individual's kind and the deciding rule
-        if len(spec.chain) + 2 > 6:
-            return None
+    if kind == "hops":  # 2 × level more concepts between the individual's kind and the deciding rule
         used = {c for c, _, _ in spec.rules} | {t for _, t, _ in spec.rules}
-        new = [c for c in CONCEPTS if c not in used][:2]
+        fresh = [c for c in CONCEPTS if c not in used]
+        if len(fresh) < 2 * level:
+            return None
+        new = rng.sample(fresh, 2 * level)
         chain = (*spec.chain[:-1], *new, spec.chain[-1])
         rules = [r for r in spec.rules if not (r[0] in spec.chain and r[1] in spec.chain)]
         rules = [(chain[i], chain[i + 1], True) for i in range(len(chain) - 1)] + rules

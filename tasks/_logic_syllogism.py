@@ -126,7 +126,7 @@ BELIEF_FORMS = {
 }
 
 
-def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
+def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec | None:
     if kind == "invented":
         return replace(spec, terms=dict(zip("SMP", rng.sample(INVENTED_TERMS, 3), strict=True)))
     if kind == "shuffled":

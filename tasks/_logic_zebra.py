@@ -1,10 +1,13 @@
-"""Small zebra puzzles (3 houses x 3 attributes up to 5 x 5) with exactly one solution.
+"""Zebra puzzles (3 houses x 3 attributes up to 6 x 6) with exactly one solution.
 
 The generator draws a hidden solution and adds true clues until a backtracking solver
 (over each attribute's permutations, pruning with every clue whose attributes are placed)
 finds exactly one solution, then drops clues that are not needed. The question asks for one
-grid cell. Perturbations: invented values, one more house, shuffled clue order, and a
-puzzle for the same solution built mostly from negative clues.
+grid cell. Perturbations: invented values, shuffled clue order, a puzzle for the same
+solution built mostly from negative clues, and the grid ladder: grid@k grows the canonical
+solution (3x3 to 4x5) to 5x5, 5x6 and 6x6 (new houses with a new value of every attribute,
+new attributes placed at random) and builds a new clue set for it; the asked cell keeps its
+value.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ from harness.tasks._logic_common import EVERYDAY_NAMES, INVENTED_NAMES, Puzzle
 
 # attribute -> (question label, noun-phrase pattern, predicate pattern, everyday values, invented values)
 ATTRIBUTES = {
-    "name": ("name", "{v}", "is {v}", EVERYDAY_NAMES[:5], INVENTED_NAMES[:5]),
+    "name": ("name", "{v}", "is {v}", EVERYDAY_NAMES[:6], INVENTED_NAMES[:6]),
     "color": ("house color", "the person in the {v} house", "lives in the {v} house",
-              ["red", "green", "blue", "yellow", "white"], ["blurple", "greeb", "vorange", "squeen", "mauvle"]),
-    "pet": ("pet", "the owner of the {v}", "owns the {v}", ["cat", "dog", "parrot", "fish", "rabbit"],
-            ["zibble", "frunk", "moxer", "quell", "dorpet"]),
-    "drink": ("drink", "the {v} drinker", "drinks {v}", ["tea", "coffee", "milk", "juice", "water"],
-              ["fizzwort", "glimmade", "brocha", "tazzle", "mirwine"]),
-    "hobby": ("hobby", "the person who enjoys {v}", "enjoys {v}", ["chess", "painting", "hiking", "cooking", "reading"],
-              ["zorbing", "flimming", "kattering", "blozzing", "quivvling"]),
+              ["red", "green", "blue", "yellow", "white", "black"], ["blurple", "greeb", "vorange", "squeen", "mauvle", "plinkish"]),
+    "pet": ("pet", "the owner of the {v}", "owns the {v}", ["cat", "dog", "parrot", "fish", "rabbit", "hamster"],
+            ["zibble", "frunk", "moxer", "quell", "dorpet", "snorvit"]),
+    "drink": ("drink", "the {v} drinker", "drinks {v}", ["tea", "coffee", "milk", "juice", "water", "cocoa"],
+              ["fizzwort", "glimmade", "brocha", "tazzle", "mirwine", "plonkade"]),
+    "hobby": ("hobby", "the person who enjoys {v}", "enjoys {v}", ["chess", "painting", "hiking", "cooking", "reading", "gardening"],
+              ["zorbing", "flimming", "kattering", "blozzing", "quivvling", "snerking"]),
+    "sport": ("sport", "the person who plays {v}", "plays {v}", ["tennis", "soccer", "golf", "hockey", "rugby", "cricket"],
+              ["flurnball", "quidge", "zorket", "plimbo", "wexball", "trundlo"]),
 }
 NEGATED_PREDICATES = {"color": "does not live in the {v} house", "pet": "does not own the {v}", "drink": "does not drink {v}",
-                      "hobby": "does not enjoy {v}"}
+                      "hobby": "does not enjoy {v}", "sport": "does not play {v}"}
 ORDER = list(ATTRIBUTES)
 NEGATIVE = {"not_pos", "not_same"}
 
@@ -90,15 +95,34 @@ def count_solutions(houses: int, n_attrs: int, clues, limit: int = 2) -> list[tu
         else:
             binary.append(clue)
 
-    def propagate(d: list[list[int]]) -> bool:
-        changed = True
-        while changed:
-            changed = False
-            for kind, (xa, xv), (ya, yv) in binary:
-                nx, ny = _narrow(kind, d[xa][xv], d[ya][yv], full)
-                if nx != d[xa][xv] or ny != d[ya][yv]:
-                    d[xa][xv], d[ya][yv], changed = nx, ny, True
-            for row in d:
+    watch: dict[tuple[int, int], list[int]] = {}  # cell -> the binary clues on it
+    for i, (_, x, y) in enumerate(binary):
+        watch.setdefault(x, []).append(i)
+        watch.setdefault(y, []).append(i)
+
+    def propagate(d: list[list[int]], pending: set[int], dirty: set[int]) -> bool:
+        """Narrow the domains to a fixpoint: a clue is re-checked only when one of its cells
+        changed, an attribute's all-different rule only when one of its cells changed."""
+        while pending or dirty:
+            while pending:
+                kind, (xa, xv), (ya, yv) = binary[pending.pop()]
+                dx, dy = d[xa][xv], d[ya][yv]
+                nx, ny = _narrow(kind, dx, dy, full)
+                if nx != dx:
+                    if not nx:
+                        return False
+                    d[xa][xv] = nx
+                    pending.update(watch[xa, xv])
+                    dirty.add(xa)
+                if ny != dy:
+                    if not ny:
+                        return False
+                    d[ya][yv] = ny
+                    pending.update(watch[ya, yv])
+                    dirty.add(ya)
+            while dirty:
+                a = dirty.pop()
+                row = d[a]
                 placed = once = twice = 0
                 for dv in row:
                     if dv == 0:
@@ -120,13 +144,14 @@ def count_solutions(houses: int, n_attrs: int, clues, limit: int = 2) -> list[tu
                         if new == 0:
                             return False
                         row[v] = new
-                        changed = True
+                        pending.update(watch.get((a, v), ()))
+                        dirty.add(a)
         return True
 
     found: list = []
 
-    def search(d: list[list[int]]) -> None:
-        if len(found) >= limit or not propagate(d):
+    def search(d: list[list[int]], pending: set[int], dirty: set[int]) -> None:
+        if len(found) >= limit or not propagate(d, pending, dirty):
             return
         open_cells = [(bin(d[a][v]).count("1"), a, v) for a in range(n_attrs) for v in range(houses) if d[a][v] & (d[a][v] - 1)]
         if not open_cells:
@@ -137,9 +162,9 @@ def count_solutions(houses: int, n_attrs: int, clues, limit: int = 2) -> list[tu
             if d[a][v] >> h & 1:
                 child = [row[:] for row in d]
                 child[a][v] = 1 << h
-                search(child)
+                search(child, set(watch.get((a, v), ())), {a})
 
-    search(dom)
+    search(dom, set(range(len(binary))), set(range(n_attrs)))
     return found
 
 
@@ -199,6 +224,7 @@ def build_clues(solution, houses: int, rng: random.Random, negative: bool = Fals
 
 
 SIZES = [(3, 3), (4, 3), (3, 4), (4, 4), (4, 5)]  # (houses, attributes) of canonical puzzles
+GRID_LADDER = {1: (5, 5), 2: (5, 6), 3: (6, 6)}  # grid@k -> (houses, attributes)
 
 
 def canonical(rng: random.Random, target: str | None, index: int, size: tuple[int, int] | None = None) -> Spec:
@@ -209,22 +235,34 @@ def canonical(rng: random.Random, target: str | None, index: int, size: tuple[in
     return Spec(houses, attributes, solution, clues, (rng.randrange(houses), rng.randrange(n_attrs)))
 
 
-def perturb(spec: Spec, kind: str, rng: random.Random) -> Spec | None:
+def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec | None:
     if kind == "invented":
         return replace(spec, invented=True)
     if kind == "shuffled":
         return replace(spec, shuffled=True)
     if kind == "negated":
         return replace(spec, clues=build_clues(spec.solution, spec.houses, rng, negative=True))
-    if kind == "hops":  # one more house (and one more value of every attribute)
-        if spec.houses >= 5:
-            return None
-        houses = spec.houses + 1
-        new_house = rng.randrange(houses)  # a new house with a new value of every attribute
-        solution = [tuple([h + (h >= new_house) for h in perm] + [new_house]) for perm in spec.solution]
-        return replace(spec, houses=houses, solution=tuple(solution), clues=build_clues(tuple(solution), houses, rng),
-                       ask=(spec.ask[0] + (spec.ask[0] >= new_house), spec.ask[1]))
+    if kind == "grid":
+        return grow(spec, *GRID_LADDER[level], rng)
     return None
+
+
+def grow(spec: Spec, houses: int, n_attrs: int, rng: random.Random) -> Spec:
+    """The same solution on a bigger grid, with a new clue set: each new house (inserted at a
+    random position) gets a new value of every attribute, each new attribute a random
+    arrangement. The asked cell follows its house, so the answer stays the same."""
+    solution = [list(perm) for perm in spec.solution]
+    ask_house = spec.ask[0]
+    for size in range(spec.houses, houses):
+        new_house = rng.randrange(size + 1)
+        solution = [[h + (h >= new_house) for h in perm] + [new_house] for perm in solution]
+        ask_house += ask_house >= new_house
+    missing = [a for a in ORDER if a not in spec.attributes]
+    added = rng.sample(missing, n_attrs - len(spec.attributes))
+    solution += [rng.sample(range(houses), houses) for _ in added]
+    grown = tuple(tuple(perm) for perm in solution)
+    return replace(spec, houses=houses, attributes=(*spec.attributes, *added), solution=grown,
+                   clues=build_clues(grown, houses, rng), ask=(ask_house, spec.ask[1]))
 
 
 def _np(spec: Spec, x: tuple[int, int], capital: bool = False) -> str:
