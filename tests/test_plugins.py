@@ -1,0 +1,155 @@
+"""Third-party plug-ins: tests/plugin_package is a real package that adds an entry to every harness
+registry through entry points only. It is pip-installed (no network, no deps) into a temporary
+--target directory that only the CLI subprocesses see on PYTHONPATH, so the venv stays clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.registry import Registry
+
+PACKAGE = Path(__file__).resolve().parent / "plugin_package"
+
+
+@pytest.fixture(scope="module")
+def plugin_env(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("plugin")
+    source = shutil.copytree(PACKAGE, root / "src")  # pip writes build/ and *.egg-info beside the sources
+    target = root / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--quiet", "--target", str(target), str(source)], check=True, capture_output=True, text=True)
+    assert (next(target.glob("harness_echo_plugin-*.dist-info")) / "entry_points.txt").is_file()
+    return {"PYTHONPATH": os.pathsep.join(p for p in (str(target), os.environ.get("PYTHONPATH", "")) if p)}
+
+
+def python(code: str, env: dict[str, str]) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_eval_runs_the_plugin_backend_vote_method_and_judge_from_the_cli(cli, plugin_env, tmp_path):
+    common = ["--suite", "arithmetic", "--suite", "edge_cases", "--limit", "3", "--samples", "3", "--judge", "always",
+              "--cache-dir", str(tmp_path / "cache"), "--no-progress"]
+    proc = cli("eval", "--model", "echo:canned", "--vote", "last", "--out", str(tmp_path / "last"), *common, env=plugin_env)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((tmp_path / "last" / "results.json").read_text())
+    assert results["model"]["backend"] == "echo" and results["model"]["fingerprint"] == {"backend": "echo", "label": "canned"}
+    assert results["judge"] == {"name": "always", "version": "7", "spec": "always"}
+    math = results["sampling"]["math"]
+    assert math["method"] == "last" and math["k"] == 3
+    assert math["pass_at_1"] == pytest.approx(1 / 3) and math["maj_at_k"] == 1.0  # the last sample is the right one
+    records = read_jsonl(tmp_path / "last" / "samples.jsonl")
+    arithmetic = [r for r in records if r["suite"] == "arithmetic"]
+    assert len(arithmetic) == 3 and all(r["vote_method"] == "last" and r["correct"] for r in arithmetic)
+    edge = [r for r in records if r["suite"] == "edge_cases"]
+    assert edge and all(r["answer"]["abstained"] for r in edge)  # the "always" judge read every reply
+    assert any(r["reference_answer"]["answerable"] and not r["correct"] for r in edge)
+
+    # control: the same canned answers under plain majority pick the wrong answer
+    proc = cli("eval", "--model", "echo:canned", "--vote", "majority", "--out", str(tmp_path / "majority"), *common, env=plugin_env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "majority" / "results.json").read_text())["sampling"]["math"]["maj_at_k"] == 0.0
+
+
+def test_without_the_plugin_its_names_are_refused_with_the_known_ones(cli, plugin_env, tmp_path):
+    proc = cli("eval", "--model", "echo:canned", "--suite", "arithmetic", "--out", str(tmp_path / "x"))
+    assert proc.returncode == 2 and "unknown model spec 'echo:canned'" in proc.stderr
+    proc = cli("eval", "--model", "nope:x", "--suite", "arithmetic", "--out", str(tmp_path / "x"), env=plugin_env)
+    assert proc.returncode == 2 and "plug-in backends: echo:TARGET" in proc.stderr
+
+
+def test_plugin_suite_capability_is_gated_and_retention_writes_the_plugin_format(cli, plugin_env, tmp_path):
+    for model, out in (("reference", "teacher"), ("echo:one", "student")):
+        proc = cli("eval", "--model", model, "--suite", "parity", "--out", str(tmp_path / out), "--no-cache", "--no-progress",
+                   env=plugin_env)
+        assert proc.returncode == 0, proc.stderr
+    student = json.loads((tmp_path / "student" / "results.json").read_text())
+    assert student["capabilities"]["parity"]["score"] == 1.0 and student["suites"]["parity"]["capability"] == "parity"
+
+    policy = tmp_path / "gate.yaml"
+    policy.write_text("retention_statistic: point\nscore_floors: {parity: 0.9}\nrequired_capabilities: [parity]\n")
+    pair = ["--teacher", str(tmp_path / "teacher"), "--student", str(tmp_path / "student"), "--policy", str(policy)]
+    proc = cli("gate", *pair, "--json", str(tmp_path / "verdict.json"), env=plugin_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASS  score_floor[parity]" in proc.stdout
+    assert json.loads((tmp_path / "verdict.json").read_text())["passed"] is True
+    proc = cli("gate", *pair)  # without the plug-in nobody declares "parity"
+    assert proc.returncode == 2 and "unknown capability 'parity'" in proc.stderr
+
+    proc = cli("retention", "--teacher", str(tmp_path / "teacher"), "--student", str(tmp_path / "student"),
+               "--output", str(tmp_path / "table.tsv"), env=plugin_env)
+    assert proc.returncode == 0, proc.stderr
+    assert "(tsv)" in proc.stdout  # picked by the plug-in format's suffix
+    assert (tmp_path / "table.tsv").read_text().splitlines() == ["capability\tteacher\tstudent\tretention\tn",
+                                                                 "parity\t1.0\t1.0\t1.0\t12"]
+
+
+def test_plugin_command_is_listed_by_help_and_runs(cli, plugin_env):
+    proc = cli("--help", env=plugin_env)
+    assert proc.returncode == 0 and "echo-info" in proc.stdout and "print what the echo plug-in registered" in proc.stdout
+    assert "echo-info" not in cli("--help").stdout
+    proc = cli("echo-info", "--kind", "suite", env=plugin_env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "echo-info suite: parity"
+
+
+def test_plugin_keep_policy_and_lazy_loading(plugin_env):
+    out = python(
+        "import sys\n"
+        "from harness.backends.base import BACKENDS\n"
+        "from harness.trainers.distill import choose_sample\n"
+        "from harness.types import Generation, Item, Message, Score\n"
+        "names = BACKENDS.names()\n"
+        "print('listed', 'echo' in names, 'harness_echo_plugin.backend' in sys.modules)\n"
+        "print('loaded', BACKENDS.get('echo').name, 'harness_echo_plugin.backend' in sys.modules)\n"
+        "item = Item(id='i', suite='s', capability='math', messages=[Message(role='user', content='q')])\n"
+        "gens = [Generation(text='a'), Generation(text='b')]\n"
+        "scores = [Score(correct=True), Score(correct=False)]\n"
+        "print('verified', choose_sample(item, gens, scores, 'verified')[0].text, 'last', choose_sample(item, gens, scores, 'last')[0].text)\n",
+        plugin_env,
+    ).splitlines()
+    assert out == ["listed True False", "loaded echo True", "verified a last b"]
+
+
+# --- the registry itself (no plug-in needed) ---------------------------------------------------
+
+
+def test_registry_names_its_entries_and_refuses_a_disagreeing_class_attribute():
+    things: Registry[object] = Registry("thing")
+
+    @things.register("alpha")
+    class Alpha:
+        pass
+
+    @things.register("beta")
+    def beta():
+        pass
+
+    assert Alpha.name == "alpha" and beta.name == "beta" and things.names() == ["alpha", "beta"]
+
+    class Gamma:
+        name = "gamma"
+
+    with pytest.raises(ValueError, match="registered as 'delta' declares name 'gamma'"):
+        things.register("delta")(Gamma)
+    with pytest.raises(ValueError, match="registered twice"):
+        things.register("alpha")(Gamma)
+    with pytest.raises(ValueError, match="declares name 'alpha'"):
+        things.register("alias")(Alpha)  # one object, one name
+
+    class Sub(Alpha):  # inherits "alpha" but declares nothing itself
+        pass
+
+    things.register("sub")(Sub)
+    assert Sub.name == "sub" and Alpha.name == "alpha"
