@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-FORMATS = ("text", "md", "html", "latex", "json", "csv")
-
 
 def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold (says how many were dropped)")
@@ -36,21 +34,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--student", required=True, help="student results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--seed-table", action="store_true", help="group capabilities into the seed's five rows next to its claimed ranges")
-    parser.add_argument("--format", choices=FORMATS, default=None, help="format of --output (default: from its suffix, else md)")
+    from harness.registry import LazyChoices
+
+    parser.add_argument("--format", choices=LazyChoices("harness.report.formats:OUTPUT_FORMATS"), default=None, metavar="FORMAT",
+                        help="format of --output: %(choices)s (default: from its suffix, else md)")
     parser.add_argument("--output", default=None, help="also write the table to this file")
     add_bootstrap_arguments(parser)
 
 
 def guess_format(path: str) -> str:
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    return {"md": "md", "markdown": "md", "html": "html", "htm": "html", "tex": "latex", "json": "json", "csv": "csv", "txt": "text"}.get(suffix, "md")
+    from harness.report.formats import format_for_suffix
+
+    return format_for_suffix(path)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.diagnostics import warn_output_health
-    from harness.report.tables import render
+    from harness.report.formats import render
     from harness.retention import load_merged as load_results
     from harness.retention import analyse
 
