@@ -118,7 +118,6 @@ PERTURBATIONS = ("numbers", "names", "distractor")
 
 @SUITES.register("arithmetic")
 class ArithmeticSuite(Suite):
-    name = "arithmetic"
     capability = "math"
     version = "1"
     default_size = 60

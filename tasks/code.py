@@ -121,7 +121,6 @@ def _changed_constant(family: Family, rng_state: object, task: Task) -> Task:
 
 @SUITES.register("code")
 class CodeSuite(Suite):
-    name = "code"
     capability = "code"
     version = "1"
     default_size = 2 * len(FAMILIES)

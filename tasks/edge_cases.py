@@ -61,7 +61,6 @@ def _multi_answer_values(output: str) -> list[float]:
 
 @SUITES.register("edge_cases")
 class EdgeCasesSuite(Suite):
-    name = "edge_cases"
     capability = "edge_cases"
     version = "1"
     default_size = 60

@@ -31,7 +31,6 @@ SPLIT_OFFSETS = {"test": 0, "dev": 1_000_000, "train": 2_000_000}
 
 @SUITES.register("format")
 class FormatSuite(Suite):
-    name = "format"
     capability = "format"
     version = "1"
     default_size = 80  # 80 canonical test prompts → 400 test items with the four perturbations

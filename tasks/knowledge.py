@@ -23,7 +23,6 @@ INSTRUCTION = "Answer the question briefly. Finish with a line of the form 'Answ
 
 @SUITES.register("knowledge")
 class KnowledgeSuite(Suite):
-    name = "knowledge"
     capability = "knowledge"
     version = "1"
     default_size = 100

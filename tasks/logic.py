@@ -57,7 +57,6 @@ MAX_ATTEMPTS = 40
 
 @SUITES.register("logic")
 class LogicSuite(Suite):
-    name = "logic"
     capability = "logic"
     version = "2"
     default_size = 65  # canonical test puzzles; about 7 test items each with the variants and ladder rungs

@@ -62,7 +62,6 @@ def ladder_rungs(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 @SUITES.register("math")
 class MathSuite(Suite):
-    name = "math"
     capability = "math"
     version = "2"
     default_size = 40  # canonical test problems; about 12 test items each with the variants

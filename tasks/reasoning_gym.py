@@ -56,7 +56,7 @@ def _json_safe(value: Any) -> Any:
 
 
 class ReasoningGymSuite(Suite):
-    """One reasoning-gym dataset; subclasses (one per catalog entry) set `entry`, name, capability."""
+    """One reasoning-gym dataset; subclasses (one per catalog entry) set `entry` and capability (the registry, the name)."""
 
     entry: ClassVar[RGEntry]
     version = "1"
@@ -177,7 +177,6 @@ def _register(entry: RGEntry) -> type[ReasoningGymSuite]:
     suite_cls = type(class_name, (ReasoningGymSuite,), {
         "__module__": __name__,
         "__doc__": f"reasoning-gym's {entry.dataset} dataset.",
-        "name": entry.suite_name,
         "capability": entry.capability,
         "entry": entry,
         "description": (

@@ -73,7 +73,6 @@ def brief(text: str, sentences: int) -> str:
 
 @SUITES.register("style")
 class StyleSuite(Suite):
-    name = "style"
     capability = "style"
     version = "1"
     default_size = 40

@@ -170,7 +170,6 @@ class BatchLedger:
 
 @BACKENDS.register("anthropic")
 class AnthropicBackend(Backend):
-    name = "anthropic"
     chunk_size = 64
 
     def __init__(

@@ -177,7 +177,6 @@ def chosen_token_logprobs(params: GenerationParams) -> Any:
 
 @BACKENDS.register("hf")
 class HFBackend(Backend):
-    name = "hf"
 
     def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto",
                  chat_template_kwargs: dict[str, Any] | None = None, **options: Any):

@@ -46,7 +46,6 @@ def openai_finish_reason(reason: str | None) -> str | None:
 
 @BACKENDS.register("openai")
 class OpenAIBackend(Backend):
-    name = "openai"
     chunk_size = 128
 
     def __init__(

@@ -66,7 +66,6 @@ def mean_logprob(completion: Any) -> float | None:
 
 @BACKENDS.register("vllm")
 class VllmBackend(Backend):
-    name = "vllm"
     chunk_size = 512  # items per generate call: large, so the engine schedules full batches
 
     def __init__(
