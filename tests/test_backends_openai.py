@@ -32,15 +32,19 @@ def test_unreachable_server_gives_recorded_failures_not_wrong_answers(tmp_path, 
 
 class FakeChatServer:
     """A minimal OpenAI-compatible /v1/chat/completions: 'The answer is 42.' for every choice;
-    finish_reason "length" when the prompt contains `truncate_when`, "stop" otherwise."""
+    finish_reason "length" when the prompt contains `truncate_when`, "stop" otherwise. Each answer
+    takes `delay` seconds; `max_in_flight` is the most requests it was answering at once."""
 
-    def __init__(self, truncate_when: str):
+    def __init__(self, truncate_when: str = "never in a prompt", delay: float = 0.0):
         import json
         import threading
+        import time
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         fake = self
         self.truncate_when = truncate_when
+        self.in_flight = self.max_in_flight = 0
+        lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -50,6 +54,12 @@ class FakeChatServer:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+                with lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                time.sleep(delay)
+                with lock:
+                    fake.in_flight -= 1
                 prompt = " ".join(m["content"] for m in body["messages"])
                 reason = "length" if fake.truncate_when in prompt else "stop"
                 choices = [{"index": i, "message": {"role": "assistant", "content": "The answer is 42."}, "finish_reason": reason,
@@ -92,3 +102,17 @@ def test_failed_requests_have_finish_reason_error(tmp_path, monkeypatch):
     backend = load_backend(f"openai:http://127.0.0.1:{closed_port()}/v1#m", max_retries=0, timeout=2)
     gens = backend.generate(get_suite("arithmetic").items("test", limit=1), GenerationParams(), progress=False)
     assert gens[0][0].error and gens[0][0].finish_reason == "error"
+
+
+def test_requests_in_flight_are_bounded_by_concurrency_and_usage_is_counted(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    items = get_suite("arithmetic").items("test", variants=["canonical"], limit=8)
+    server = FakeChatServer(delay=0.3)
+    try:
+        backend = load_backend(f"openai:{server.url}#m", max_retries=0, timeout=5, concurrency=3)
+        gens = backend.generate(items, GenerationParams(samples=2), progress=False)
+    finally:
+        server.stop()
+    assert server.max_in_flight == 3  # parallel, but never more than --concurrency
+    assert [len(g) for g in gens] == [2] * 8 and all(x.text == "The answer is 42." and x.error is None for g in gens for x in g)
+    assert backend.usage() == {"requests": 8, "prompt_tokens": 40, "completion_tokens": 40, "failed_requests": 0}

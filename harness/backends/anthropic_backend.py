@@ -1,8 +1,9 @@
 """Anthropic backend (`anthropic:MODEL`): Claude as the teacher, through the `anthropic` SDK.
 
-- Messages API with bounded async concurrency. The SDK's retry policy applies (connection
-  errors, 408/409/429/5xx incl. 529 overloaded, exponential backoff, `retry-after` honoured);
-  a request that still fails comes back as `Generation.error` (recorded, retried next run).
+- Messages API on the shared API base (harness/backends/_api.py): bounded async concurrency,
+  the SDK's retry policy (connection errors, 408/409/429/5xx incl. 529 overloaded, exponential
+  backoff, `retry-after` honoured) and per-request timeout; a request that still fails comes
+  back as `Generation.error` (recorded, retried next run).
 - Extended thinking (`thinking_budget`): thinking blocks become `Generation.reasoning`, the
   trace kept for SFT data.
 - Prompt caching: a shared system prompt is sent as a block with `cache_control`, so every
@@ -20,7 +21,6 @@ $ANTHROPIC_BASE_URL); tests point the real SDK at a local fake server that way.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import json
@@ -30,15 +30,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import BACKENDS, Backend
-from harness.backends.openai_backend import describe_error
+from harness.backends._api import ApiBackend
+from harness.backends.base import BACKENDS
 from harness.errors import HarnessError
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
 
 DEFAULT_CONCURRENCY = 8
-DEFAULT_TIMEOUT = 600.0
-DEFAULT_MAX_RETRIES = 4
 
 # USD per million tokens: (input, output). Cache writes cost 1.25x input, cache reads 0.1x,
 # and the Batches API halves everything. Matched by model-name prefix, longest first.
@@ -95,22 +93,6 @@ def request_params(model: str, item: Item, params: GenerationParams, thinking_bu
     return body
 
 
-# Anthropic's stop_reason → harness finish_reason; other values are kept as they are.
-STOP_REASONS = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "tool_use": "stop",
-    "pause_turn": "stop",
-    "refusal": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-}
-
-
-def anthropic_finish_reason(stop_reason: str | None) -> str | None:
-    return STOP_REASONS.get(stop_reason, stop_reason) if stop_reason else None
-
-
 def parse_message(message: Any) -> Generation:
     """Text and thinking of a Message (an SDK object or its dict form)."""
     data = message if isinstance(message, dict) else message.model_dump()
@@ -127,7 +109,7 @@ def parse_message(message: Any) -> Generation:
         + (usage.get("cache_read_input_tokens") or 0)
         + (usage.get("cache_creation_input_tokens") or 0),
         completion_tokens=usage.get("output_tokens"),
-        finish_reason=anthropic_finish_reason(data.get("stop_reason")),
+        finish_reason=AnthropicBackend.finish_reason(data.get("stop_reason")),
     )
 
 
@@ -169,15 +151,26 @@ class BatchLedger:
 
 
 @BACKENDS.register("anthropic")
-class AnthropicBackend(Backend):
+class AnthropicBackend(ApiBackend):
+    usage_keys = (
+        "requests", "failed_requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"
+    )
+    # Anthropic's stop_reason → harness finish_reason; other values are kept as they are.
+    FINISH_REASONS = {
+        "end_turn": "stop",
+        "stop_sequence": "stop",
+        "tool_use": "stop",
+        "pause_turn": "stop",
+        "refusal": "stop",
+        "max_tokens": "length",
+        "model_context_window_exceeded": "length",
+    }
+    default_concurrency = DEFAULT_CONCURRENCY
     chunk_size = 64
 
     def __init__(
         self,
         spec: ModelSpec,
-        concurrency: int | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
         thinking_budget: int | None = None,
         batch: bool = False,
         poll_interval: float = 30.0,
@@ -186,10 +179,6 @@ class AnthropicBackend(Backend):
         **options: Any,
     ):
         super().__init__(spec, **options)
-        self.model = spec.target
-        self.concurrency = concurrency or DEFAULT_CONCURRENCY
-        self.timeout = timeout or DEFAULT_TIMEOUT
-        self.max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
         self.thinking_budget = thinking_budget
         self.batch = batch
         self.poll_interval = poll_interval
@@ -197,14 +186,6 @@ class AnthropicBackend(Backend):
         if batch:
             self.chunk_size = 10_000  # one batch per suite: batches are priced, not paced
         self._ledger_path = Path(ledger_path) if ledger_path else None
-        self._usage: dict[str, int] = {
-            "requests": 0,
-            "failed_requests": 0,
-            "input_tokens": 0,
-            "output_tokens": 0,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        }
 
     def fingerprint(self) -> dict[str, Any]:
         return {"backend": "anthropic", "model": self.model, "thinking_budget": self.thinking_budget}
@@ -213,13 +194,7 @@ class AnthropicBackend(Backend):
         return {**self._usage, "batch": self.batch, "estimated_cost_usd": estimate_cost(self.model, self._usage, self.batch)}
 
     def _count(self, message: Any) -> None:
-        usage = (message if isinstance(message, dict) else message.model_dump()).get("usage") or {}
-        self._usage["requests"] += 1
-        for key in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
-            self._usage[key] += usage.get(key) or 0
-
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {"timeout": self.timeout, "max_retries": self.max_retries}
+        self.count((message if isinstance(message, dict) else message.model_dump()).get("usage"))
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         try:
@@ -228,38 +203,29 @@ class AnthropicBackend(Backend):
             raise HarnessError("the anthropic backend needs the anthropic package: pip install 'harness[api]'") from exc
         if self.batch:
             return self._generate_batch(items, params)
-        return asyncio.run(self._generate_async(items, params, progress))
+        return self._generate_messages(items, params, progress)
 
     # --- Messages API -----------------------------------------------------------------
-    async def _generate_async(self, items: Sequence[Item], params: GenerationParams, progress: bool) -> list[list[Generation]]:
-        from anthropic import AsyncAnthropic
-        from tqdm.auto import tqdm
+    def _generate_messages(self, items: Sequence[Item], params: GenerationParams, progress: bool) -> list[list[Generation]]:
+        def client() -> Any:
+            from anthropic import AsyncAnthropic
 
-        client = AsyncAnthropic(**self._client_kwargs())
-        limit = asyncio.Semaphore(self.concurrency)
-        bar = tqdm(total=len(items) * params.samples, desc=f"generate {self.spec}", unit="request", disable=not progress)
+            return AsyncAnthropic(**self.client_options())
 
-        async def one(body: dict[str, Any]) -> Generation:
-            async with limit:
-                try:
-                    message = await client.messages.create(**body)
-                    self._count(message)
-                    return parse_message(message)
-                except Exception as exc:  # retries exhausted, or a body the SDK could not parse
-                    self._usage["failed_requests"] += 1
-                    return Generation(text="", error=describe_error(exc))
-                finally:
-                    bar.update(1)
+        async def one(client: Any, body: dict[str, Any]) -> Generation:
+            try:
+                message = await client.messages.create(**body)
+                self._count(message)
+                return parse_message(message)
+            except Exception as exc:  # retries exhausted, or a body the SDK could not parse
+                return self.failed(exc)[0]
 
-        try:
-            bodies = [request_params(self.model, item, params, self.thinking_budget) for item in items]
-            # Anthropic has no `n`: k samples are k requests (the system prompt is cached after the first).
-            flat = await asyncio.gather(*(one(body) for body in bodies for _ in range(params.samples)))
-        finally:
-            bar.close()
-            await client.close()
+        bodies = [request_params(self.model, item, params, self.thinking_budget) for item in items]
+        # Anthropic has no `n`: k samples are k requests (the system prompt is cached after the first).
+        calls = [lambda c, body=body: one(c, body) for body in bodies for _ in range(params.samples)]
+        flat = self.gather(client, calls, unit="request", progress=progress)
         k = params.samples
-        return [list(flat[i * k : (i + 1) * k]) for i in range(len(items))]
+        return [flat[i * k : (i + 1) * k] for i in range(len(items))]
 
     # --- Message Batches API ----------------------------------------------------------
     def _ledger(self) -> BatchLedger:
@@ -272,7 +238,7 @@ class AnthropicBackend(Backend):
     def _generate_batch(self, items: Sequence[Item], params: GenerationParams) -> list[list[Generation]]:
         from anthropic import Anthropic
 
-        client = Anthropic(**self._client_kwargs())
+        client = Anthropic(**self.client_options())
         ledger = self._ledger()
         requests: dict[str, dict[str, Any]] = {}
         order: list[list[str]] = []
@@ -333,3 +299,7 @@ class AnthropicBackend(Backend):
         # Failed or missing results are resubmitted in a new batch next run, not re-read from this one.
         ledger.forget(retry)
         return answers
+
+
+def anthropic_finish_reason(stop_reason: str | None) -> str | None:
+    return AnthropicBackend.finish_reason(stop_reason)
