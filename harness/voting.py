@@ -94,14 +94,18 @@ def tally(keys: Sequence[str], weights: Sequence[float] | None = None, eligible:
     return dict(totals), first[winner]
 
 
+def voters(answered: Sequence[bool]) -> list[int]:
+    """The samples that vote: those with an answer, or all of them when every sample abstained."""
+    return [i for i, a in enumerate(answered) if a] or list(range(len(answered)))
+
+
 def majority(keys: Sequence[str], answered: Sequence[bool] | None = None) -> int:
     """Index of the first sample giving the majority answer. Samples with `answered[i]` False
     (no answer could be extracted) vote only when no sample answered. The one majority rule
     behind both `--vote majority` and retention's maj@k rows."""
     if not keys:
         raise ValueError("majority() needs at least one sample")
-    voters = [i for i in range(len(keys)) if answered is None or answered[i]] or list(range(len(keys)))
-    return tally(keys, eligible=voters)[1]  # type: ignore[return-value]
+    return tally(keys, eligible=voters([True] * len(keys) if answered is None else answered))[1]  # type: ignore[return-value]
 
 
 @VOTE_METHODS.register("majority")
@@ -136,7 +140,7 @@ def vote(suite: Any, item: Item, generations: Sequence[Generation], scores: Sequ
         raise ValueError(f"unknown vote method {method!r}; use one of {', '.join(VOTE_METHODS)}")
     k = len(generations)
     keys = [suite.vote_key(s) for s in scores]
-    answered = [i for i, s in enumerate(scores) if s.answer is not None] or list(range(k))
+    answered = voters([s.answer is not None for s in scores])
     ballot = Ballot(suite=suite, item=item, generations=generations, scores=scores, keys=keys, answered=answered)
     electorate = VOTE_METHODS.get(method)(ballot)
     eligible = electorate.eligible or answered  # a method that leaves nobody eligible gets plain majority
