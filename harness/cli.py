@@ -63,7 +63,8 @@ def command_module(entry: Command | ModuleType) -> tuple[ModuleType, str]:
     return entry, doc.splitlines()[0] if doc else ""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI; with `only`, just that command's flags are built (the others' configs are not imported)."""
     parser = argparse.ArgumentParser(prog="harness", description="Evaluation-centred benchmark harness for LLM distillation.")
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -73,13 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
         module, help_text = command_module(COMMANDS.get(name))
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
-        module.add_arguments(cmd)
-        cmd.set_defaults(_module=module)
+        if only is None or name == only:
+            module.add_arguments(cmd)
+            cmd.set_defaults(_module=module)
     return parser
 
 
+def chosen_command(argv: list[str]) -> str:
+    """The command word of argv ("" for none): only its flags need building."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=chosen_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from harness import __version__
 from harness.backends.base import Backend, load_backend
-from harness.cache import ResponseCache, default_cache_path, sample_keys
+from harness.backends.options import builtin_options
+from harness.cache import CACHE_FILE, ResponseCache, default_cache_path, sample_keys
+from harness.config import Arg
 from harness.errors import HarnessError
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
 from harness.suite import Suite, default_suite_names, get_suite
@@ -34,24 +36,70 @@ UNCACHED_BACKENDS = {"reference"}
 DEFAULT_CHUNK_SIZE = 16
 
 
+def default_temperature(samples: int) -> float:
+    """Greedy for one sample per prompt; 0.7 when several are drawn (votes, best-of-k)."""
+    return 0.7 if samples > 1 else 0.0
+
+
+def sampling_params(**given: Any) -> GenerationParams:
+    """GenerationParams from the flags given: without --temperature, default_temperature(--samples)."""
+    given.setdefault("temperature", default_temperature(given.get("samples", 1)))
+    return GenerationParams(**given)
+
+
+def cache_file(cache_dir: str | Path) -> Path:
+    return Path(cache_dir) / CACHE_FILE
+
+
+CACHE_FLAGS = "response cache"
+
+
+@dataclass(kw_only=True)
+class CacheOptions:
+    """The response cache settings of every command that generates (eval, distill)."""
+
+    use_cache: Annotated[bool, Arg("neither read nor write the response cache", flag="--no-cache", title=CACHE_FLAGS)] = True
+    refresh: Annotated[bool, Arg("ignore cached answers (new answers replace them)", title=CACHE_FLAGS)] = False
+    cache_path: Annotated[Path | None, Arg("where responses.sqlite lives (default: the harness cache dir)", flag="--cache-dir",
+                                           metavar="DIR", parse=cache_file, title=CACHE_FLAGS)] = None
+    chunk_size: Annotated[int | None, Arg("items per backend call, each committed to the cache on arrival (default: per backend)",
+                                          positive=True, title=CACHE_FLAGS)] = None
+
+
 @dataclass
-class EvalConfig:
-    model: str | None = None
-    suites: Sequence[str] = ()  # empty: every registered suite
-    split: str = "test"
-    variants: Sequence[str] | None = None
-    limit: int | None = None
-    suite_seed: int = 0
-    suite_size: int | None = None
-    generation: GenerationParams = field(default_factory=GenerationParams)
-    backend_options: dict = field(default_factory=dict)
-    progress: bool = True
-    vote: str | None = None  # majority | weighted | verify (with generation.samples > 1)
-    use_cache: bool = True
-    refresh: bool = False  # ignore cached answers (new answers still overwrite them)
-    cache_path: Path | None = None  # default: <harness cache dir>/responses.sqlite
-    chunk_size: int | None = None  # items per backend call (default: the backend's preference)
-    judge: str | None = None  # edge_cases abstention judge: patterns | structured | a model spec (default: structured)
+class EvalConfig(CacheOptions):
+    """`harness eval`'s settings: its flags are generated from these fields (harness/config.py)."""
+
+    model: Annotated[str | None, Arg("model spec (default: the embedded smollm2-135m)")] = None
+    suites: Annotated[Sequence[str], Arg("suite name (repeatable; default: every suite)", flag="--suite")] = ()
+    split: Annotated[str, Arg(choices=("train", "dev", "test"))] = "test"
+    variants: Annotated[Sequence[str] | None, Arg("only these variants ('canonical' or a perturbation kind)", flag="--variant")] = None
+    limit: Annotated[int | None, Arg("at most N items per suite", positive=True)] = None
+    suite_seed: Annotated[int, Arg("suite generation seed", flag="--seed")] = 0
+    suite_size: Annotated[int | None, Arg("canonical test items per suite", flag="--size")] = None
+    generation: Annotated[GenerationParams, Arg(build=sampling_params, fields={
+        "temperature": Arg("default 0 (greedy); 0.7 with --samples > 1"),
+        "top_p": Arg("nucleus sampling probability mass"),
+        "max_new_tokens": Arg("generated tokens at most", positive=True),
+        "seed": Arg("sampling seed", flag="--gen-seed"),
+        "samples": Arg("samples per prompt", positive=True),
+    })] = field(default_factory=GenerationParams)
+    backend_options: Annotated[dict, Arg(options=builtin_options)] = field(default_factory=dict)
+    progress: Annotated[bool, Arg("no progress bars or per-suite lines on stderr")] = True
+    vote: Annotated[str | None, Arg(
+        "with --samples K: pick each item's answer by a registered vote method (majority: most common answer, "
+        "weighted: log-prob-weighted majority, verify: among samples passing the suite's answer-independent verifier)",
+        metavar="METHOD", title="self-consistency voting")] = None
+    judge: Annotated[str | None, Arg(
+        "edge_cases abstention judge: structured (default), patterns, or a model spec (anthropic:MODEL, "
+        "openai:URL#MODEL, vllm:PATH, hf:PATH) graded with a cached template", metavar="NAME_OR_SPEC")] = None
+    # read by `harness eval`; run_eval's own out_dir argument wins over `out`
+    out: Annotated[Path | None, Arg("output dir (default: runs/eval-<model>)", metavar="DIR")] = None
+    lm_eval_tasks: Annotated[Sequence[str], Arg(
+        "also run this lm-eval task through lm-eval (repeatable; without --suite, only these)", flag="--lm-eval-task",
+        metavar="NAME[:CAPABILITY]", title="lm-evaluation-harness tasks")] = ()
+    lm_eval_include_path: Annotated[str | None, Arg("extra lm-eval task folder", metavar="DIR",
+                                                    title="lm-evaluation-harness tasks")] = None
 
 
 @dataclass
@@ -125,10 +173,8 @@ def make_record(
     )
 
 
-def score_generations(
-    suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]], vote_method: str | None = None
-) -> list[SampleRecord]:
-    """Score every sample (failed ones are not scored), vote when asked, build the records."""
+def score_samples(suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]]) -> list[list[Score]]:
+    """Each item's samples scored in one batch per suite; failed requests are not scored (never counted right)."""
     flat = [(item, g) for item, gens in zip(items, generations, strict=True) for g in gens]
     ok = [(item, g) for item, g in flat if g.error is None]
     ok_scores = iter(suite.score_many([item for item, _ in ok], [g.text for _, g in ok]))
@@ -136,10 +182,19 @@ def score_generations(
         next(ok_scores) if g.error is None else Score(answer=None, correct=False, reason=f"request failed: {g.error}")
         for _, g in flat
     ]
-    records, pos = [], 0
-    for item, gens in zip(items, generations, strict=True):
-        scores = flat_scores[pos : pos + len(gens)]
+    out, pos = [], 0
+    for gens in generations:
+        out.append(flat_scores[pos : pos + len(gens)])
         pos += len(gens)
+    return out
+
+
+def score_generations(
+    suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]], vote_method: str | None = None
+) -> list[SampleRecord]:
+    """Score every sample (failed ones are not scored), vote when asked, build the records."""
+    records = []
+    for item, gens, scores in zip(items, generations, score_samples(suite, items, generations), strict=True):
         keys = [suite.vote_key(s) for s in scores] if len(gens) > 1 else None
         outcome = None
         if vote_method and len(gens) > 1 and all(g.error is None for g in gens):
@@ -198,6 +253,36 @@ def generate_cached(
     return results  # type: ignore[return-value]
 
 
+class CachedGenerator:
+    """A backend behind the response cache: what run_eval and distill generate through."""
+
+    def __init__(self, backend: Backend, settings: CacheOptions, progress: bool = True):
+        self.backend, self.refresh, self.progress = backend, settings.refresh, progress
+        self.cache = None
+        if settings.use_cache and backend.name not in UNCACHED_BACKENDS:
+            self.cache = ResponseCache(settings.cache_path or default_cache_path())
+        self.chunk_size = settings.chunk_size or getattr(backend, "chunk_size", None) or DEFAULT_CHUNK_SIZE
+        self.stats = CacheStats()
+        self.fingerprint = backend.fingerprint()
+
+    def generate(self, items: Sequence[Item], params: GenerationParams) -> list[list[Generation]]:
+        return generate_cached(self.backend, items, params, self.cache, self.fingerprint, self.refresh, self.chunk_size,
+                               self.progress, self.stats)
+
+    def close(self, backend_too: bool = False) -> None:
+        if self.cache is not None:
+            self.cache.close()
+        if backend_too:
+            self.backend.close()
+
+
+def with_batch_ledger(options: dict[str, Any], cache_path: Path | None) -> dict[str, Any]:
+    """Anthropic batch ids are kept beside a chosen response cache (a resumed run finds its batches)."""
+    if options.get("batch") and cache_path is not None and "ledger_path" not in options:
+        return {**options, "ledger_path": Path(cache_path).parent / "anthropic-batches.json"}
+    return options
+
+
 def _total_usage(generations: Sequence[list[Generation]]) -> dict[str, int]:
     flat = [g for gens in generations for g in gens]
     return {
@@ -227,23 +312,17 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         selections.append((suite, items))
 
     own_backend = backend is None
-    backend = backend or load_backend(config.model, **config.backend_options)
-    cache = None
-    if config.use_cache and backend.name not in UNCACHED_BACKENDS:
-        cache = ResponseCache(config.cache_path or default_cache_path())
-    chunk_size = config.chunk_size or getattr(backend, "chunk_size", None) or DEFAULT_CHUNK_SIZE
-    stats = CacheStats()
+    backend = backend or load_backend(config.model, **with_batch_ledger(config.backend_options, config.cache_path))
+    generator = CachedGenerator(backend, config, config.progress)
+    cache, stats, fingerprint = generator.cache, generator.stats, generator.fingerprint
     records: list[SampleRecord] = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0}
     try:
-        fingerprint = backend.fingerprint()
         for suite, items in selections:
             if config.progress:
                 print(f"harness: {suite.name}: {len(items)} items ({config.split})", file=sys.stderr)
             before = stats.from_cache
-            generations = generate_cached(
-                backend, items, config.generation, cache, fingerprint, config.refresh, chunk_size, config.progress, stats
-            )
+            generations = generator.generate(items, config.generation)
             if config.progress and cache is not None:
                 print(f"harness: {suite.name}: {stats.from_cache - before} items from the cache", file=sys.stderr)
             for key, value in _total_usage(generations).items():
@@ -256,10 +335,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         if callable(backend_usage):
             usage["this_run"] = backend_usage()  # what the backend was actually asked for (cost, cache reads)
     finally:
-        if cache is not None:
-            cache.close()
-        if own_backend:
-            backend.close()
+        generator.close(backend_too=own_backend)
 
     failures = sum(r.error is not None for r in records)
     if failures and config.progress:
@@ -289,6 +365,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         extra={"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh}},
         judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in selections) else None,
     )
+    out_dir = out_dir if out_dir is not None else config.out
     if out_dir is not None:
         write_results(out_dir, results, records)
     return results, records

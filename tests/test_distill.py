@@ -45,7 +45,8 @@ def arithmetic():
 
 
 def config(**kw) -> DistillConfig:
-    return DistillConfig(suites=["arithmetic"], progress=False, tokenizer="none:x", **kw)
+    # no response cache: every scripted teacher here answers differently under the same fingerprint
+    return DistillConfig(suites=["arithmetic"], progress=False, tokenizer="none:x", use_cache=False, **kw)
 
 
 def test_keep_verified_rejects_wrong_answers_and_tops_up(tmp_path, arithmetic):

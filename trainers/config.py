@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from harness.config import Arg
 from harness.errors import HarnessError
 
 
@@ -23,36 +25,37 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # optimisation
-    learning_rate: float = 5e-5
+    learning_rate: Annotated[float, Arg("learning rate", flag="--lr")] = 5e-5
     lr_scheduler_type: str = "cosine"
     warmup_ratio: float = 0.05
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    per_device_train_batch_size: int = 8
-    gradient_accumulation_steps: int = 1
-    epochs: float = 1.0
-    max_steps: int = -1  # > 0 overrides epochs
-    seed: int = 0
+    per_device_train_batch_size: Annotated[int, Arg("per-device train batch size", flag="--batch-size", positive=True)] = 8
+    gradient_accumulation_steps: Annotated[int, Arg("gradient accumulation steps", flag="--grad-accum", positive=True)] = 1
+    epochs: Annotated[float, Arg("passes over the data")] = 1.0
+    max_steps: Annotated[int, Arg("stop after N optimizer steps (overrides --epochs)")] = -1  # > 0 overrides epochs
+    seed: Annotated[int, Arg("training seed")] = 0
     # sequences
-    max_length: int = 1024
-    packing: bool = True  # BFD packing, padding-free with per-sequence position_ids (no cross-attention)
+    max_length: Annotated[int, Arg("tokens per (packed) sequence", positive=True)] = 1024
+    packing: Annotated[bool, Arg("pad rows instead of packing them")] = True  # BFD packing, padding-free with per-sequence position_ids (no cross-attention)
     gradient_checkpointing: bool = False
     # LoRA (peft); `lora: true` on the CLI
-    lora: bool = False
+    lora: Annotated[bool, Arg("train LoRA adapters (peft), merged into model/ at the end")] = False
     lora_settings: LoraSettings = LoraSettings()
     # checkpoints and logging
-    save_steps: int = 50
+    save_steps: Annotated[int, Arg("checkpoint every N steps", positive=True)] = 50
     save_total_limit: int | None = 3
     logging_steps: int = 5
-    report_to: list[Literal["tensorboard", "wandb"]] = []
+    report_to: Annotated[list[Literal["tensorboard", "wandb"]], Arg("also log to (repeatable)")] = []
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 on a GPU that has it, else fp32
     # evaluation after training
-    eval: bool = True
-    eval_suites: list[str] = []  # default: the suites the data came from
-    eval_limit: int | None = 40
-    eval_max_new_tokens: int = 256
-    eval_checkpoints: bool = False  # also evaluate every saved checkpoint
-    teacher_results: str | None = None  # default: evaluate the reference teacher when the data came from it
+    eval: Annotated[bool, Arg("skip the evaluation after training")] = True
+    eval_suites: Annotated[list[str], Arg("suites to evaluate on (default: those in the data)", flag="--eval-suite")] = []
+    eval_limit: Annotated[int | None, Arg("test items per suite for the final evaluation", positive=True)] = 40
+    eval_max_new_tokens: Annotated[int, Arg("generated tokens at most in the evaluation", positive=True)] = 256
+    eval_checkpoints: Annotated[bool, Arg("also evaluate every saved checkpoint")] = False
+    teacher_results: Annotated[str | None, Arg("teacher results.json to compute retention against "
+                                               "(default: the reference teacher when the data came from it)")] = None
 
     @classmethod
     def load(cls, path: str | Path | None, overrides: dict[str, Any] | None = None) -> "TrainConfig":
@@ -77,3 +80,24 @@ class TrainConfig(BaseModel):
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
             raise HarnessError(f"training config: {where}: {first['msg']}") from None
+
+
+@dataclass
+class TrainRunConfig:
+    """`harness train`'s settings: its flags are generated from these fields (harness/config.py);
+    `train` is the YAML file's TrainConfig with the flags given on top."""
+
+    student: Annotated[str | None, Arg("student checkpoint spec: hf:PATH or an embedded name (default: smollm2-135m)")] = None
+    data: Annotated[str | None, Arg("dataset directory written by 'harness distill'", required=True, metavar="DIR")] = None
+    out: Annotated[str | None, Arg("run directory (checkpoints/, model/, eval/, retention.json)", required=True, metavar="DIR")] = None
+    config: Annotated[str | None, Arg("YAML training settings (see trainers/sft.yaml); flags below override it", metavar="YAML")] = None
+    resume: Annotated[bool, Arg("continue from the last checkpoint in OUT/checkpoints")] = False
+    train: Annotated[TrainConfig, Arg()] = field(default_factory=TrainConfig)
+
+
+def with_yaml_train_config(cls: type, args: Any) -> Any:
+    """A config holding `config` (a YAML path) and `train`: the YAML's settings, the flags given over them."""
+    from harness.config import build_config, given_values
+
+    values = given_values(cls, args)
+    return build_config(cls, values, train=TrainConfig.load(values.get("config"), values.get("train", {})))

@@ -9,16 +9,21 @@ The output directory is a Hugging Face `datasets` dataset (`load_from_disk(out_d
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from harness.backends.options import builtin_options
+from harness.config import Arg
 from harness.errors import HarnessError
+from harness.registry import LazyChoices
+from harness.evaluate import CacheOptions, CachedGenerator, default_temperature, score_samples, with_batch_ledger
 from harness.types import Generation, GenerationParams, Item, Message, Score
 from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites
 from harness.trainers.keep import KEEP_POLICIES  # --keep; plug-ins: the harness.keep_policies entry-point group
@@ -28,33 +33,71 @@ CARD_FILE = "data_card.json"
 PROMPTS_SUITE = "prompts"
 
 
+def parse_quotas(values: list[str]) -> dict[str, float]:
+    quotas = {}
+    for value in values:
+        cap, sep, share = value.partition("=")
+        try:
+            quotas[cap.strip()] = float(share)
+        except ValueError:
+            sep = ""
+        if not sep or quotas.get(cap.strip(), -1) < 0:
+            raise HarnessError(f"--quota expects CAPABILITY=SHARE with SHARE >= 0, got {value!r}")
+    return quotas
+
+
+def parse_price(value: str) -> tuple[float, float]:
+    try:
+        first, second = (float(x) for x in value.split(","))
+    except ValueError:
+        raise HarnessError(f"--price expects IN,OUT (USD per million tokens), got {value!r}") from None
+    return first, second
+
+
 @dataclass
-class DistillConfig:
-    teacher: str = "reference"
-    suites: Sequence[str] = ()  # empty: every registered suite
-    split: str = "train"
-    n: int | None = None  # rows wanted (None: every candidate)
-    prompts_file: str | None = None  # extra user prompts (JSONL), kept unverified
-    keep: str = "verified"  # all | verified | best (best of `samples`)
-    samples: int = 1  # teacher samples per prompt (k for best-of-k)
-    temperature: float = 0.0
-    max_new_tokens: int = 1024
-    reasoning: str = "keep"  # keep: put the teacher's thinking in <think> tags before the answer; drop
-    edge_ratio: float | None = None  # share of rows from edge cases (edge_cases capability or perturbed items)
-    quotas: dict[str, float] = field(default_factory=dict)  # capability → share
+class DistillConfig(CacheOptions):
+    """`harness distill`'s settings: its flags are generated from these fields (harness/config.py)."""
+
+    teacher: Annotated[str, Arg("teacher model spec (default: reference = the suites' worked solutions, offline)")] = "reference"
+    suites: Annotated[Sequence[str], Arg("suite name (repeatable; default: every suite)", flag="--suite")] = ()
+    split: Annotated[str, Arg(choices=("train", "dev"))] = "train"
+    n: Annotated[int | None, Arg("rows wanted (default: every candidate item)", positive=True)] = None
+    prompts_file: Annotated[str | None, Arg(
+        "extra prompts (JSONL: {\"prompt\": ...} or {\"messages\": [...]}), kept unverified", flag="--prompts", metavar="JSONL")] = None
+    keep: Annotated[str, Arg("rejection sampling policy: %(choices)s (best: best of --samples)", metavar="POLICY",
+                             choices=LazyChoices("harness.trainers.keep:KEEP_POLICIES"))] = "verified"
+    samples: Annotated[int, Arg("teacher samples per prompt (k for best-of-k)", positive=True)] = 1
+    temperature: Annotated[float | None, Arg("teacher temperature (default 0, or 0.7 with --samples > 1)")] = None
+    max_new_tokens: Annotated[int, Arg("teacher tokens at most per answer", positive=True)] = 1024
+    reasoning: Annotated[str, Arg("keep the teacher's thinking as <think>...</think> before the answer, or drop it",
+                                  choices=("keep", "drop"))] = "keep"
+    edge_ratio: Annotated[float | None, Arg("share of rows from edge cases (edge_cases suite and perturbed items)")] = None
+    quotas: Annotated[dict[str, float], Arg("per-capability share, e.g. math=0.5 (repeatable)", flag="--quota",
+                                            metavar="CAP=SHARE", parse=parse_quotas, repeat=True)] = field(default_factory=dict)
+    focus_from: Annotated[str | None, Arg("student results: give more rows to capabilities/perturbations it retains least",
+                                          metavar="RESULTS")] = None
+    focus_teacher: Annotated[str | None, Arg("teacher results paired with --focus-from (default: use the student's own scores)",
+                                             metavar="RESULTS")] = None
     focus: dict[str, float] = field(default_factory=dict)  # capability → weight (from retention)
     variant_focus: dict[str, float] = field(default_factory=dict)  # "capability/kind" → weight
-    dedup: bool = True
+    dedup: Annotated[bool, Arg("keep repeated prompts")] = True
     exclude_ids: frozenset[str] = frozenset()  # items already used (earlier loop rounds)
-    contamination_n: int = 13
-    contamination_threshold: float = 0.8
-    suite_seed: int = 0
-    suite_size: int | None = None
-    seed: int = 0
-    tokenizer: str | None = None  # for the token-length statistics (default: the embedded model's)
-    price_per_mtok: tuple[float, float] | None = None  # USD per million (input, output) tokens
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    progress: bool = True
+    contamination_n: Annotated[int, Arg("word n-gram length for the contamination guard", positive=True)] = 13
+    contamination_threshold: Annotated[float, Arg("drop rows containing more than this share of any test item's n-grams")] = 0.8
+    suite_seed: Annotated[int, Arg("suite generation seed (must match the eval's)", flag="--seed")] = 0
+    suite_size: Annotated[int | None, Arg("suite size (must match the eval's)", flag="--size")] = None
+    seed: Annotated[int, Arg("seed for drawing items and sampling", flag="--mix-seed")] = 0
+    tokenizer: Annotated[str | None, Arg("model spec whose tokenizer measures token lengths (default: the embedded model)")] = None
+    price_per_mtok: Annotated[tuple[float, float] | None, Arg(
+        "teacher price in USD per million input,output tokens (for the data card)", flag="--price", metavar="IN,OUT",
+        parse=parse_price)] = None
+    backend_options: Annotated[dict[str, Any], Arg(options=builtin_options)] = field(default_factory=dict)
+    progress: Annotated[bool, Arg("no progress bars or log lines on stderr")] = True
+    out: Annotated[Path | None, Arg("output dataset directory", required=True, metavar="DIR")] = None  # distill()'s out_dir wins
+
+
+# What the data card's "config" leaves out: how the data was fetched, not what it is.
+NOT_IN_CARD = ("backend_options", "progress", "exclude_ids", "out", *(f.name for f in fields(CacheOptions)))
 
 
 @dataclass
@@ -143,6 +186,8 @@ class Distiller:
             raise HarnessError(f"--edge-ratio must be in [0, 1], got {config.edge_ratio}")
         if config.split == "test":
             raise HarnessError("refusing to distill from the test split (it is what retention is measured on)")
+        if config.temperature is None:
+            config = replace(config, temperature=default_temperature(config.samples))
         self.config = config
         names = list(config.suites) or ([] if config.prompts_file else default_suite_names())
         self.suites = {name: get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names}
@@ -150,6 +195,7 @@ class Distiller:
         self.usage = Counter()
         self.contaminated: list[dict[str, Any]] = []
         self.unindexed: dict[str, str] = {}
+        self.cache_stats = None  # the response cache's counts, once run
 
     def log(self, message: str) -> None:
         if self.config.progress:
@@ -167,11 +213,11 @@ class Distiller:
             self.stats["duplicates_dropped"] = dropped
         return items
 
-    def teach(self, backend: Any, items: list[Item]) -> list[Row]:
-        """Generate for a batch of items, verify with each suite's scorer, keep per the policy."""
+    def teach(self, generator: CachedGenerator, items: list[Item]) -> list[Row]:
+        """Generate for a batch of items (through the response cache), verify with each suite's scorer, keep per the policy."""
         c = self.config
         params = GenerationParams(temperature=c.temperature, max_new_tokens=c.max_new_tokens, samples=c.samples, seed=c.seed)
-        generations = backend.generate(items, params, progress=c.progress)
+        generations = generator.generate(items, params)
         by_suite: dict[str, list[int]] = defaultdict(list)
         for index, item in enumerate(items):
             by_suite[item.suite].append(index)
@@ -180,12 +226,8 @@ class Distiller:
             suite = self.suites.get(suite_name)
             if suite is None:
                 continue  # user prompts: no verifier
-            flat_items = [items[i] for i in indexes for _ in generations[i]]
-            flat = suite.score_many(flat_items, [g.text for i in indexes for g in generations[i]])
-            pos = 0
-            for i in indexes:
-                scores[i] = flat[pos : pos + len(generations[i])]
-                pos += len(generations[i])
+            for i, item_scores in zip(indexes, score_samples(suite, [items[i] for i in indexes], [generations[i] for i in indexes])):
+                scores[i] = item_scores
         rows = []
         for item, gens, item_scores in zip(items, generations, scores, strict=True):
             for g in gens:
@@ -193,9 +235,13 @@ class Distiller:
                 self.usage["prompt_tokens"] += g.prompt_tokens or 0
                 self.usage["completion_tokens"] += g.completion_tokens or 0
                 self.usage["failed"] += g.error is not None
+            if all(g.error is not None for g in gens):  # failed after the backend's retries: not cached, a rerun asks again
+                self.stats["prompts_failed"] += 1
+                continue
             if item_scores is not None:
-                self.stats["samples_scored"] += len(item_scores)
-                self.stats["samples_correct"] += sum(s.correct for s in item_scores)
+                ok = [s for g, s in zip(gens, item_scores, strict=True) if g.error is None]
+                self.stats["samples_scored"] += len(ok)
+                self.stats["samples_correct"] += sum(s.correct for s in ok)
             self.stats["prompts_generated"] += 1
             chosen, score = choose_sample(item, gens, item_scores, c.keep)
             if chosen is None:
@@ -224,10 +270,12 @@ class Distiller:
         pools, targets = plan_mix(clean, c.n, c.edge_ratio, c.quotas or None, c.focus or None, c.variant_focus or None, c.seed)
         self.stats["targets"] = targets
         own_backend = backend is None
-        backend = backend or load_backend(c.teacher, **c.backend_options)
+        backend = backend or load_backend(c.teacher, **with_batch_ledger(c.backend_options, c.cache_path))
+        generator = CachedGenerator(backend, c, c.progress)
+        self.cache_stats = generator.stats
         rows: list[Row] = []
         try:
-            self.teacher_fingerprint = backend.fingerprint()
+            self.teacher_fingerprint = generator.fingerprint
             for group, pool in pools.items():
                 want, position, kept = targets.get(group, 0), 0, []
                 while len(kept) < want and position < len(pool):
@@ -235,7 +283,7 @@ class Distiller:
                     take = want - len(kept)
                     batch = pool[position : position + take]
                     position += len(batch)
-                    for row in self.teach(backend, batch):
+                    for row in self.teach(generator, batch):
                         overlap = index.overlap("\n".join(m["content"] for m in row.messages))
                         row.contamination, row.contamination_test_id = round(overlap.score, 4), overlap.test_id
                         if overlap.score > c.contamination_threshold:
@@ -245,8 +293,9 @@ class Distiller:
                 self.log(f"{group}: {len(kept)}/{want} rows")
                 rows.extend(kept)
         finally:
-            if own_backend:
-                backend.close()
+            generator.close(backend_too=own_backend)
+        if self.stats["prompts_failed"]:
+            self.log(f"{self.stats['prompts_failed']} prompts failed after retries (recorded in the data card; a rerun asks again)")
         if not rows:
             raise HarnessError("no training rows survived verification and the contamination guard")
         return rows
@@ -277,6 +326,8 @@ class Distiller:
             "targets": self.stats.get("targets", {}),
             "prompts_generated": generated,
             "prompts_rejected": self.stats["prompts_rejected"],
+            "prompts_failed": self.stats["prompts_failed"],
+            "cache": self.cache_stats.as_dict() if self.cache_stats else None,
             "rejection_rate": self.stats["prompts_rejected"] / generated if generated else 0.0,
             "teacher_sample_accuracy": self.stats["samples_correct"] / self.stats["samples_scored"] if self.stats["samples_scored"] else None,
             "contamination": {
@@ -291,7 +342,7 @@ class Distiller:
             "token_lengths": lengths,
             "teacher_usage": usage,
             "teacher_cost_usd": cost,
-            "config": {k: v for k, v in asdict(c).items() if k not in ("backend_options", "progress", "exclude_ids")},
+            "config": {k: v for k, v in asdict(c).items() if k not in NOT_IN_CARD},
             "excluded_ids": len(c.exclude_ids),
         }
 
@@ -303,7 +354,7 @@ def token_lengths(rows: list[Row], tokenizer_spec: str | None) -> dict[str, Any]
     try:
         from transformers import AutoTokenizer
 
-        from harness.backends.hf import resolve_checkpoint
+        from harness.models.checkpoint import resolve_checkpoint
         from harness.models.spec import parse_model_spec
 
         spec = parse_model_spec(tokenizer_spec)
@@ -347,18 +398,39 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def check_writable_dir(path: Path) -> None:
+    """--out must be a folder this process can create or write (checked before any request is paid for)."""
+    if path.exists() and not path.is_dir():
+        raise HarnessError(f"--out {path} is a file, not a folder")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise HarnessError(f"--out {path}: cannot write in {ancestor}")
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """A distill --out is new, empty, or an earlier distilled dataset (which is replaced)."""
+    check_writable_dir(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / CARD_FILE).is_file():
+        raise HarnessError(f"{out_dir} exists and is not a distilled dataset; choose another --out")
+
+
 def save_dataset(rows: list[Row], card: dict[str, Any], out_dir: Path) -> None:
     from datasets import Dataset
 
     out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / CARD_FILE).is_file():
-        raise HarnessError(f"{out_dir} exists and is not a distilled dataset; choose another --out")
+    check_out_dir(out_dir)
     Dataset.from_list([asdict(r) for r in rows]).save_to_disk(str(out_dir))
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2, default=str) + "\n", encoding="utf-8")
     (out_dir / "README.md").write_text(card_markdown(card), encoding="utf-8")
 
 
-def distill(config: DistillConfig, out_dir: Path, backend: Any = None) -> dict[str, Any]:
+def distill(config: DistillConfig, out_dir: Path | None = None, backend: Any = None) -> dict[str, Any]:
+    if out_dir is None and config.out is None:
+        raise HarnessError("distill needs an output folder (--out)")
+    out_dir = Path(out_dir if out_dir is not None else config.out)
+    check_out_dir(out_dir)
     if not config.progress:
         import datasets
 

@@ -18,7 +18,6 @@ class EvalSettings:
     max_new_tokens: int = 256
     suite_seed: int = 0
     suite_size: int | None = None
-    batch_size: int = 16
     progress: bool = True
 
 
@@ -34,7 +33,6 @@ def eval_config(model: str, settings: EvalSettings):
         suite_seed=settings.suite_seed,
         suite_size=settings.suite_size,
         generation=GenerationParams(max_new_tokens=settings.max_new_tokens),
-        backend_options={"batch_size": settings.batch_size} if model != "reference" else {},
         progress=settings.progress,
     )
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from harness.config import Arg
 
 from harness.trainers.config import TrainConfig
-from harness.trainers.distill import DistillConfig, distill
+from harness.trainers.distill import DistillConfig, check_writable_dir, distill
 from harness.trainers.evaluation import EvalSettings, evaluate_model, format_retention, retention_against, teacher_results_for
 from harness.trainers.focus import focus_from_records
 from harness.trainers.sft import train
@@ -24,22 +26,54 @@ REPORT_FILE = "loop_report.md"
 JSON_FILE = "loop.json"
 
 
+def _loop_distill_defaults() -> DistillConfig:
+    return DistillConfig(n=64)
+
+
 @dataclass
 class LoopConfig:
-    suites: list[str]
-    teacher: str = "reference"
-    student: str | None = None
-    rounds: int = 2
-    rows_per_round: int = 64
-    teacher_results: str | None = None
-    keep: str = "verified"
-    samples: int = 1
-    edge_ratio: float | None = None
-    distill_max_new_tokens: int = 1024
-    suite_seed: int = 0
-    suite_size: int | None = None
-    train: TrainConfig = field(default_factory=TrainConfig)
-    progress: bool = True
+    """`harness loop`'s settings: its flags are generated from these fields (harness/config.py). Each
+    round distills with `distill` (focus, excluded items, seed and tokenizer set per round) and trains
+    with `train`; `distill.suites` (default: every default suite) are also the evaluation's suites."""
+
+    student: Annotated[str | None, Arg("student checkpoint spec (default: smollm2-135m)")] = None
+    rounds: Annotated[int, Arg("distill, train and evaluate rounds", positive=True)] = 2
+    teacher_results: Annotated[str | None, Arg("teacher results on the same test items (default: evaluate the teacher)")] = None
+    distill: Annotated[DistillConfig, Arg(fields={
+        "teacher": Arg("teacher model spec (default: reference, offline)"),
+        "suites": None,
+        "n": Arg("new training rows per round", positive=True),
+        "keep": None,
+        "samples": None,
+        "edge_ratio": None,
+        "max_new_tokens": Arg("teacher tokens at most per answer", flag="--distill-max-new-tokens", positive=True),
+        "suite_seed": Arg("suite generation seed", flag="--seed"),
+        "suite_size": Arg("suite size", flag="--size"),
+    })] = field(default_factory=_loop_distill_defaults)
+    config: Annotated[str | None, Arg("YAML training settings (see trainers/sft.yaml)", metavar="YAML")] = None
+    train: Annotated[TrainConfig, Arg(fields={
+        "lora": None,
+        "max_steps": Arg("optimizer steps per round"),
+        "epochs": None,
+        "learning_rate": None,
+        "per_device_train_batch_size": None,
+        "max_length": None,
+        "eval_limit": Arg("test items per suite in each evaluation", positive=True),
+        "eval_max_new_tokens": None,
+    })] = field(default_factory=TrainConfig)
+    progress: Annotated[bool, Arg("no progress bars or log lines on stderr")] = True
+    out: Annotated[Path | None, Arg("loop directory (round-N/ subdirectories, loop_report.md, loop.json)", required=True,
+                                    metavar="DIR")] = None  # run_loop's out_dir wins
+
+    @property
+    def suites(self) -> list[str]:
+        from harness.suite import default_suite_names
+
+        return list(self.distill.suites) or default_suite_names()
+
+    @property
+    def teacher(self) -> str:
+        return self.distill.teacher
 
 
 @dataclass
@@ -59,15 +93,16 @@ def _log(message: str) -> None:
     print(f"harness: loop: {message}", file=sys.stderr)
 
 
-def run_loop(config: LoopConfig, out_dir: str | Path) -> list[RoundResult]:
-    out = Path(out_dir)
+def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[RoundResult]:
+    out = Path(out_dir if out_dir is not None else config.out)
+    check_writable_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = EvalSettings(
         suites=config.suites,
         limit=config.train.eval_limit,
         max_new_tokens=config.train.eval_max_new_tokens,
-        suite_seed=config.suite_seed,
-        suite_size=config.suite_size,
+        suite_seed=config.distill.suite_seed,
+        suite_size=config.distill.suite_size,
         progress=config.progress,
     )
     teacher = teacher_results_for(config.teacher_results, config.teacher, settings, out / "teacher-eval")
@@ -101,20 +136,12 @@ def run_loop(config: LoopConfig, out_dir: str | Path) -> list[RoundResult]:
             break
         next_round = out / f"round-{round_index + 1}"
         card = distill(
-            DistillConfig(
-                teacher=config.teacher,
+            replace(
+                config.distill,
                 suites=config.suites,
-                n=config.rows_per_round,
-                keep=config.keep,
-                samples=config.samples,
-                temperature=0.7 if config.samples > 1 else 0.0,
-                max_new_tokens=config.distill_max_new_tokens,
-                edge_ratio=config.edge_ratio,
                 focus=focus.capabilities,
                 variant_focus=focus.variants,
                 exclude_ids=frozenset(used),
-                suite_seed=config.suite_seed,
-                suite_size=config.suite_size,
                 seed=round_index + 1,
                 tokenizer=model,
                 progress=config.progress,
@@ -165,7 +192,7 @@ def write_report(config: LoopConfig, results: list[RoundResult], out: Path) -> N
         "# Retention per round (harness loop)",
         "",
         f"teacher `{config.teacher}`, student `{config.student or 'smollm2-135m'}`, suites {', '.join(config.suites)}, "
-        f"{config.rows_per_round} rows per round, eval limit {config.train.eval_limit} per suite. "
+        f"{config.distill.n} rows per round, eval limit {config.train.eval_limit} per suite. "
         "Cells: retention (student score). Round 0 is the student before any training.",
         "",
         header,

