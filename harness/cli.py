@@ -55,12 +55,16 @@ for _name, _help in BUILTIN_COMMANDS.items():
     COMMANDS.add(_name, Command(_help, f"harness.commands.{MODULE_NAMES.get(_name, _name)}"))
 
 
-def command_module(entry: Command | ModuleType) -> tuple[ModuleType, str]:
-    """The command's module and its one-line help."""
+def command_help(entry: Command | ModuleType) -> str:
+    """The one-line help (a built-in's module is not imported for it)."""
     if isinstance(entry, Command):
-        return entry.load(), entry.help
+        return entry.help
     doc = (entry.__doc__ or "").strip()
-    return entry, doc.splitlines()[0] if doc else ""
+    return doc.splitlines()[0] if doc else ""
+
+
+def command_module(entry: Command | ModuleType) -> ModuleType:
+    return entry.load() if isinstance(entry, Command) else entry
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -71,10 +75,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     plugins = [name for name in COMMANDS.names() if name not in BUILTIN_COMMANDS]
     for name in [*BUILTIN_COMMANDS, *plugins]:
-        module, help_text = command_module(COMMANDS.get(name))
+        entry = COMMANDS.get(name)
+        help_text = command_help(entry)
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for errors")
         if only is None or name == only:
+            module = command_module(entry)
             module.add_arguments(cmd)
             cmd.set_defaults(_module=module)
     return parser

@@ -24,7 +24,10 @@ on first lookup and a plug-in's module only when its entry is used, so importing
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
+import sys
 import types
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +49,33 @@ def bind_name(obj: Any, name: str, kind: str) -> None:
         obj.name = name
     except (AttributeError, TypeError):
         pass  # objects without writable attributes (a builtin function) keep only the registry's name
+
+
+@functools.cache
+def declared_groups() -> frozenset[str] | None:
+    """Entry-point groups some installed distribution declares, from a plain read of the
+    entry_points.txt files on sys.path (None when a path entry is not a folder: then ask
+    importlib.metadata). importlib.metadata reads every distribution's metadata, which would
+    double the time of `harness --help`; this lets it run only for groups that have entries."""
+    groups: set[str] = set()
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return None  # a zip or an egg file: let importlib.metadata look inside
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as f:
+                        groups.update(line.strip()[1:-1].strip() for line in f if line.lstrip().startswith("["))
+                except OSError:
+                    continue
+    return frozenset(groups)
 
 
 class Registry(Generic[T]):
@@ -92,7 +122,8 @@ class Registry(Generic[T]):
                 for sub in pkgutil.iter_modules(pkg.__path__):
                     if not sub.name.startswith("_"):
                         importlib.import_module(f"{package}.{sub.name}")
-        if self.entry_point_group:
+        declared = declared_groups()
+        if self.entry_point_group and (declared is None or self.entry_point_group in declared):
             from importlib.metadata import entry_points
 
             for ep in entry_points(group=self.entry_point_group):

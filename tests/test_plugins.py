@@ -104,6 +104,13 @@ def test_plugin_command_is_listed_by_help_and_runs(cli, plugin_env):
     assert proc.returncode == 0 and proc.stdout.strip() == "echo-info suite: parity"
 
 
+def test_help_reads_entry_point_metadata_only_when_a_package_declares_a_harness_group(plugin_env):
+    code = ("import sys; from harness.cli import build_parser; from harness.registry import declared_groups; "
+            "build_parser(only=''); print('importlib.metadata' in sys.modules, 'harness.commands' in declared_groups())")
+    assert python(code, {}).split() == ["False", "False"]  # importlib.metadata reads every installed package
+    assert python(code, plugin_env).split() == ["True", "True"]
+
+
 def test_plugin_keep_policy_and_lazy_loading(plugin_env):
     out = python(
         "import sys\n"
