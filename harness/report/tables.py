@@ -1,4 +1,5 @@
-"""Retention tables as header + rows, rendered with tabulate (or csv/json) in every format."""
+"""Retention tables as header + rows, rendered with tabulate (or csv/json) in every built-in format
+(the names and suffixes users pick from are OUTPUT_FORMATS, harness/report/formats.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import asdict
 from harness.difficulty import BreakingPoint, Ladder
 from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
 
-FORMATS = ("text", "md", "html", "latex", "json", "csv")
 TABLEFMT = {"text": "simple", "md": "github", "html": "html", "latex": "latex_booktabs"}
 
 
