@@ -79,23 +79,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--max-length", type=int, default=512)
     opts = parser.parse_args()
-    from harness.backends.hf import resolve_checkpoint
+    from harness.models.checkpoint import resolve_checkpoint
     from harness.models.spec import parse_model_spec
 
-    source = Path(resolve_checkpoint(parse_model_spec(opts.model).target))
+    model_dir = str(resolve_checkpoint(parse_model_spec(opts.model).target))  # both arms train the same folder
     work = Path(tempfile.mkdtemp(prefix="train-throughput-"))
-    # Both arms train the same clean copy: the embedded checkpoint's config still names its GGUF
-    # origin, which makes plain transformers refuse to train it (harness train strips that itself).
-    student = work / "student"
-    student.mkdir()
-    for f in source.iterdir():
-        if f.name == "config.json":
-            config = json.loads(f.read_text())
-            config.pop("quantization_config", None)
-            (student / f.name).write_text(json.dumps(config))
-        else:
-            (student / f.name).symlink_to(f)
-    model_dir = str(student)
     data = str(work / "data")
     subprocess.run([HARNESS, "distill", "--suite", "arithmetic", "--n", str(opts.rows), "--out", data, "--no-progress"],
                    cwd=REPO, check=True, capture_output=True)

@@ -124,12 +124,3 @@ def test_cpu_engine_schedules_whole_prompts_for_seeded_sampling():
     args = load_backend("vllm:smollm2-135m", max_model_len=2048).resolved_engine_args()
     assert args["enable_chunked_prefill"] is False and args["max_num_batched_tokens"] >= 2048
     assert args["gpu_memory_utilization"] == 0.3 and args["enforce_eager"] is True
-
-
-def test_dequantised_gguf_checkpoints_drop_their_stale_quantization_config(tmp_path):
-    from harness.backends.vllm_backend import engine_overrides
-
-    (tmp_path / "config.json").write_text(json.dumps({"quantization_config": {"quant_method": "gguf"}}))
-    assert engine_overrides(tmp_path) == {}  # no safetensors: really a GGUF checkpoint, left alone
-    (tmp_path / "model.safetensors").write_bytes(b"")
-    assert engine_overrides(tmp_path) == {"hf_overrides": {"quantization_config": None}}

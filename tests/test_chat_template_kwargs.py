@@ -86,22 +86,32 @@ def test_cli_refuses_bad_kwargs(cli, tmp_path, bad, message):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("text, reasoning, answer", [
-    ("<think>\nAdd 2 and 3.\n</think>\n\nThe answer is 5.", "Add 2 and 3.", "The answer is 5."),
-    ("Add 2 and 3.\n</think>\n\nThe answer is 5.", "Add 2 and 3.", "The answer is 5."),  # <think> was in the prompt
-    ("<think>\nstill thinking when the budget ran out", None, "<think>\nstill thinking when the budget ran out"),
-    ("The answer is 5.", None, "The answer is 5."),
-])
-def test_split_thinking(text, reasoning, answer):
-    from harness.backends.hf import split_thinking
+OPEN = "<|im_start|>assistant\n<think>\n"  # the prompt's end when the template opens the thinking block
+CLOSED = "<|im_start|>assistant\n<think>\n\n</think>\n\n"  # thinking switched off
+PLAIN = "<|im_start|>assistant\n"
 
-    assert split_thinking(text) == (reasoning, answer)
+
+@pytest.mark.parametrize("prompt, text, reasoning, answer", [
+    (PLAIN, "<think>\nAdd 2 and 3.\n</think>\n\nThe answer is 5.", "Add 2 and 3.", "The answer is 5."),
+    (OPEN, "Add 2 and 3.\n</think>\n\nThe answer is 5.", "Add 2 and 3.", "The answer is 5."),  # <think> was in the prompt
+    # a trace the budget cut off is all trace: nothing half-thought is scored as the answer
+    (PLAIN, "<think>\nstill thinking when the budget ran out", "still thinking when the budget ran out", ""),
+    (OPEN, "still thinking when the budget ran out", "still thinking when the budget ran out", ""),
+    # the model did not think: all answer
+    (CLOSED, "The answer is 5.", None, "The answer is 5."),
+    (PLAIN, "The answer is 5.", None, "The answer is 5."),
+    (PLAIN, "First.</think>Then <think>x</think> 5", "First.", "Then <think>x</think> 5"),  # the first </think> ends it
+])
+def test_split_thinking(prompt, text, reasoning, answer):
+    from harness.backends._thinking import split_thinking
+
+    assert split_thinking(text, prompt) == (reasoning, answer)
 
 
 def test_only_native_think_tokens_split(thinking_model_dir):
     from transformers import AutoTokenizer
 
-    from harness.backends.hf import thinks_natively
+    from harness.backends._thinking import thinks_natively
 
     tokenizer = AutoTokenizer.from_pretrained(thinking_model_dir)
     assert not thinks_natively(tokenizer)  # "<think>" is plain text here: a format-suite answer keeps it

@@ -34,3 +34,17 @@ def test_first_use_converts_then_later_uses_load_the_cached_copy(cli, tmp_path):
     # greedy decoding on the same checkpoint gives the same outputs
     again_samples = [json.loads(line) for line in (tmp_path / "again" / "samples.jsonl").read_text().splitlines()]
     assert [s["output"] for s in again_samples] == [s["output"] for s in samples]
+
+
+def test_a_copy_converted_with_the_gguf_quantization_config_is_mended_on_use(tmp_path, monkeypatch):
+    """harness 0.1.0 left the GGUF quantization_config in the converted config.json; the next use
+    removes it, so transformers, vLLM and lm_eval load the folder without any workaround of their own."""
+    from harness.models.embedded import embedded_checkpoint
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    old = tmp_path / "models" / "smollm2-135m"
+    old.mkdir(parents=True)
+    config = {"model_type": "llama", "quantization_config": {"quant_method": "gguf", "gguf_file": "x.gguf"}}
+    (old / "config.json").write_text(json.dumps(config))
+    assert embedded_checkpoint("smollm2-135m") == old
+    assert json.loads((old / "config.json").read_text()) == {"model_type": "llama"}

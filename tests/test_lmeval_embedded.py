@@ -40,18 +40,9 @@ def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_mod
     assert native_results.model.fingerprint == via_results.model.fingerprint
     score = native_results.capabilities["knowledge"].score
     assert score > 0 and via_results.capabilities["knowledge"].score == score
-    # the `lm_eval` command itself, on a copy of the checkpoint whose config.json no longer names the
-    # GGUF file it was converted from (HFLM's loader would look for it; see docs/lm_eval.md)
-    clean = tmp_path / "smollm2"
-    clean.mkdir()
-    for path in embedded_model_dir.iterdir():
-        if path.name != "config.json":
-            (clean / path.name).symlink_to(path)
-    config = json.loads((embedded_model_dir / "config.json").read_text())
-    config.pop("quantization_config", None)
-    (clean / "config.json").write_text(json.dumps(config))
+    # the `lm_eval` command itself, on the embedded checkpoint folder as it is
     lm_eval = subprocess.run(
-        [str(Path(sys.executable).parent / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={clean}",
+        [str(Path(sys.executable).parent / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={embedded_model_dir}",
          "--include_path", str(tmp_path / "tasks"), "--tasks", "harness_knowledge", "--apply_chat_template",
          "--batch_size", "1", "--device", "cpu", "--log_samples", "--output_path", str(tmp_path / "lm-eval-cli")],
         capture_output=True, text=True, timeout=600, env={**os.environ, **OFFLINE}, cwd=tmp_path,

@@ -196,25 +196,6 @@ def test_cli_train_refuses_bad_input(cli, tmp_path):
     assert proc.returncode == 2
 
 
-def test_checkpoint_dequantised_from_gguf_is_trainable(tiny_model_dir, tmp_path):
-    """The embedded model's config keeps its GGUF quantization_config although its weights are floats."""
-    import shutil
-
-    from transformers import AutoModelForCausalLM
-    from transformers.trainer_utils import validate_quantization_for_training
-
-    from harness.trainers.sft import load_model_config
-
-    copy = tmp_path / "dequantised"
-    shutil.copytree(tiny_model_dir, copy)
-    config = json.loads((copy / "config.json").read_text())
-    config["quantization_config"] = {"quant_method": "gguf", "gguf_file": "x.gguf", "dequantize": False}
-    (copy / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="quantized"):
-        validate_quantization_for_training(AutoModelForCausalLM.from_pretrained(copy))
-    validate_quantization_for_training(AutoModelForCausalLM.from_pretrained(copy, config=load_model_config(copy)))
-
-
 def test_report_to_tensorboard_writes_event_files(tiny_model_dir, chat_data, tmp_path, monkeypatch):
     pytest.importorskip("tensorboard")
     from harness.trainers.sft import train

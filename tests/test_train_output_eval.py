@@ -118,7 +118,8 @@ def test_eval_sweeps_a_train_output(cli, train_runs, tiny_model_dir, tmp_path, k
 @pytest.mark.slow
 def test_lora_adapter_loads_on_its_base(train_runs, tiny_model_dir):
     """The adapter checkpoint generates what the merged final model generates (same step, same weights)."""
-    from harness.backends.hf import HFBackend, adapter_base
+    from harness.backends.hf import HFBackend
+    from harness.models.checkpoint import adapter_base
     from harness.models.spec import parse_model_spec
     from harness.suite import get_suite
     from harness.types import GenerationParams

