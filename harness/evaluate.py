@@ -27,6 +27,7 @@ from harness.config import Arg
 from harness.errors import HarnessError
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
 from harness.suite import Suite, default_suite_names, get_suite
+from harness.token_budget import backend_thinks, budget_record, generate_within_budgets
 from harness.types import Generation, GenerationParams, Item, SampleRecord, Score
 from harness.voting import VOTE_METHODS, VoteOutcome, sampling_stats, vote
 
@@ -80,7 +81,8 @@ class EvalConfig(CacheOptions):
     generation: Annotated[GenerationParams, Arg(build=sampling_params, fields={
         "temperature": Arg("default 0 (greedy); 0.7 with --samples > 1"),
         "top_p": Arg("nucleus sampling probability mass"),
-        "max_new_tokens": Arg("generated tokens at most", positive=True),
+        "max_new_tokens": Arg("generated tokens at most, for every suite (default: each suite's own budget, "
+                              "x4 for a model that thinks; harness/token_budget.py)", positive=True),
         "seed": Arg("sampling seed", flag="--gen-seed"),
         "samples": Arg("samples per prompt", positive=True),
     })] = field(default_factory=GenerationParams)
@@ -322,7 +324,8 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
             if config.progress:
                 print(f"harness: {suite.name}: {len(items)} items ({config.split})", file=sys.stderr)
             before = stats.from_cache
-            generations = generator.generate(items, config.generation)
+            generations = generate_within_budgets(  # each suite's own token budgets, unless --max-new-tokens
+                suite, items, config.generation, backend_thinks(backend), generator.generate)
             if config.progress and cache is not None:
                 print(f"harness: {suite.name}: {stats.from_cache - before} items from the cache", file=sys.stderr)
             for key, value in _total_usage(generations).items():
@@ -354,6 +357,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
                 split=config.split,
                 hash=suite.content_hash(items),
                 n_items=len(items),
+                token_budget=budget_record(suite, items, config.generation, backend_thinks(backend)),
             )
             for suite, items in selections
         },

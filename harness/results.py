@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from harness.diagnostics import health_by_capability
 from harness.errors import HarnessError
+from harness.token_budget import TokenBudget
 from harness.types import GenerationParams, SampleRecord
 
 RESULTS_SCHEMA_VERSION = 2  # 2: finish_reason/truncated/unparsed per sample, their counts and rates per capability
@@ -41,6 +42,7 @@ class SuiteInfo(BaseModel):
     split: str
     hash: str  # content hash over the evaluated items' ids, prompts and answers
     n_items: int
+    token_budget: TokenBudget | None = None  # the max_new_tokens its items got (None: results written before it was recorded)
 
 
 class ScoreSummary(BaseModel):

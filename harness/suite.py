@@ -37,6 +37,10 @@ class Suite(ABC):
     description: ClassVar[str] = ""
     # False: only run when named (--suite); not part of "every registered suite" (harness eval, make demo).
     default_selection: ClassVar[bool] = True
+    # Token budget of an item (harness/token_budget.py): max_new_tokens, plus budget_per_level[kind]
+    # per level of a ladder whose higher rungs need longer answers.
+    max_new_tokens: ClassVar[int] = 256
+    budget_per_level: ClassVar[dict[str, int]] = {}
 
     def __init__(self, seed: int = 0, size: int | None = None):
         self.seed = seed
@@ -90,6 +94,10 @@ class Suite(ABC):
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Score a batch; suites with expensive scoring (sandboxed code) override this."""
         return [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
+
+    def token_budget(self, item: Item) -> int:
+        """New tokens this item may generate when no --max-new-tokens is given (before the reasoning factor)."""
+        return self.max_new_tokens + self.budget_per_level.get(item.variant.kind, 0) * item.variant.level
 
     def vote_key(self, score: Score) -> str:
         """The key under which equal answers are pooled in a majority vote."""

@@ -65,6 +65,7 @@ class MathSuite(Suite):
     capability = "math"
     version = "2"
     default_size = 40  # canonical test problems; about 12 test items each with the variants
+    budget_per_level = {"steps": 64}  # each added step lengthens the worked solution by ~30 tokens (431 at 10 steps)
     description = (
         f"{len(TEMPLATES)} multi-step word-problem templates; perturbations: numbers, names, distractor, "
         "steps ladder (1-10 added operations as story events), magnitude ladder (×10/×100/×1000), "
