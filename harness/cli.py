@@ -49,6 +49,7 @@ BUILTIN_COMMANDS = {  # name -> help, in the order `harness --help` lists them
     "doctor": "show the environment: code sandbox (bubblewrap or fallback), torch, vllm, CUDA",
     "export": "export suites as an lm-eval task folder",
     "import": "turn an lm-eval output folder into harness results",
+    "plugins": "list every registry (backends, suites, vote methods, judges, ...) and which package added what",
 }
 MODULE_NAMES = {"import": "import_results"}  # commands whose name is a Python keyword
 for _name, _help in BUILTIN_COMMANDS.items():

@@ -92,6 +92,7 @@ class Registry(Generic[T]):
         self.builtin_packages = list(builtin_packages)  # every public submodule is imported
         self._entries: dict[str, T] = {}
         self._plugins: dict[str, Any] = {}  # name -> importlib.metadata.EntryPoint, loaded on first use
+        self._origins: dict[str, str] = {}  # name -> the distribution an entry point came from
         self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -131,7 +132,9 @@ class Registry(Generic[T]):
                     if getattr(self._entries[ep.name], "__module__", None) != getattr(ep, "module", None):
                         warnings.warn(f"{self.kind} {ep.name!r} from {ep.value} is ignored: a built-in has that name", stacklevel=2)
                     continue
-                self._plugins.setdefault(ep.name, ep)
+                if ep.name not in self._plugins:
+                    self._plugins[ep.name] = ep
+                    self._origins[ep.name] = getattr(ep.dist, "name", None) or ep.value
 
     def _load_plugin(self, name: str) -> T:
         ep = self._plugins.pop(name)
@@ -157,6 +160,11 @@ class Registry(Generic[T]):
         """Every registered name, plug-ins included, without importing any plug-in."""
         self._load()
         return sorted({*self._entries, *self._plugins})
+
+    def origin(self, name: str) -> str | None:
+        """The package that added `name` through an entry point; None for in-process entries."""
+        self._load()
+        return self._origins.get(name)
 
     def items(self) -> list[tuple[str, T]]:
         """(name, entry) for every entry; this imports every plug-in."""

@@ -104,6 +104,16 @@ def test_plugin_command_is_listed_by_help_and_runs(cli, plugin_env):
     assert proc.returncode == 0 and proc.stdout.strip() == "echo-info suite: parity"
 
 
+def test_plugins_command_lists_what_the_package_added_per_registry(cli, plugin_env):
+    proc = cli("plugins", "--json", "--plugins-only", env=plugin_env)
+    assert proc.returncode == 0, proc.stderr
+    added = {d["group"]: [(e["name"], e["package"]) for e in d["entries"]] for d in json.loads(proc.stdout)}
+    expected = {"harness.backends": "echo", "harness.suites": "parity", "harness.vote_methods": "last",
+                "harness.abstention_judges": "always", "harness.keep_policies": "last", "harness.output_formats": "tsv",
+                "harness.commands": "echo-info"}
+    assert added == {group: [(name, "harness-echo-plugin")] for group, name in expected.items()}
+
+
 def test_help_reads_entry_point_metadata_only_when_a_package_declares_a_harness_group(plugin_env):
     code = ("import sys; from harness.cli import build_parser; from harness.registry import declared_groups; "
             "build_parser(only=''); print('importlib.metadata' in sys.modules, 'harness.commands' in declared_groups())")
@@ -160,3 +170,16 @@ def test_registry_names_its_entries_and_refuses_a_disagreeing_class_attribute():
 
     things.register("sub")(Sub)
     assert Sub.name == "sub" and Alpha.name == "alpha"
+
+
+def test_a_plugin_that_fails_to_import_is_a_clear_error_naming_its_entry():
+    from importlib.metadata import EntryPoint
+
+    from harness.errors import HarnessError
+
+    things: Registry[object] = Registry("thing")
+    things._load()
+    things._plugins["broken"] = EntryPoint(name="broken", value="no_such_module_xyz:Thing", group="harness.things")
+    assert "broken" in things and things.names() == ["broken"]  # listed without importing
+    with pytest.raises(HarnessError, match=r"thing 'broken' could not be loaded from no_such_module_xyz:Thing.*ModuleNotFoundError"):
+        things.get("broken")
