@@ -179,6 +179,16 @@ def _output_rate_check(rule: str, cap: str, who: str, h: OutputHealth, limit: fl
     return RuleResult(rule, cap, "pass" if ok else "fail", rate, limit, f"{counted}: {_pct(rate)} {'<=' if ok else '>'} limit {_pct(limit)}", who)
 
 
+def _targets(policy: GatePolicy, table: dict[str, float], rows: dict[str, RetentionRow], notes: list[str]) -> list[tuple[str, float]]:
+    """(capability, threshold) for each capability a rule table applies to and the results measure."""
+    out = []
+    for cap in sorted(set(rows) | (set(table) - {"default"})):
+        threshold = policy.floor_for(table, cap)
+        if threshold is not None and _measured(cap, rows, policy, notes):
+            out.append((cap, threshold))
+    return out
+
+
 def _output_health_checks(policy: GatePolicy, analysis: RetentionAnalysis, rows: dict[str, RetentionRow], notes: list[str]) -> list[RuleResult]:
     """max_truncation_rate (teacher and student) and max_unparsed_rate (student), over the compared items."""
     if not (policy.max_truncation_rate or policy.max_unparsed_rate):
@@ -188,12 +198,7 @@ def _output_health_checks(policy: GatePolicy, analysis: RetentionAnalysis, rows:
     out = []
     for rule, table, sides in (("max_truncation_rate", policy.max_truncation_rate, ("teacher", "student")),
                                ("max_unparsed_rate", policy.max_unparsed_rate, ("student",))):
-        for cap in sorted(set(rows) | (set(table) - {"default"})):
-            limit = policy.floor_for(table, cap)
-            if limit is None:
-                continue
-            if not _measured(cap, rows, policy, notes):
-                continue
+        for cap, limit in _targets(policy, table, rows, notes):
             out += [_output_rate_check(rule, cap, who, health[who].get(cap, OutputHealth()), limit) for who in sides]
     return out
 
@@ -214,15 +219,7 @@ def evaluate_gate(
             results.append(RuleResult("required_capability", cap, "fail", None, None, "required capability is missing from the results (fails closed)"))
 
     def targets(table: dict[str, float]) -> list[tuple[str, float]]:
-        out = []
-        for cap in sorted(set(rows) | (set(table) - {"default"})):
-            floor = policy.floor_for(table, cap)
-            if floor is None:
-                continue
-            if not _measured(cap, rows, policy, notes):
-                continue
-            out.append((cap, floor))
-        return out
+        return _targets(policy, table, rows, notes)
 
     for cap, floor in targets(policy.retention_floors):
         results.append(_retention_check("retention_floor", rows[cap], floor, policy.retention_statistic))
