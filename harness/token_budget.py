@@ -35,7 +35,8 @@ class TokenBudget(BaseModel):
 
     max_new_tokens: int  # the budget of its canonical (level-0) items
     by_variant: dict[str, int] = Field(default_factory=dict)  # "steps@7" -> budget, where a rung's differs
-    source: Literal["suite", "flag"] = "suite"  # the suite's own budgets, or --max-new-tokens for all
+    # "suite": the suite's own budgets; "flag": one budget for every item (--max-new-tokens, an lm-eval task's max_gen_toks)
+    source: Literal["suite", "flag"] = "suite"
     reasoning_factor: int = 1  # REASONING_FACTOR when the model thinks, else 1
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.results import ModelInfo, Results, SuiteInfo, summarise
+from harness.token_budget import TokenBudget
 from harness.types import GenerationParams, Item, SampleRecord
 
 SUITE_PREFIX = "lm-eval:"
@@ -98,6 +99,7 @@ def _convert_exported(out: TaskOutput) -> tuple[SuiteInfo, list[SampleRecord], d
     scores = suite.score_many(items, outputs)
     records = [make_record(item, [Generation(text=text)], [score]) for item, text, score in zip(items, outputs, scores, strict=True)]
     disagreements = sum(float(r.correct) != float(s.get("acc", r.correct)) for r, s in zip(records, rows, strict=True))
+    max_gen_toks = (out.config.get("generation_kwargs") or {}).get("max_gen_toks")
     info = SuiteInfo(
         name=suite.name,
         capability=suite.capability,
@@ -107,6 +109,8 @@ def _convert_exported(out: TaskOutput) -> tuple[SuiteInfo, list[SampleRecord], d
         split=items[0].split,
         hash=suite.content_hash(items),
         n_items=len(items),
+        # the exported YAML pins one budget for every item, as --max-new-tokens does
+        token_budget=TokenBudget(max_new_tokens=int(max_gen_toks), source="flag") if max_gen_toks else None,
     )
     note = {"suite": suite.name, "metric": "acc", "rescored_by_harness": True, "disagreements_with_lm_eval": disagreements}
     return info, records, note
