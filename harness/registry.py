@@ -206,4 +206,4 @@ class LazyChoices:
         return iter(self._registry().names())
 
     def __repr__(self) -> str:
-        return ", ".join(self)
+        return f"LazyChoices({self.where!r})"
