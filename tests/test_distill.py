@@ -45,8 +45,8 @@ def arithmetic():
 
 
 def config(**kw) -> DistillConfig:
-    # no response cache: every scripted teacher here answers differently under the same fingerprint
-    return DistillConfig(suites=["arithmetic"], progress=False, tokenizer="none:x", use_cache=False, **kw)
+    # no response cache unless asked: every scripted teacher here answers differently under the same fingerprint
+    return DistillConfig(**{"suites": ["arithmetic"], "progress": False, "tokenizer": "none:x", "use_cache": False, **kw})
 
 
 def test_keep_verified_rejects_wrong_answers_and_tops_up(tmp_path, arithmetic):
@@ -204,3 +204,76 @@ def test_cli_distill_refuses_bad_input(cli, tmp_path):
     assert proc.returncode == 2 and "--quota expects" in proc.stderr
     proc = cli("distill", "--suite", "arithmetic", "--out", str(tmp_path / "d"), "--prompts", str(tmp_path / "missing.jsonl"))
     assert proc.returncode == 2 and "prompts file not found" in proc.stderr
+
+
+class FlakyTeacher(ScriptedTeacher):
+    """The worked solution, except the very first item asked, which fails after the backend's retries."""
+
+    def __init__(self):
+        super().__init__(lambda it, k: it.reference_response)
+
+    def generate(self, items, params, progress=True):
+        answers = super().generate(items, params, progress)
+        if len(self.asked) == len(items):  # the first call
+            answers[0] = [Generation(text="", error="HTTP 529 after 4 retries") for _ in range(params.samples)]
+        return answers
+
+
+def test_failed_prompts_are_recorded_and_a_rerun_asks_only_for_them(tmp_path):
+    settings = dict(n=4, use_cache=True, cache_path=tmp_path / "responses.sqlite", chunk_size=2)
+    flaky = FlakyTeacher()
+    card = distill(config(**settings), tmp_path / "a", backend=flaky)
+    failed = flaky.asked[0]
+    from datasets import load_from_disk
+
+    assert card["prompts_failed"] == 1 and card["prompts_rejected"] == 0 and card["rows"] == 4
+    assert failed not in load_from_disk(str(tmp_path / "a"))["id"]  # topped up from the pool instead
+    assert card["cache"] == {"from_cache": 0, "requested": 5, "failed": 1}
+
+    healed = ScriptedTeacher(lambda it, k: it.reference_response)
+    card = distill(config(**settings), tmp_path / "b", backend=healed)
+    assert healed.asked == [failed]  # every other answer came from the response cache
+    assert card["prompts_failed"] == 0 and card["cache"] == {"from_cache": 3, "requested": 1, "failed": 0}
+    assert failed in load_from_disk(str(tmp_path / "b"))["id"]
+
+
+ANTHROPIC_TEACHER = "anthropic:claude-sonnet-4-5"
+
+
+def test_cli_distill_passes_thinking_budget_and_a_rerun_sends_no_request(anthropic_server, cli, tmp_path):
+    args = ("distill", "--teacher", ANTHROPIC_TEACHER, "--suite", "arithmetic", "--n", "3", "--keep", "all",
+            "--thinking-budget", "64", "--cache-dir", str(tmp_path / "cache"), "--tokenizer", "hf:/nonexistent", "--no-progress")
+    env = {"HARNESS_CACHE": str(tmp_path / "harness-cache")}
+    proc = cli(*args, "--out", str(tmp_path / "a"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    bodies = [seen.body for seen in anthropic_server.messages_seen()]
+    assert len(bodies) == 3 and all(body["thinking"]["budget_tokens"] == 64 for body in bodies)
+    from datasets import load_from_disk
+
+    first = load_from_disk(str(tmp_path / "a"))
+    assert all(m[-1]["content"].startswith(f"<think>\n{anthropic_server.thinking_text}\n</think>\n") for m in first["messages"])
+    assert json.loads((tmp_path / "a" / "data_card.json").read_text())["cache"] == {"from_cache": 0, "requested": 3, "failed": 0}
+
+    proc = cli(*args, "--out", str(tmp_path / "b"), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(anthropic_server.messages_seen()) == 3  # the rerun was answered by the response cache
+    assert json.loads((tmp_path / "b" / "data_card.json").read_text())["cache"] == {"from_cache": 3, "requested": 0, "failed": 0}
+    assert load_from_disk(str(tmp_path / "b"))["messages"] == first["messages"]
+
+
+def test_cli_distill_refuses_bad_out_and_foreign_options_before_any_request(anthropic_server, cli, tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    base = ("distill", "--teacher", ANTHROPIC_TEACHER, "--suite", "arithmetic", "--n", "2", "--no-progress")
+    for extra, message in (
+        (("--out", str(taken)), "is not a distilled dataset"),
+        (("--out", str(a_file)), "is a file"),
+        (("--out", str(tmp_path / "new"), "--batch-size", "4"), "--batch-size is not an option of the anthropic: backend"),
+    ):
+        proc = cli(*base, *extra)
+        assert proc.returncode == 2 and message in proc.stderr, (extra, proc.stderr)
+    assert anthropic_server.seen == []
+    assert (taken / "notes.txt").read_text() == "mine" and not (tmp_path / "new").exists()
