@@ -105,3 +105,114 @@ def test_debug_shows_traceback(cli):
 def test_unfinished_commands_say_so_or_work(cli, command):
     proc = cli(command, "--help")
     assert proc.returncode == 0
+
+
+CONFIGS = {
+    "eval": ("harness.evaluate", "EvalConfig", ()),
+    "distill": ("harness.trainers.distill", "DistillConfig", ("--out", "d")),
+    "train": ("harness.trainers.config", "TrainRunConfig", ("--data", "d", "--out", "o")),
+    "loop": ("harness.trainers.loop", "LoopConfig", ("--out", "o")),
+}
+
+
+def _command_config(command: str):
+    import importlib
+
+    module, name, required = CONFIGS[command]
+    return getattr(importlib.import_module(module), name), required
+
+
+def _subparser(command: str):
+    import argparse
+
+    from harness.cli import build_parser
+
+    parser = build_parser(only=command)
+    return parser, next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+
+
+def _sample_value(flag):
+    """A command-line value for a generated flag, and the field value it must become."""
+    import typing
+
+    from harness.config import _element_type
+
+    if flag.type is bool:
+        return [], not flag.default
+    if flag.arg.choices is not None:
+        choice = list(flag.arg.choices)[-1]
+        return [choice], [choice] if _element_type(flag.type) is not None else choice
+    element = _element_type(flag.type)
+    base = element or flag.type
+    text, value = {int: ("3", 3), float: ("0.25", 0.25)}.get(base, ("x", "x"))
+    if typing.get_origin(base) is typing.Literal:
+        text = value = typing.get_args(base)[-1]
+    return [text], [value] if element is not None else value
+
+
+@pytest.mark.parametrize("command", list(CONFIGS))
+def test_every_flag_is_generated_from_the_commands_config(command):
+    from harness.config import build_config, config_from_args, flags, given_values
+
+    cls, required = _command_config(command)
+    parser, sub = _subparser(command)
+    on_parser = {s for action in sub._actions for s in action.option_strings if s.startswith("--")} - {"--help", "--debug"}
+    generated = flags(cls)
+    assert on_parser == {f.option for f in generated}  # no flag written by hand, none missing
+    # Defaults live in the config only: parsing nothing gives the config's own defaults.
+    args = parser.parse_args([command, *required])
+    values = given_values(cls, args)
+    assert config_from_args(cls, args) == build_config(cls, values)
+    if command in ("eval", "distill"):
+        assert config_from_args(cls, args) == cls(**values)
+    # Each flag lands on its field.
+    for flag in generated:
+        if flag.arg.parse is not None or flag.arg.build is not None:
+            continue
+        argv, expected = _sample_value(flag)
+        given = given_values(cls, parser.parse_args([command, *required, flag.option, *argv]))
+        node = given
+        for key in flag.path:
+            node = node[key]
+        assert node == expected, flag.option
+
+
+def test_loop_composes_distill_and_train_configs():
+    from harness.config import config_from_args
+    from harness.trainers.config import with_yaml_train_config
+    from harness.trainers.loop import LoopConfig
+
+    parser, _ = _subparser("loop")
+    args = parser.parse_args(["loop", "--out", "o", "--n", "6", "--samples", "3", "--seed", "2", "--batch-size", "2", "--lr", "0.01"])
+    config = with_yaml_train_config(LoopConfig, args)
+    assert (config.distill.n, config.distill.samples, config.distill.suite_seed) == (6, 3, 2)
+    assert (config.train.per_device_train_batch_size, config.train.learning_rate) == (2, 0.01)
+    assert config_from_args(LoopConfig, parser.parse_args(["loop", "--out", "o"])).distill.n == 64  # loop's own default
+
+
+def test_eval_derived_defaults_come_from_one_place():
+    from harness.config import config_from_args
+    from harness.evaluate import EvalConfig
+
+    parser, _ = _subparser("eval")
+    assert config_from_args(EvalConfig, parser.parse_args(["eval", "--samples", "4"])).generation.temperature == 0.7
+    assert config_from_args(EvalConfig, parser.parse_args(["eval", "--samples", "4", "--temperature", "0.2"])).generation.temperature == 0.2
+    assert config_from_args(EvalConfig, parser.parse_args(["eval"])).generation.temperature == 0.0
+
+
+def test_backend_classes_declare_the_options_the_cli_offers():
+    from harness.backends.base import BACKENDS
+    from harness.backends.options import BUILTIN_OPTIONS
+
+    for scheme, options in BUILTIN_OPTIONS.items():
+        assert BACKENDS.get(scheme).Options is options
+
+
+def test_an_option_the_backend_does_not_take_is_an_error(cli, tmp_path):
+    line = _one_line_error(cli("eval", "--model", f"hf:{tmp_path / 'none'}", "--batch", "--suite", "arithmetic", "--limit", "1", "--no-progress"))
+    assert "--batch is not an option of the hf: backend" in line and "--batch-size" in line
+    line = _one_line_error(cli("eval", "--model", "openai:http://127.0.0.1:9/v1#m", "--tensor-parallel-size", "2",
+                               "--suite", "arithmetic", "--limit", "1", "--no-progress"))
+    assert "--tensor-parallel-size is not an option of the openai: backend" in line
+    line = _one_line_error(cli("eval", "--model", "reference", "--chunk-size", "0", "--limit", "1"))
+    assert "--chunk-size must be positive, got 0" in line
