@@ -4,6 +4,7 @@ registry through entry points only. It is pip-installed (no network, no deps) in
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -23,8 +24,10 @@ def plugin_env(tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("plugin")
     source = shutil.copytree(PACKAGE, root / "src")  # pip writes build/ and *.egg-info beside the sources
     target = root / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--quiet", "--target", str(target), str(source)], check=True, capture_output=True, text=True)
+    # offline with the venv's setuptools (torch and vllm depend on it); else pip fetches it from its index
+    offline = ["--no-build-isolation", "--no-index"] if importlib.util.find_spec("setuptools") else []
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", *offline, "--quiet", "--target", str(target), str(source)],
+                   check=True, capture_output=True, text=True)
     assert (next(target.glob("harness_echo_plugin-*.dist-info")) / "entry_points.txt").is_file()
     return {"PYTHONPATH": os.pathsep.join(p for p in (str(target), os.environ.get("PYTHONPATH", "")) if p)}
 
