@@ -60,9 +60,11 @@ def test_eval_runs_the_plugin_backend_vote_method_and_judge_from_the_cli(cli, pl
     assert edge and all(r["answer"]["abstained"] for r in edge)  # the "always" judge read every reply
     assert any(r["reference_answer"]["answerable"] and not r["correct"] for r in edge)
 
-    # control: the same canned answers under plain majority pick the wrong answer
+    # control: the same canned answers under plain majority pick the wrong answer; the plug-in's own
+    # "majority" entry (its last-sample method) does not replace the built-in
     proc = cli("eval", "--model", "echo:canned", "--vote", "majority", "--out", str(tmp_path / "majority"), *common, env=plugin_env)
     assert proc.returncode == 0, proc.stderr
+    assert "vote method 'majority' from harness_echo_plugin.vote:vote_last is ignored: a built-in has that name" in proc.stderr
     assert json.loads((tmp_path / "majority" / "results.json").read_text())["sampling"]["math"]["maj_at_k"] == 0.0
 
 
