@@ -35,6 +35,7 @@ class Arg:
     choices: Sequence[Any] | None = None  # default: a Literal annotation's values
     parse: Callable[[Any], Any] | None = None  # turns the parsed value into the field's value
     positive: bool = False
+    minimum: float | None = None
     required: bool = False
     repeat: bool = False  # with `parse`: the flag repeats and `parse` gets the list (list-like fields repeat anyway)
     # nested configs
@@ -191,6 +192,8 @@ def given_values(cls: type, args: argparse.Namespace) -> dict[str, Any]:
         value = given[flag.dest]
         if flag.arg.positive and value is not None and value <= 0:
             raise HarnessError(f"{flag.option} must be positive, got {value}")
+        if flag.arg.minimum is not None and value is not None and value < flag.arg.minimum:
+            raise HarnessError(f"{flag.option} must be at least {flag.arg.minimum}, got {value}")
         if flag.arg.parse is not None:
             value = flag.arg.parse(value)
         node = values

@@ -24,7 +24,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import HarnessError
-from harness.stats import BootstrapSettings
+from harness.stats import (
+    DEFAULT_CONFIDENCE, DEFAULT_MIN_GROUPS, DEFAULT_MIN_ITEMS, DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings,
+)
 from harness.types import is_known_capability, known_capabilities
 
 DEFAULT_KEY = "default"
@@ -43,11 +45,11 @@ def _check_capability_keys(value: dict, allow_default: bool) -> dict:
 
 class BootstrapPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    resamples: int = Field(2000, ge=100, le=100_000)
-    confidence: float = Field(0.95, gt=0, lt=1)
-    seed: int = 0
-    min_items: int = Field(5, ge=1)
-    min_groups: int = Field(10, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
+    resamples: int = Field(DEFAULT_RESAMPLES, ge=100, le=100_000)
+    confidence: float = Field(DEFAULT_CONFIDENCE, gt=0, lt=1)
+    seed: int = DEFAULT_SEED
+    min_items: int = Field(DEFAULT_MIN_ITEMS, ge=1)
+    min_groups: int = Field(DEFAULT_MIN_GROUPS, ge=2)  # CIs from fewer problem groups are undefined (and fail ci_low floors)
 
     def settings(self) -> BootstrapSettings:
         return BootstrapSettings(self.resamples, self.confidence, self.seed, self.min_items, self.min_groups)

@@ -26,8 +26,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+
+from harness.config import Arg
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
@@ -46,11 +49,14 @@ TEST_METHOD = "clustered McNemar: exact sign-flip permutation over problem group
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    n_resamples: int = DEFAULT_RESAMPLES
-    confidence: float = DEFAULT_CONFIDENCE
-    seed: int = DEFAULT_SEED
-    min_items: int = DEFAULT_MIN_ITEMS
-    min_groups: int = DEFAULT_MIN_GROUPS
+    """Also the bootstrap flags of `harness retention` and `harness report` (harness/config.py)."""
+
+    n_resamples: Annotated[int, Arg("paired bootstrap resamples", flag="--resamples", minimum=100)] = DEFAULT_RESAMPLES
+    confidence: Annotated[float, Arg("confidence level of the intervals")] = DEFAULT_CONFIDENCE
+    seed: Annotated[int, Arg("resampling seed, recorded in every output", flag="--bootstrap-seed")] = DEFAULT_SEED
+    min_items: Annotated[int, Arg("retention is 'undefined' below this many paired items", minimum=1)] = DEFAULT_MIN_ITEMS
+    min_groups: Annotated[int, Arg("a CI is 'undefined' below this many problem groups (a canonical item with its twins)",
+                                   minimum=2)] = DEFAULT_MIN_GROUPS
     expanded: bool = True  # Hesterberg's small-sample expansion of the percentile interval
 
     def tail(self, n_groups: int) -> float:

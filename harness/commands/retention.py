@@ -7,27 +7,21 @@ import argparse
 
 def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold (says how many were dropped)")
-    parser.add_argument("--resamples", type=int, default=2000, help="paired bootstrap resamples (default 2000)")
-    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level of the intervals (default 0.95)")
-    parser.add_argument("--bootstrap-seed", type=int, default=0, help="resampling seed, recorded in every output (default 0)")
-    parser.add_argument("--min-items", type=int, default=5, help="retention is 'undefined' below this many paired items (default 5)")
-    parser.add_argument("--min-groups", type=int, default=10,
-                        help="a CI is 'undefined' below this many problem groups (a canonical item with its twins; default 10)")
+    from harness.config import add_config_arguments
+    from harness.stats import BootstrapSettings
+
+    add_config_arguments(parser, BootstrapSettings)
 
 
 def bootstrap_settings(args: argparse.Namespace):
+    from harness.config import config_from_args
     from harness.errors import HarnessError
     from harness.stats import BootstrapSettings
 
-    if args.resamples < 100:
-        raise HarnessError(f"--resamples must be at least 100, got {args.resamples}")
-    if not 0 < args.confidence < 1:
-        raise HarnessError(f"--confidence must be between 0 and 1 (e.g. 0.95), got {args.confidence}")
-    if args.min_items < 1:
-        raise HarnessError(f"--min-items must be at least 1, got {args.min_items}")
-    if args.min_groups < 2:
-        raise HarnessError(f"--min-groups must be at least 2, got {args.min_groups}")
-    return BootstrapSettings(args.resamples, args.confidence, args.bootstrap_seed, args.min_items, args.min_groups)
+    settings = config_from_args(BootstrapSettings, args)
+    if not 0 < settings.confidence < 1:
+        raise HarnessError(f"--confidence must be between 0 and 1 (e.g. 0.95), got {settings.confidence}")
+    return settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
