@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.models.checkpoint import is_model_dir
 from harness.results import RESULTS_FILE, Results, load_results
 from harness.types import SampleRecord
 
@@ -35,11 +36,6 @@ class SweepPoint:
     step: int
     label: str  # the output folder name: checkpoint-N or final
     path: Path  # the model folder to evaluate (or, when reading back, the results folder)
-
-
-def is_model_dir(path: Path) -> bool:
-    """A full checkpoint (config.json) or a PEFT adapter folder (adapter_config.json)."""
-    return (path / "config.json").is_file() or (path / "adapter_config.json").is_file()
 
 
 def find_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:

@@ -170,31 +170,42 @@ def test_openai_backend_keeps_the_servers_reasoning_apart(field):
 
 @pytest.mark.slow
 def test_vllm_engine_splits_real_completions(thinking_dir):
-    """The offline engine on the tiny thinking model: each generation is the shared rule's split of the
-    engine's raw completion (read again from the same engine), with thinking on and off."""
+    """The offline engine on the tiny thinking model, sampling only "5" and "</think>" (a random model
+    would not close its trace): each generation is the shared rule's split of the engine's raw
+    completion (asked again of the same engine, same seed), with thinking on; with thinking off (and
+    "</think>" not allowed) the whole completion is the answer."""
+    from vllm import SamplingParams
+
     from harness.backends._thinking import split_thinking
     from harness.backends.base import load_backend
     from harness.types import GenerationParams
 
-    params = GenerationParams(max_new_tokens=24)
+    params = GenerationParams(max_new_tokens=16, temperature=1.0, seed=3)
     items = [item(i) for i in range(4)]
     backend = load_backend(f"vllm:{thinking_dir}", max_model_len=512, gpu_memory_utilization=0.15)
     try:
-        gens = backend.generate(items, params, progress=False)
         llm = backend._load()
+        tokenizer = llm.get_tokenizer()
+        five, end = tokenizer.encode("5", add_special_tokens=False)[0], tokenizer.convert_tokens_to_ids("</think>")
+        allowed = [five, end]
+        backend.sampling_params = lambda p: SamplingParams(n=p.samples, temperature=p.temperature, max_tokens=p.max_new_tokens,
+                                                           seed=p.seed, logprobs=0, allowed_token_ids=allowed)
         conversations = [[m.model_dump() for m in it.messages] for it in items]
         for kwargs, expect_prompt in ((None, OPEN), ({"enable_thinking": False}, CLOSED)):
+            backend.chat_template_kwargs, backend._parser = kwargs or {}, None
             if kwargs is not None:
-                backend.chat_template_kwargs, backend._parser = kwargs, None
-                gens = backend.generate(items, params, progress=False)
+                allowed[:] = [five]
+            gens = backend.generate(items, params, progress=False)
             outs = llm.chat(conversations, backend.sampling_params(params), use_tqdm=False, chat_template_kwargs=kwargs)
             for [gen], out in zip(gens, outs, strict=True):
                 prompt, text = out.prompt or "", out.outputs[0].text
                 assert prompt.endswith(expect_prompt)
                 assert (gen.reasoning, gen.text) == split_thinking(text, prompt)
-                if kwargs is None:
-                    assert gen.text == "" or "</think>" in text  # an open trace is never scored as the answer
-                else:
-                    assert gen.reasoning is None and gen.text == text
+                if kwargs is not None:
+                    assert gen.reasoning is None and gen.text == text and "5" in text
+            if kwargs is None:  # traces of 5s closed by the first </think>; the rest is the scored answer
+                answered = [gen for [gen] in gens if gen.text]
+                assert answered, [out.outputs[0].text for out in outs]
+                assert all(gen.reasoning is None or set(gen.reasoning) == {"5"} for [gen] in gens)
     finally:
         backend.close()

@@ -19,13 +19,18 @@ ADAPTER_CONFIG = "adapter_config.json"  # a PEFT (LoRA) adapter folder: no confi
 FINGERPRINTED_FILES = ("config.json", "model.safetensors.index.json", ADAPTER_CONFIG, "tokenizer_config.json", "chat_template.jinja")
 
 
+def is_model_dir(path: Path) -> bool:
+    """A full checkpoint (config.json) or a PEFT adapter folder (adapter_config.json)."""
+    return (path / "config.json").is_file() or (path / ADAPTER_CONFIG).is_file()
+
+
 def resolve_checkpoint(target: str) -> Path | str:
     """Local dir for embedded names and paths; a hub name is returned unchanged."""
     if target in EMBEDDED:
         return embedded_checkpoint(target)
     path = Path(target).expanduser()
     if path.exists():
-        if not (path / "config.json").is_file() and not (path / ADAPTER_CONFIG).is_file():
+        if not is_model_dir(path):
             raise HarnessError(
                 f"{path} is not a model checkpoint (no config.json, no {ADAPTER_CONFIG}) nor a training output "
                 f"(no checkpoint-N folders, no checkpoints/checkpoint-N, no model/ folder)"
