@@ -32,6 +32,7 @@ from typing import Any
 
 from harness.backends._api import ApiBackend
 from harness.backends.base import BACKENDS
+from harness.backends.options import AnthropicOptions
 from harness.errors import HarnessError
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
@@ -152,6 +153,7 @@ class BatchLedger:
 
 @BACKENDS.register("anthropic")
 class AnthropicBackend(ApiBackend):
+    Options = AnthropicOptions
     usage_keys = (
         "requests", "failed_requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"
     )

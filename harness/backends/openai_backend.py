@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.backends._api import ApiBackend
 from harness.backends.base import BACKENDS
+from harness.backends.options import OpenAIOptions
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
 
@@ -30,6 +31,7 @@ def mean_token_logprob(choice: Any) -> float | None:
 
 @BACKENDS.register("openai")
 class OpenAIBackend(ApiBackend):
+    Options = OpenAIOptions
     usage_keys = ("requests", "prompt_tokens", "completion_tokens", "failed_requests")
     # The API's finish_reason is "stop", "length", "content_filter", "tool_calls", ...; "eos" is
     # what TGI and some llama.cpp builds say for "stop".
