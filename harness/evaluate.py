@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from harness import __version__
-from harness.backends.base import Backend, load_backend
+from harness.backends.base import Backend
 from harness.backends.options import builtin_options
 from harness.cache import CACHE_FILE, ResponseCache, default_cache_path, sample_keys
 from harness.config import Arg
 from harness.errors import HarnessError
+from harness.models.engine_choice import default_engine_backend, engine_record
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
 from harness.suite import Suite, default_suite_names, get_suite
 from harness.token_budget import backend_thinks, budget_record, generate_within_budgets
@@ -314,7 +315,9 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         selections.append((suite, items))
 
     own_backend = backend is None
-    backend = backend or load_backend(config.model, **with_batch_ledger(config.backend_options, config.cache_path))
+    backend = backend or default_engine_backend(  # the embedded default: hf or vllm, per workload
+        config.model, selections, config.generation,
+        with_batch_ledger(config.backend_options, config.cache_path), config.cache_path, config.use_cache, config.refresh)
     generator = CachedGenerator(backend, config, config.progress)
     cache, stats, fingerprint = generator.cache, generator.stats, generator.fingerprint
     records: list[SampleRecord] = []
@@ -366,7 +369,8 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         failures=failures,
         usage=usage,
         sampling=sampling_stats(records),
-        extra={"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh}},
+        extra={"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh},
+               "engine": engine_record(backend)},
         judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in selections) else None,
     )
     out_dir = out_dir if out_dir is not None else config.out

@@ -1,0 +1,192 @@
+"""k-sample majority voting end to end: `harness eval --samples K --vote majority` (vllm engine) vs
+lm-eval's `repeats: K` on the same exported suite and the same model, wall time and results.
+
+The suite is exported with `harness export lm-eval`; the task YAML is then switched to sampling
+(`repeats: K`, do_sample, the same temperature / top_p / max_gen_toks harness uses). lm-eval runs
+with `--log_samples`; its K responses per item are scored and majority-voted here with harness's own
+scorer and vote rule (`harness.voting.vote`), so the comparison is of sampling, not of scoring.
+Each command is a subprocess, timed whole (engine start included: a user waits for it too); the
+runs alternate harness / lm-eval per round.
+
+Run: python bench/voting_vs_lmeval.py [--suite arithmetic] [--limit 16] [--k 8] [--max-new-tokens 96]
+     [--rounds 1] [--lm-eval-model vllm hf]
+Writes reports/voting_vs_lmeval.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from _common import write_report
+
+BIN = Path(sys.executable).parent
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+TEMPERATURE = 0.7  # harness eval's default with --samples > 1
+
+
+def timed(cmd: list[str], log: Path) -> tuple[float, float]:
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE}, check=False).returncode
+    wall = time.perf_counter() - start
+    if code:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {log}:\n{log.read_text()[-3000:]}")
+    return wall, load
+
+
+def sampling_task(tasks: Path, task: str, k: int, max_new_tokens: int) -> None:
+    """The exported greedy task turned into K samples per item (lm-eval `repeats`)."""
+    path = tasks / f"{task}.yaml"
+    text = path.read_text()
+    config = yaml.safe_load(text.replace("!function", "__function__"))
+    config["repeats"] = k
+    config["generation_kwargs"] = {"until": [], "do_sample": True, "temperature": TEMPERATURE, "top_p": 1.0,
+                                   "max_gen_toks": max_new_tokens}
+    dumped = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000)
+    path.write_text(dumped.replace("__function__", "!function"))
+
+
+def lmeval_votes(out: Path, suite_name: str) -> dict[str, dict]:
+    """item id -> {key, correct} from lm-eval's logged K responses, voted by harness's majority rule."""
+    from harness.lmeval.task_utils import item_of
+    from harness.suite import get_suite
+    from harness.types import Generation
+    from harness.voting import vote
+
+    suite = get_suite(suite_name)
+    voted = {}
+    path = next(out.rglob("samples_*.jsonl"))
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        item = item_of(row["doc"])
+        texts = [t for r in row["resps"] for t in (r if isinstance(r, list) else [r])]
+        gens = [Generation(text=t) for t in texts]
+        scores = suite.score_many([item] * len(gens), texts)
+        outcome = vote(suite, item, gens, scores, "majority")
+        chosen = scores[outcome.chosen]
+        voted[item.id] = {"key": suite.vote_key(chosen), "correct": bool(chosen.correct), "n": len(texts)}
+    return voted
+
+
+def harness_votes(out: Path) -> dict[str, dict]:
+    voted = {}
+    for line in (out / "samples.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        chosen = row["samples"][row["chosen_sample"]] if row.get("chosen_sample") is not None else row
+        voted[row["item_id"]] = {"key": chosen.get("vote_key"), "correct": bool(row["correct"]), "n": len(row["samples"])}
+    return voted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suite", default="arithmetic")
+    parser.add_argument("--limit", type=int, default=16)
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--lm-eval-model", nargs="+", choices=["vllm", "hf"], default=["vllm"])
+    parser.add_argument("--keep", default=None, help="keep outputs in this folder")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from harness.backends.base import load_backend
+    from harness.lmeval.export import task_name
+    from harness.models.embedded import embedded_checkpoint
+
+    checkpoint = embedded_checkpoint("smollm2-135m")
+    engine = load_backend("vllm:smollm2-135m").resolved_engine_args()  # the same engine settings for lm-eval
+    tmp = Path(args.keep or tempfile.mkdtemp(prefix="voting-vs-lmeval-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    n, m, k = str(args.limit), str(args.max_new_tokens), str(args.k)
+    subprocess.run([str(BIN / "harness"), "export", "lm-eval", "--suite", args.suite, "--limit", n, "--max-new-tokens", m,
+                    "--out", str(tmp / "tasks")], check=True, capture_output=True)
+    task = task_name(args.suite)
+    sampling_task(tmp / "tasks", task, args.k, args.max_new_tokens)
+
+    vllm_args = ",".join(f"{key}={engine[key]}" for key in ("enforce_eager", "enable_chunked_prefill",
+                                                             "max_num_batched_tokens", "gpu_memory_utilization",
+                                                             "max_model_len") if key in engine)
+    commands = {
+        "harness": [str(BIN / "harness"), "eval", "--model", "vllm:smollm2-135m", "--suite", args.suite, "--limit", n,
+                    "--samples", k, "--vote", "majority", "--max-new-tokens", m, "--temperature", str(TEMPERATURE),
+                    "--no-cache", "--no-progress", "--out", "{out}"],
+    }
+    for model in args.lm_eval_model:
+        model_args = f"pretrained={checkpoint},seed=0" + (f",{vllm_args}" if model == "vllm" else "")
+        commands[f"lm_eval --model {model}"] = [
+            str(BIN / "lm_eval"), "--model", model, "--model_args", model_args, "--include_path", str(tmp / "tasks"),
+            "--tasks", task, "--apply_chat_template", "--batch_size", "auto" if model == "vllm" else "16",
+            *(["--device", "cpu"] if model == "hf" else []), "--log_samples", "--output_path", "{out}"]
+
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    rows, votes = [], {}
+    for r in range(args.rounds):
+        names = list(commands) if r % 2 == 0 else list(commands)[::-1]
+        for name in names:
+            out = tmp / f"{name.replace(' ', '_')}-{r}"
+            cmd = [c.replace("{out}", str(out)) for c in commands[name]]
+            wall, load = timed(cmd, tmp / f"{out.name}.log")
+            walls[name].append(wall)
+            rows.append(f"| {r + 1} | {name} | {wall:.1f} | {load:.1f} |")
+            print(rows[-1], flush=True)
+            votes.setdefault(name, harness_votes(out) if name == "harness" else lmeval_votes(out, args.suite))
+
+    ours = votes["harness"]
+    base = statistics.median(walls["harness"])
+    compare = []
+    for name in commands:
+        if name == "harness":
+            continue
+        theirs = votes[name]
+        shared = sorted(set(ours) & set(theirs))
+        same_answer = sum(ours[i]["key"] == theirs[i]["key"] for i in shared)
+        same_verdict = sum(ours[i]["correct"] == theirs[i]["correct"] for i in shared)
+        acc_h = sum(ours[i]["correct"] for i in shared) / len(shared)
+        acc_l = sum(theirs[i]["correct"] for i in shared) / len(shared)
+        ratio = base / statistics.median(walls[name])
+        compare.append(f"| {name} | {statistics.median(walls[name]):.1f} | **{ratio:.2f}x** | {len(shared)} | "
+                       f"{same_answer} | {same_verdict} | {acc_h:.3f} | {acc_l:.3f} |")
+    sizes = f"--suite {args.suite} --limit {args.limit} --k {args.k} --max-new-tokens {args.max_new_tokens} " \
+            f"--rounds {args.rounds} --lm-eval-model {' '.join(args.lm_eval_model)}"
+    shown = "\n".join(" ".join(c) for c in commands.values()).replace(str(tmp), "$TMP")
+    write_report(
+        "voting_vs_lmeval",
+        f"k = {args.k} majority voting end to end: harness eval (vllm) vs lm-eval repeats: {args.k}",
+        f"""
+Embedded SmolLM2-135M, suite {args.suite}, {args.limit} test items exported with `harness export lm-eval`,
+K={args.k} samples per item, temperature {TEMPERATURE}, top_p 1.0, max_new_tokens {args.max_new_tokens}, CPU.
+Whole commands timed (engine start included); alternating order per round. lm-eval's K responses are
+voted with harness's majority rule on harness's scorer (lm-eval has no suite-aware answer extraction).
+
+| round | command | wall (s) | load (1 min) |
+|---|---|---|---|
+{chr(10).join(rows)}
+
+Harness median wall: {base:.1f} s.
+
+| lm-eval run | median wall (s) | harness / lm-eval | items | same voted answer | same verdict | harness acc | lm-eval acc |
+|---|---|---|---|---|---|---|---|
+{chr(10).join(compare)}
+
+Commands:
+
+```
+{shown}
+```
+
+Rerun: `.venv/bin/python bench/voting_vs_lmeval.py {sizes}`
+""",
+    )
+
+
+if __name__ == "__main__":
+    main()
