@@ -29,6 +29,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Arg:
+    """How a config field appears on the command line: help, flag name, metavar, choices, parsing and bounds."""
+
     help: str = ""
     flag: str | None = None  # default: --field-name (--no-field-name for a bool that defaults to True)
     metavar: str | None = None

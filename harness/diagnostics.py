@@ -25,6 +25,8 @@ WARN_RATE = 0.05  # warn when more than 5 % of a capability's outputs are trunca
 
 @dataclass
 class OutputHealth:
+    """Counts of truncated and unparsed outputs of one capability, and their rates."""
+
     n: int = 0  # records whose request succeeded
     truncated: int = 0  # finish_reason "length"
     finish_unknown: int = 0  # finish_reason None
@@ -74,7 +76,7 @@ def health_by_capability(records: Iterable[SampleRecord]) -> dict[str, OutputHea
 
 
 def ends_in_a_loop(text: str, window: int = 40, repeats: int = 4) -> bool:
-    """Whether an output ends by repeating itself ("The answer is 120.\nThe answer is 120.\n..."):
+    r"""Whether an output ends by repeating itself ("The answer is 120.\nThe answer is 120.\n..."):
     its last `window` characters occur `repeats` times or more. A larger budget does not end a loop."""
     text = text.rstrip()
     return len(text) >= window * repeats and text.count(text[-window:]) >= repeats

@@ -29,6 +29,8 @@ RETENTION_BREAK = 0.5
 
 @dataclass
 class Rung:
+    """Teacher and student accuracy (with CIs) on one level of a difficulty ladder."""
+
     rung: int
     n: int
     n_groups: int
@@ -42,6 +44,8 @@ class Rung:
 
 @dataclass
 class BreakingPoint:
+    """The first rung where accuracy or retention falls below half, if the ladder reaches it."""
+
     rung: int | None  # None: not reached within the ladder, or undefined (see reason)
     reached: bool
     reason: str = ""
@@ -49,6 +53,8 @@ class BreakingPoint:
 
 @dataclass
 class Ladder:
+    """One perturbation kind measured at several levels: its rungs and breaking points."""
+
     capability: str
     kind: str
     rungs: list[Rung] = field(default_factory=list)

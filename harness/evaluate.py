@@ -107,6 +107,8 @@ class EvalConfig(CacheOptions):
 
 @dataclass
 class CacheStats:
+    """How many items one eval run answered from the response cache, asked of the backend, or lost to failures."""
+
     from_cache: int = 0  # items answered entirely from the cache
     requested: int = 0  # items asked of the backend
     failed: int = 0  # items with a sample that failed after retries

@@ -19,6 +19,8 @@ from harness.retention import RetentionAnalysis, RetentionRow, clustering_info, 
 
 @dataclass
 class RuleResult:
+    """The outcome of one gate rule on one capability: pass, fail or skip, with what was measured."""
+
     rule: str  # required_capability, retention_floor, score_floor, max_regression, perturbation_floor, min_breaking_point
     capability: str
     status: str  # pass, fail, skip
@@ -34,6 +36,8 @@ class RuleResult:
 
 @dataclass
 class GateVerdict:
+    """The release gate's decision: every rule's result, the notes and the policy applied."""
+
     passed: bool
     teacher: str
     student: str

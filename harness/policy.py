@@ -44,6 +44,8 @@ def _check_capability_keys(value: dict, allow_default: bool) -> dict:
 
 
 class BootstrapPolicy(BaseModel):
+    """Bootstrap settings of a gate policy: resamples, confidence, seed and minimum sample sizes."""
+
     model_config = ConfigDict(extra="forbid")
     resamples: int = Field(DEFAULT_RESAMPLES, ge=100, le=100_000)
     confidence: float = Field(DEFAULT_CONFIDENCE, gt=0, lt=1)
@@ -56,6 +58,8 @@ class BootstrapPolicy(BaseModel):
 
 
 class GatePolicy(BaseModel):
+    """A release gate policy (gate.yaml): floors, regressions, output-health limits and breaking points."""
+
     model_config = ConfigDict(extra="forbid")
     version: Literal[1] = 1
     retention_statistic: Literal["ci_low", "point"] = "ci_low"

@@ -79,6 +79,8 @@ def declared_groups() -> frozenset[str] | None:
 
 
 class Registry(Generic[T]):
+    """Named plug-ins of one kind: built-ins register with a decorator, other packages through an entry-point group."""
+
     def __init__(
         self,
         kind: str,

@@ -28,12 +28,16 @@ SAMPLES_FILE = "samples.jsonl"
 
 
 class ModelInfo(BaseModel):
+    """Which model produced a results file: its spec, backend and fingerprint."""
+
     spec: str
     backend: str
     fingerprint: dict[str, Any]
 
 
 class SuiteInfo(BaseModel):
+    """One evaluated suite in results.json: capability, version, seed, size, split and content hash."""
+
     name: str
     capability: str
     version: str
@@ -46,11 +50,15 @@ class SuiteInfo(BaseModel):
 
 
 class ScoreSummary(BaseModel):
+    """A mean score over n records (None when there are none)."""
+
     score: float | None
     n: int
 
 
 class CapabilitySummary(ScoreSummary):
+    """One capability's score, per-variant scores, problem groups and output health."""
+
     variants: dict[str, ScoreSummary] = Field(default_factory=dict)  # "canonical", "numbers@1", ...
     # Problem groups (a canonical item with its twins): the unit every interval resamples.
     cluster: str = "canonical_id"
@@ -65,6 +73,8 @@ class CapabilitySummary(ScoreSummary):
 
 
 class Results(BaseModel):
+    """The contents of results.json: model, suites, generation settings and per-capability summaries."""
+
     schema_version: int = RESULTS_SCHEMA_VERSION
     harness_version: str
     created_at: str

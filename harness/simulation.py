@@ -24,6 +24,8 @@ from harness.stats import BootstrapSettings, mcnemar_clustered, paired_ratio
 
 @dataclass(frozen=True)
 class TwinDesign:
+    """A simulated evaluation: problem groups of correlated twins, with teacher and student accuracies."""
+
     n_groups: int
     group_size: int = 5  # a canonical item and its twins
     correlation: float = 0.5  # latent correlation between twins of one problem
@@ -38,6 +40,8 @@ class TwinDesign:
 
 @dataclass(frozen=True)
 class SimulatedRun:
+    """0/1 teacher and student outcomes per item, with each item's problem group."""
+
     teacher: np.ndarray  # 0/1 per item
     student: np.ndarray
     groups: np.ndarray  # group number per item

@@ -66,6 +66,8 @@ class BootstrapSettings:
 
 @dataclass(frozen=True)
 class Interval:
+    """A confidence interval; either bound is None when it is undefined."""
+
     low: float | None
     high: float | None
 
@@ -85,6 +87,8 @@ class RatioEstimate:
 
 @dataclass(frozen=True)
 class McNemar:
+    """The paired test of teacher against student: discordant counts and the p-value over problem groups."""
+
     teacher_only: int  # items the teacher got right and the student wrong
     student_only: int  # items the student got right and the teacher wrong
     p_value: float  # two-sided; 1.0 when no group has a net discordance

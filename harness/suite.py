@@ -30,6 +30,8 @@ def normalise_prompt(text: str) -> str:
 
 
 class Suite(ABC):
+    """A seeded generator of items in train, dev and test splits, with the scorer that checks answers."""
+
     name: ClassVar[str]
     capability: ClassVar[str]
     version: ClassVar[str] = "1"

@@ -33,6 +33,8 @@ POINT_FILE = "sweep_point.json"  # OUT/final/: the final model's training step
 
 @dataclass(frozen=True)
 class SweepPoint:
+    """One model of a training run to evaluate: a checkpoint-N folder or the final model."""
+
     step: int
     label: str  # the output folder name: checkpoint-N or final
     path: Path  # the model folder to evaluate (or, when reading back, the results folder)

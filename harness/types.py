@@ -28,6 +28,8 @@ SPLITS = ("train", "dev", "test")
 
 
 class Message(BaseModel):
+    """One chat turn: role and content."""
+
     model_config = ConfigDict(frozen=True)
     role: Literal["system", "user", "assistant"]
     content: str
@@ -71,6 +73,8 @@ class Item(BaseModel):
 
 
 class GenerationParams(BaseModel):
+    """How to generate: temperature, top_p, token budget, seed and samples per item."""
+
     model_config = ConfigDict(frozen=True)
     temperature: float = 0.0
     top_p: float = 1.0
@@ -99,6 +103,8 @@ class Generation(BaseModel):
 
 
 class Score(BaseModel):
+    """A scorer's verdict on one output: the extracted answer, correct, graded value and why."""
+
     answer: Any = None  # what the scorer extracted from the output
     correct: bool
     value: float | None = None  # graded score in [0, 1]; defaults to float(correct)

@@ -35,6 +35,8 @@ VOTE_METHODS: Registry[VoteMethod] = Registry("vote method", entry_point_group="
 
 @dataclass
 class VoteOutcome:
+    """The result of voting over one item's samples: the chosen sample, the votes and the agreement."""
+
     chosen: int  # index of the sample whose answer wins
     method: str  # the method actually applied ("majority" when verify/weighted had to fall back)
     votes: dict[str, float]  # vote key -> count (or summed weight)
@@ -154,6 +156,8 @@ def vote(suite: Any, item: Item, generations: Sequence[Generation], scores: Sequ
 
 @dataclass
 class SamplingStats:
+    """pass@1, maj@k and pass@k of one capability over k samples per item."""
+
     k: int
     n: int
     pass_at_1: float  # mean share of correct samples per item (unbiased pass@1)

@@ -153,6 +153,8 @@ class BatchLedger:
 
 @BACKENDS.register("anthropic")
 class AnthropicBackend(ApiBackend):
+    """Claude through the anthropic SDK: concurrent Messages calls or the Message Batches API, thinking kept as reasoning."""
+
     Options = AnthropicOptions
     usage_keys = (
         "requests", "failed_requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"

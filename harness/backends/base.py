@@ -21,6 +21,8 @@ BACKENDS: Registry[type["Backend"]] = Registry(
 
 
 class Backend(ABC):
+    """A model that answers items: what every registered backend implements (generate, fingerprint, close)."""
+
     name: ClassVar[str]  # the scheme it is registered under (set by the registry)
     Options: ClassVar[type | None] = None  # the options it takes (harness/backends/options.py); None: any
 
@@ -36,7 +38,7 @@ class Backend(ABC):
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         """`params.samples` generations for each item, in item order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: most backends hold nothing to release)
         """Release engines, servers, connections."""
 
     def __enter__(self) -> "Backend":

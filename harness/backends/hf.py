@@ -90,6 +90,8 @@ def chosen_token_logprobs(params: GenerationParams) -> Any:
 
 @BACKENDS.register("hf")
 class HFBackend(Backend):
+    """A transformers checkpoint: batched generation with its chat template, greedy by default, CPU or CUDA."""
+
     Options = HFOptions
 
     def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto",
@@ -138,7 +140,7 @@ class HFBackend(Backend):
             from transformers import AutoModelForCausalLM
 
             device = self.device_name or ("cuda" if torch.cuda.is_available() else "cpu")
-            tokenizer = self._load_tokenizer()
+            self._load_tokenizer()  # sets self._tokenizer, returned below
             try:
                 base = adapter_base(self.checkpoint)
                 if base is None:

@@ -31,6 +31,8 @@ def mean_token_logprob(choice: Any) -> float | None:
 
 @BACKENDS.register("openai")
 class OpenAIBackend(ApiBackend):
+    """Any OpenAI-compatible chat server (vLLM, SGLang, llama.cpp, TGI, OpenAI) through the openai SDK."""
+
     Options = OpenAIOptions
     usage_keys = ("requests", "prompt_tokens", "completion_tokens", "failed_requests")
     # The API's finish_reason is "stop", "length", "content_filter", "tool_calls", ...; "eos" is

@@ -32,6 +32,8 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 @dataclass
 class ChatTemplateOptions:
+    """Options of backends that render a chat template themselves."""
+
     chat_template_kwargs: Annotated[dict | None, Arg(
         "a JSON object passed to the chat template, e.g. '{\"enable_thinking\": false}' (Qwen3); part of the model "
         "fingerprint, so cached answers never mix settings", metavar="JSON", parse=parse_json_object)] = None
@@ -39,6 +41,8 @@ class ChatTemplateOptions:
 
 @dataclass
 class HFOptions(ChatTemplateOptions):
+    """Options of the hf: backend."""
+
     batch_size: Annotated[int, Arg("prompts per generate call", positive=True)] = 16
     device: Annotated[str | None, Arg("cpu, cuda, cuda:1 (default: cuda when present)")] = None
     dtype: str = "auto"
@@ -46,6 +50,8 @@ class HFOptions(ChatTemplateOptions):
 
 @dataclass
 class VLLMOptions(ChatTemplateOptions):
+    """Options of the vllm: backend (passed through to the vLLM engine)."""
+
     tensor_parallel_size: Annotated[int | None, Arg("GPUs the model is split over", positive=True)] = None
     data_parallel_size: Annotated[int | None, Arg("engine replicas", positive=True)] = None
     gpu_memory_utilization: Annotated[float | None, Arg(
@@ -59,6 +65,8 @@ class VLLMOptions(ChatTemplateOptions):
 
 @dataclass
 class APIOptions:
+    """Options shared by the HTTP API backends: concurrency, timeout, retries."""
+
     concurrency: Annotated[int | None, Arg("requests in flight at once (default 16)", positive=True)] = None
     timeout: Annotated[float | None, Arg("seconds per request (default 600)")] = None
     max_retries: Annotated[int | None, Arg("retries per request (default 4)")] = None
@@ -66,11 +74,15 @@ class APIOptions:
 
 @dataclass
 class OpenAIOptions(APIOptions, ChatTemplateOptions):
+    """Options of the openai: backend."""
+
     logprobs: bool = True
 
 
 @dataclass
 class AnthropicOptions(APIOptions):
+    """Options of the anthropic: backend: extended thinking and the Message Batches API."""
+
     thinking_budget: Annotated[int | None, Arg("extended thinking token budget", positive=True)] = None
     batch: Annotated[bool, Arg("use the Message Batches API (half price)")] = False
     poll_interval: float = 30.0
@@ -80,7 +92,7 @@ class AnthropicOptions(APIOptions):
 
 @dataclass
 class ReferenceOptions:
-    pass
+    """The reference backend takes no options."""
 
 
 # The built-in backends' options by scheme, for the CLI (which must not import the backends);

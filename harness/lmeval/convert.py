@@ -40,6 +40,8 @@ class TaskOutput:
 
 @dataclass
 class Converted:
+    """lm-eval samples turned into harness suites and sample records, with notes on what was scored."""
+
     suites: dict[str, SuiteInfo]
     records: list[SampleRecord]
     notes: dict[str, Any]  # per task: which metric and filter became the score, lm-eval's aggregate

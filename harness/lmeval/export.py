@@ -30,6 +30,8 @@ TAG = "harness"
 
 @dataclass
 class ExportedTask:
+    """One harness suite written as an lm-eval task folder."""
+
     task: str
     suite: str
     yaml_path: Path

@@ -40,6 +40,8 @@ LM_EVAL_MODELS = {"hf": "hf", "vllm": "vllm", "openai": "local-chat-completions"
 
 @dataclass
 class LMEvalModel:
+    """How to hand a harness model to lm-eval: registry name or LM instance, and its arguments."""
+
     model: Any  # an lm-eval registry name, or an lm-eval LM instance
     model_args: dict[str, Any]
     apply_chat_template: bool

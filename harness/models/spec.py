@@ -21,6 +21,8 @@ DEFAULT_MODEL = "smollm2-135m"
 
 
 class ModelSpec(BaseModel):
+    """A parsed model spec string (hf:PATH, vllm:PATH, openai:URL#MODEL, anthropic:MODEL, reference, ...)."""
+
     model_config = ConfigDict(frozen=True)
     scheme: str  # the backend's registered name: hf, vllm, openai, anthropic, reference, or a plug-in's
     target: str = ""  # path, hub name, model name

@@ -20,6 +20,8 @@ DEFAULT_FILE_FORMAT = "md"  # an --output file whose suffix no format claims
 
 @dataclass
 class OutputFormat:
+    """A registered format for the retention table (md, html, latex, json, csv, ...)."""
+
     render: Callable[[Any, bool], str]  # (RetentionAnalysis, seed_only) -> the whole text
     suffixes: tuple[str, ...] = ()  # --output suffixes (without the dot) that pick this format
     name: str = field(default="", init=False)  # set by the registry

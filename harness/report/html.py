@@ -46,12 +46,16 @@ MAX_OUTPUT_CHARS = 2000
 
 @dataclass
 class StudentReport:
+    """One student's retention analysis against the teacher, as shown in the HTML report."""
+
     label: str
     analysis: RetentionAnalysis
 
 
 @dataclass
 class SweepReport:
+    """A checkpoint sweep: one retention analysis per training step."""
+
     label: str
     points: list[tuple[int, RetentionAnalysis]]
 

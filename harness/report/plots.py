@@ -115,7 +115,7 @@ def perturbation_levels(rows: Sequence[VariantRow]) -> str | None:
     if not by_cap:
         return None
     fig, flat = _panels(len(by_cap))
-    for ax, (cap, rs) in zip(flat, sorted(by_cap.items())):
+    for ax, (cap, rs) in zip(flat, sorted(by_cap.items()), strict=False):  # the grid may have spare panels
         levels, teacher, student, counts = _pooled_by_level(rs)
         ax.plot(levels, teacher, "o--", color=TEACHER_COLOUR, label="teacher")
         ax.plot(levels, student, "o-", color=STUDENT_COLOUR, lw=1.6, label="student")
@@ -135,7 +135,7 @@ def difficulty_ladders(ladders: Sequence[Ladder]) -> str | None:
     if not ladders:
         return None
     fig, flat = _panels(len(ladders))
-    for ax, ladder in zip(flat, ladders):
+    for ax, ladder in zip(flat, ladders, strict=False):
         rungs = [r.rung for r in ladder.rungs]
         for who, colour, style in (("teacher", TEACHER_COLOUR, "o--"), ("student", STUDENT_COLOUR, "o-")):
             values = [getattr(r, who) if getattr(r, who) is not None else float("nan") for r in ladder.rungs]

@@ -20,6 +20,8 @@ from harness.types import SampleRecord
 
 @dataclass
 class RetentionAnalysis:
+    """Everything `harness retention` reports for one teacher and student pair."""
+
     teacher_spec: str
     student_spec: str
     suites: dict[str, dict[str, Any]]

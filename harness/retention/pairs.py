@@ -10,6 +10,8 @@ from harness.types import SampleRecord
 
 @dataclass
 class ScoredPair:
+    """One item answered by both teacher and student, with both scores."""
+
     teacher: SampleRecord
     student: SampleRecord
     teacher_score: float

@@ -22,6 +22,8 @@ class SeedRow(RetentionRow):
 
 @dataclass(frozen=True)
 class SeedClaim:
+    """One row of the seed document's table: the capabilities it covers and the claimed retention range."""
+
     name: str
     capabilities: tuple[str, ...]
     perturbed_only: bool

@@ -16,6 +16,8 @@ from harness.types import SampleRecord
 
 @dataclass
 class RetentionRow:
+    """Retention of one capability: scores, ratio, CI, McNemar test and sample sizes."""
+
     capability: str
     teacher: float | None
     student: float | None

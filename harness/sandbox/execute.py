@@ -26,6 +26,8 @@ _MAX_RESULT_BYTES = 64 * 1024**2
 
 @dataclass(frozen=True)
 class Job:
+    """A program to run in the sandbox: its source, the function to call and the calls' arguments."""
+
     source: str
     entry_point: str
     calls: Sequence[Sequence[Any]]  # positional arguments of each call (JSON data)
@@ -33,12 +35,16 @@ class Job:
 
 @dataclass
 class CallOutcome:
+    """What one call returned or raised inside the sandbox."""
+
     status: str  # "ok" (value is the encoded return value), "error" (value is the exception) or "missing"
     value: Any = None
 
 
 @dataclass
 class ProgramResult:
+    """Every call's outcome of one sandboxed program, with how it ended."""
+
     outcomes: list[CallOutcome]
     isolation: str
     seconds: float = 0.0

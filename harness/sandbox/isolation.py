@@ -50,6 +50,8 @@ MODES = ("zygote", "per-program", "fallback")
 
 @dataclass(frozen=True)
 class Isolation:
+    """Which sandbox runs programs here (bubblewrap or the rlimit fallback) and how."""
+
     name: str  # "bubblewrap" or "fallback"
     python: str  # interpreter used inside the sandbox
     bwrap: str | None

@@ -19,7 +19,7 @@ def values_equal(expected: Any, got: Any, rel_tol: float = 1e-6) -> bool:
             return expected == got
         return math.isclose(expected, got, rel_tol=rel_tol, abs_tol=1e-9)
     if isinstance(expected, list) and isinstance(got, list):
-        return len(expected) == len(got) and all(values_equal(e, g, rel_tol) for e, g in zip(expected, got))
+        return len(expected) == len(got) and all(values_equal(e, g, rel_tol) for e, g in zip(expected, got, strict=True))
     if isinstance(expected, dict) and isinstance(got, dict):
         return expected.keys() == got.keys() and all(values_equal(expected[k], got[k], rel_tol) for k in expected)
     return type(expected) is type(got) and expected == got
@@ -27,6 +27,8 @@ def values_equal(expected: Any, got: Any, rel_tol: float = 1e-6) -> bool:
 
 @dataclass
 class Verdict:
+    """Hidden tests passed by one model-written program, and why the others failed."""
+
     passed: int
     total: int
     reason: str | None  # None when every test passed

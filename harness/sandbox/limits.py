@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Limits:
+    """Resource limits of one sandboxed program: wall time, CPU, memory, processes, file sizes."""
+
     wall_seconds: float = 10.0  # enforced by the parent: the whole sandbox is killed after this
     cpu_seconds: int = 5  # RLIMIT_CPU inside the sandbox
     memory_bytes: int = 512 * 1024**2  # RLIMIT_AS per process

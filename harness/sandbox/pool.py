@@ -40,7 +40,7 @@ SETUP_FAILED = 121  # zygote.SETUP_FAILED
 
 
 class ZygoteError(RuntimeError):
-    pass
+    """A pre-started sandbox interpreter died or broke its protocol."""
 
 
 class _LongLivedThread:

@@ -1,4 +1,4 @@
-"""Did the model decline to answer (or flag the question as flawed)? And how well does it abstain?
+"""Abstention: did the model decline to answer (or flag the question as flawed), and how well does it abstain.
 
 The default judge is "structured" (harness.scoring.judges: sentence-level cues vs the final
 commitment); the original detection, kept as the "patterns" judge, is phrase patterns over
@@ -82,6 +82,8 @@ _COMMITTED = re.compile(r"\b(?:final )?answers? (?:is|are|:|=)\s*:?\s*\**\s*\$?-
 
 @dataclass
 class Abstention:
+    """Whether a reply abstained, which cues said so, and whether it committed to an answer."""
+
     abstained: bool
     groups: list[str] = field(default_factory=list)  # which kinds of abstention phrase matched
     committed: bool = False  # the reply states a numeric final answer
@@ -139,6 +141,8 @@ def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: s
 
 @dataclass(frozen=True)
 class Outcome:
+    """One edge_cases item: whether the model should have abstained, whether it did, and if it was right."""
+
     should_abstain: bool
     abstained: bool
     correct: bool

@@ -46,6 +46,8 @@ def ifeval() -> tuple[Any, Any]:
 
 
 class Constraint(ABC):
+    """A verifiable instruction (IFEval style): check(response) says whether a reply follows it."""
+
     id: ClassVar[str]
 
     def __init__(self, **kwargs: Any):
@@ -73,36 +75,48 @@ class IFEvalConstraint(Constraint):
 
 @CONSTRAINTS.register("forbidden_words")
 class ForbiddenWords(IFEvalConstraint):
+    """The reply uses none of the forbidden words."""
+
     id = "forbidden_words"
     ifeval_id = "keywords:forbidden_words"  # kwargs: forbidden_words
 
 
 @CONSTRAINTS.register("include_keywords")
 class IncludeKeywords(IFEvalConstraint):
+    """The reply contains every keyword."""
+
     id = "include_keywords"
     ifeval_id = "keywords:existence"  # kwargs: keywords
 
 
 @CONSTRAINTS.register("number_words")
 class NumberOfWords(IFEvalConstraint):
+    """The reply has fewer than, or at least, a number of words."""
+
     id = "number_words"
     ifeval_id = "length_constraints:number_words"  # kwargs: num_words, relation ("less than" | "at least")
 
 
 @CONSTRAINTS.register("number_bullets")
 class NumberOfBullets(IFEvalConstraint):
+    """The reply has exactly a number of bullet points."""
+
     id = "number_bullets"
     ifeval_id = "detectable_format:number_bullet_lists"  # kwargs: num_bullets (exact)
 
 
 @CONSTRAINTS.register("end_phrase")
 class EndPhrase(IFEvalConstraint):
+    """The reply ends with a given phrase."""
+
     id = "end_phrase"
     ifeval_id = "startend:end_checker"  # kwargs: end_phrase
 
 
 @CONSTRAINTS.register("no_comma")
 class NoComma(IFEvalConstraint):
+    """The reply contains no comma."""
+
     id = "no_comma"
     ifeval_id = "punctuation:no_comma"
 
@@ -115,6 +129,8 @@ def count_sentences(text: str) -> int:
 
 @CONSTRAINTS.register("max_sentences")
 class MaxSentences(Constraint):
+    """The reply has at most a number of sentences."""
+
     id = "max_sentences"  # kwargs: max_sentences
 
     def check(self, response: str) -> bool:
@@ -148,7 +164,7 @@ class Sections(Constraint):
             positions.append(found)
             start = found + 1
         ends = positions[1:] + [len(lines)]
-        return all(end - pos >= 2 for pos, end in zip(positions, ends))  # a body line under each heading
+        return all(end - pos >= 2 for pos, end in zip(positions, ends, strict=True))  # a body line under each heading
 
 
 def strip_code_fence(text: str) -> str:
@@ -189,6 +205,8 @@ _MARKDOWN = [
 
 @CONSTRAINTS.register("no_markdown")
 class NoMarkdown(Constraint):
+    """The reply uses no Markdown formatting."""
+
     id = "no_markdown"
 
     def check(self, response: str) -> bool:

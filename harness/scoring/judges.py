@@ -38,6 +38,8 @@ _ACTIVE: contextvars.ContextVar["JudgeContext | None"] = contextvars.ContextVar(
 
 @dataclass
 class JudgeContext:
+    """The abstention judge in force for the current eval run, and where its verdicts are cached."""
+
     spec: str
     cache_path: Path | None = None
     use_cache: bool = True

@@ -1,8 +1,8 @@
-"""Answer parsing for short logic answers: labels (True/False/Unknown, valid/invalid,
+r"""Answer parsing for short logic answers: labels (True/False/Unknown, valid/invalid,
 knight/knave), orderings of named entities, and one choice out of a set (a grid cell).
 
 All parsers look first at the answer part of an output (after the last "the answer is",
-"Answer:", "Conclusion:" or inside the last \\boxed{}), and fall back to the whole output
+"Answer:", "Conclusion:" or inside the last \boxed{}), and fall back to the whole output
 after any `</think>`, so "True.", "**Answer:** false", "The answer is: Unknown" and
 "... so it cannot be determined" all parse.
 """
@@ -101,7 +101,7 @@ def _list_blocks(text: str) -> list[tuple[int, list[str]]]:
 
 
 def extract_ordering(output: str, entities: Sequence[str]) -> list[str] | None:
-    """The entities in the order the answer lists them (each once), or None.
+    r"""The entities in the order the answer lists them (each once), or None.
 
     The answer part is used when it is a list that names every entity once ("1. Henry\n2. Maria",
     "1) Henry", "- Henry": each item's first name counts), or a line naming every entity

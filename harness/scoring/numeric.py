@@ -1,10 +1,10 @@
-"""Final-answer extraction for numeric answers and equivalence checking.
+r"""Final-answer extraction for numeric answers and equivalence checking.
 
-Extraction looks, in order, for the last `\\boxed{...}` (nested braces allowed), the last
+Extraction looks, in order, for the last `\boxed{...}` (nested braces allowed), the last
 "the answer is ..." / "final answer: ..." / "Answer: ...", "#### ...", and finally the
 last number in the text (after any `</think>`). Numbers may carry thousands separators,
-a currency sign, a percent sign, units or LaTeX (`\\frac`, `\\dfrac`, `\\text{...}`,
-`\\%`, `\\$`); mixed numbers such as "2 1/2" read as 5/2.
+a currency sign, a percent sign, units or LaTeX (`\frac`, `\dfrac`, `\text{...}`,
+`\%`, `\$`); mixed numbers such as "2 1/2" read as 5/2.
 
 Equivalence is exact on rationals (with an optional absolute tolerance), falling back to
 HF's math-verify for anything that is not a plain number (expressions, other LaTeX).
@@ -30,7 +30,7 @@ _ANSWER_MARKS = [
 
 
 def _boxed_contents(text: str) -> list[str]:
-    """Contents of every \\boxed{...}, matching nested braces."""
+    r"""Contents of every \boxed{...}, matching nested braces."""
     out = []
     for m in _BOXED.finditer(text):
         depth, i = 1, m.end()

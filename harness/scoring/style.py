@@ -51,6 +51,8 @@ def embed(texts: Sequence[str]):
 
 @dataclass
 class StyleFeatures:
+    """Stylometric features of one text: length, structure, emphasis, diversity, hedging."""
+
     words: int
     sentence_length: float
     heading_lines: float  # fractions of non-empty lines
@@ -105,6 +107,8 @@ def feature_similarity(a: StyleFeatures, b: StyleFeatures) -> dict[str, float]:
 
 @dataclass
 class StyleComparison:
+    """How close a reply's style is to a reference: embedding and feature similarities."""
+
     total: float
     embedding: float
     features: dict[str, float] = field(default_factory=dict)
