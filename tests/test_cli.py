@@ -214,5 +214,20 @@ def test_an_option_the_backend_does_not_take_is_an_error(cli, tmp_path):
     line = _one_line_error(cli("eval", "--model", "openai:http://127.0.0.1:9/v1#m", "--tensor-parallel-size", "2",
                                "--suite", "arithmetic", "--limit", "1", "--no-progress"))
     assert "--tensor-parallel-size is not an option of the openai: backend" in line
+    line = _one_line_error(cli("eval", "--batch", "--suite", "arithmetic", "--limit", "1", "--no-progress"))
+    assert "--batch: not options of one engine of smollm2-135m" in line  # the embedded default runs on hf: or vllm:
     line = _one_line_error(cli("eval", "--model", "reference", "--chunk-size", "0", "--limit", "1"))
     assert "--chunk-size must be positive, got 0" in line
+
+
+def test_embedded_default_takes_either_engines_options_but_not_a_mix():
+    from harness.backends.options import check_spec_options
+    from harness.errors import HarnessError
+
+    check_spec_options(None, {"batch_size": 4, "device": "cpu"})
+    check_spec_options(None, {"tensor_parallel_size": 2})
+    with pytest.raises(HarnessError, match="not options of one engine"):
+        check_spec_options(None, {"batch_size": 4, "tensor_parallel_size": 2})
+    check_spec_options("anthropic:m", {"thinking_budget": 64, "batch": True, "concurrency": 2})
+    with pytest.raises(HarnessError, match="--device is not an option of the anthropic: backend"):
+        check_spec_options("anthropic:m", {"device": "cpu"})

@@ -53,5 +53,5 @@ def load_backend(spec: str | ModelSpec | None, **options: Any) -> Backend:
     from harness.backends.options import check_options
 
     backend_cls = BACKENDS.get(model_spec.scheme)
-    check_options(model_spec.scheme, backend_cls.Options, options)
+    check_options(f"{model_spec.scheme}:", backend_cls.Options, options)
     return backend_cls(model_spec, **options)

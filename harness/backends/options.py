@@ -110,15 +110,36 @@ def builtin_options() -> dict[str, type]:
     return BUILTIN_OPTIONS
 
 
-def check_options(scheme: str, options_cls: type | None, options: dict[str, Any]) -> None:
-    """Refuse options the backend does not take; a backend without an `Options` class takes anything."""
+def check_options(label: str, options_cls: type | None, options: dict[str, Any]) -> None:
+    """Refuse options the `label` backend ("hf:") does not take; a backend without an `Options` class takes anything."""
     if options_cls is None:
         return
     taken = {f.name for f in fields(options_cls)}
     unknown = [name for name in options if name not in taken]
     if unknown:
-        known = {name: flag for cls in BUILTIN_OPTIONS.values() for name, flag in option_strings(cls).items()}
         offered = sorted(option_strings(options_cls).values()) or ["no options"]
-        raise HarnessError(
-            f"{known.get(unknown[0], repr(unknown[0]))} is not an option of the {scheme}: backend (it takes {', '.join(offered)})"
-        )
+        raise HarnessError(f"{_flag(unknown[0])} is not an option of the {label} backend (it takes {', '.join(offered)})")
+
+
+def _flag(name: str) -> str:
+    """The command-line flag of a built-in backend option (its name when none has one)."""
+    known = {key: flag for cls in BUILTIN_OPTIONS.values() for key, flag in option_strings(cls).items()}
+    return known.get(name, repr(name))
+
+
+def check_spec_options(spec: str | None, options: dict[str, Any]) -> None:
+    """check_options for a model spec, before anything is loaded. An embedded name runs on hf or vllm
+    (harness/models/engine_choice.py): it takes the options of either one, not a mix."""
+    from harness.backends.base import BACKENDS
+    from harness.models.spec import EMBEDDED_NAMES, parse_model_spec
+
+    model_spec = parse_model_spec(spec)
+    if model_spec.raw in EMBEDDED_NAMES:
+        engines = {"hf": HFOptions, "vllm": VLLMOptions}
+        if not any(set(options) <= {f.name for f in fields(cls)} for cls in engines.values()):
+            takes = "; ".join(f"{name}: takes {', '.join(sorted(option_strings(cls).values()))}" for name, cls in engines.items())
+            given = ", ".join(sorted(_flag(name) for name in options))
+            raise HarnessError(f"{given}: not options of one engine of {model_spec.raw}, which runs on hf: or vllm: ({takes})")
+        return
+    options_cls = BUILTIN_OPTIONS.get(model_spec.scheme) or BACKENDS.get(model_spec.scheme).Options
+    check_options(f"{model_spec.scheme}:", options_cls, options)

@@ -18,13 +18,13 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
+    from harness.backends.options import check_spec_options
     from harness.config import config_from_args
-    from harness.models.spec import parse_model_spec
     from harness.trainers.distill import DistillConfig, check_out_dir, distill
     from harness.trainers.focus import load_focus
 
     config = config_from_args(DistillConfig, args)
-    parse_model_spec(config.teacher)
+    check_spec_options(config.teacher, config.backend_options)  # a bad spec or option fails before any work
     check_out_dir(Path(config.out))  # before the focus results are read or any teacher request is sent
     if config.focus_from:
         focus = load_focus(config.focus_from, config.focus_teacher)

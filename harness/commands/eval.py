@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate
 
+    from harness.backends.options import check_spec_options
     from harness.config import config_from_args
     from harness.diagnostics import warn_output_health
     from harness.errors import HarnessError
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.models.spec import parse_model_spec
 
     config = config_from_args(EvalConfig, args)
-    parse_model_spec(config.model)  # fail fast on a bad spec, before suites are built
+    check_spec_options(config.model, config.backend_options)  # a bad spec or option fails before suites are built
     if config.judge:
         from harness.scoring.judges import is_model_spec
 
