@@ -37,3 +37,11 @@ def test_loop_runs_rounds_and_reports_retention_per_round(cli, tiny_model_dir, t
     assert "focus weights: math=1.10" in proc.stdout
     card = json.loads((tmp_path / "focused" / "data_card.json").read_text())
     assert card["config"]["focus"] == {"math": 1.1}
+
+
+def test_loop_refuses_an_out_that_is_a_file_before_any_work(cli, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    proc = cli("loop", "--suite", "arithmetic", "--out", str(taken), "--no-progress")
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
+    assert taken.read_text() == "mine"
