@@ -81,7 +81,7 @@ def test_masks_with_the_real_smollm2_template(embedded_model_dir):
     assert not has_generation_markers(tokenizer.chat_template)  # TRL's assistant_only_loss could not mask it
     for conv in CONVERSATIONS:
         enc = tokenize_with_assistant_mask(tokenizer, conv)
-        labels = [t if m else -100 for t, m in zip(enc["input_ids"], enc["assistant_masks"])]
+        labels = [t if m else -100 for t, m in zip(enc["input_ids"], enc["assistant_masks"], strict=True)]
         expected = [m["content"] + "<|im_end|>" for m in conv if m["role"] == "assistant"]
         assert assistant_text_from_labels(tokenizer, enc["input_ids"], labels) == expected
         assert "You are a helpful AI assistant named SmolLM" in tokenizer.decode(enc["input_ids"]) or conv[0]["role"] == "system"
@@ -100,7 +100,7 @@ def test_packed_rows_do_not_attend_to_each_other(tiny_model_dir, chat_data, tmp_
     with torch.no_grad():
         packed_logits = model(**inputs).logits[0]
         starts = (batch["position_ids"][0] == 0).nonzero().flatten().tolist() + [batch["input_ids"].shape[1]]
-        for start, end in zip(starts, starts[1:]):
+        for start, end in zip(starts, starts[1:], strict=False):
             alone = model(input_ids=batch["input_ids"][:, start:end]).logits[0]
             torch.testing.assert_close(packed_logits[start:end], alone, atol=1e-4, rtol=1e-4)
 

@@ -13,6 +13,8 @@ from harness.errors import HarnessError
 
 
 class LoraSettings(BaseModel):
+    """LoRA adapter shape (peft), used with `lora: true`."""
+
     model_config = ConfigDict(extra="forbid")
     r: int = 16
     alpha: int = 32

@@ -31,6 +31,8 @@ def item_text(item: Item) -> str:
 
 @dataclass
 class Overlap:
+    """How much of its closest test item a text contains."""
+
     score: float  # fraction of the closest test item's n-grams found in the row
     test_id: str | None
 
@@ -56,7 +58,7 @@ class ContaminationIndex:
             suites.append(item.suite)
             grams_per_item.append(ngrams(item_text(item), n))
         frequency: dict[str, Counter] = defaultdict(Counter)
-        for suite, grams in zip(suites, grams_per_item):
+        for suite, grams in zip(suites, grams_per_item, strict=True):
             frequency[suite].update(grams)
         suite_sizes = Counter(suites)
         limits = {suite: max(min_boilerplate, int(boilerplate_share * size)) for suite, size in suite_sizes.items()}

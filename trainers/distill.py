@@ -102,6 +102,8 @@ NOT_IN_CARD = ("backend_options", "progress", "exclude_ids", "out", *(f.name for
 
 @dataclass
 class Row:
+    """One training conversation of the distilled dataset, with where it came from."""
+
     messages: list[dict[str, str]]
     id: str
     suite: str
@@ -175,6 +177,8 @@ def make_row(item: Item, generation: Generation, score: Score | None, reasoning:
 
 
 class Distiller:
+    """One distillation run: candidates, contamination guard, mix, teacher, verification, card."""
+
     def __init__(self, config: DistillConfig):
         from harness.suite import default_suite_names, get_suite
 
@@ -226,7 +230,7 @@ class Distiller:
             suite = self.suites.get(suite_name)
             if suite is None:
                 continue  # user prompts: no verifier
-            for i, item_scores in zip(indexes, score_samples(suite, [items[i] for i in indexes], [generations[i] for i in indexes])):
+            for i, item_scores in zip(indexes, score_samples(suite, [items[i] for i in indexes], [generations[i] for i in indexes]), strict=True):
                 scores[i] = item_scores
         rows = []
         for item, gens, item_scores in zip(items, generations, scores, strict=True):

@@ -13,6 +13,8 @@ from harness.retention import RetentionRow
 
 @dataclass
 class EvalSettings:
+    """How train and loop evaluate a model (test split, a limit per suite)."""
+
     suites: list[str]
     limit: int | None = 40
     max_new_tokens: int = 256

@@ -17,6 +17,8 @@ FLOOR = 0.1
 
 @dataclass
 class Focus:
+    """Data-budget weights from retention: more rows where the student retains least."""
+
     capabilities: dict[str, float] = field(default_factory=dict)  # capability → weight
     variants: dict[str, float] = field(default_factory=dict)  # "capability/kind" → weight
     retention: dict[str, float | None] = field(default_factory=dict)  # what the weights came from

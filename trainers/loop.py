@@ -78,6 +78,8 @@ class LoopConfig:
 
 @dataclass
 class RoundResult:
+    """One round of the loop: the model evaluated, its data, focus and retention."""
+
     round: int
     model: str  # the model evaluated in this round
     trained_from: str | None  # the model this round fine-tuned (the previous round's)

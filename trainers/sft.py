@@ -25,6 +25,8 @@ SUMMARY_FILE = "train_summary.json"
 
 @dataclass
 class TrainOutcome:
+    """What a training run produced: the final model, its step and metrics."""
+
     model_dir: Path
     global_step: int
     resumed_from: str | None
