@@ -119,7 +119,7 @@ def ladders(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[La
         if len(levels) < 2:
             continue
         bases = {p.teacher.canonical_id for ps in levels.values() for p in ps}
-        rung0 = [canonical[i] for i in sorted(bases) if i in canonical]
+        rung0 = [canonical[i] for i in sorted(b for b in bases if b is not None) if i in canonical]
         rungs = ([_rung(0, rung0, settings)] if rung0 else []) + [
             _rung(level, ps, settings) for level, ps in sorted(levels.items())
         ]

@@ -241,7 +241,7 @@ def generate_cached(
         answers = backend.generate([items[i] for i in chunk], params, progress=False)
         if len(answers) != len(chunk) or any(len(a) != params.samples for a in answers):
             raise HarnessError(f"backend {backend.name} returned the wrong number of generations")
-        rows = []
+        rows: list[tuple[str, Generation]] = []
         for i, gens in zip(chunk, answers, strict=True):
             results[i] = gens
             if all(g.error is None for g in gens):

@@ -149,7 +149,7 @@ def _breaking_point_checks(
                                       f"no '{kind}' ladder in the results (ladders: {present}); fails closed", kind))
                 continue
             point = ladder.student_break
-            if point.reached:
+            if point.reached and point.rung is not None:
                 ok = point.rung >= minimum
                 msg = f"student breaks at rung {point.rung} ({point.reason}) {'>=' if ok else '<'} required {minimum}"
                 out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", point.rung, minimum, msg, kind))

@@ -100,7 +100,7 @@ def mean_or_none(xs: Sequence[float]) -> float | None:
     return float(np.mean(xs)) if len(xs) else None
 
 
-def group_index(groups: Sequence[Hashable] | None, n: int) -> np.ndarray:
+def group_index(groups: Sequence[Hashable] | np.ndarray | None, n: int) -> np.ndarray:
     """Group number of each item, in order of first appearance (None: every item alone)."""
     if groups is None:
         return np.arange(n)
@@ -137,10 +137,10 @@ def _ratio_of_totals(t: np.ndarray, s: np.ndarray, axis: int = -1) -> np.ndarray
 
 
 def paired_ratio(
-    teacher: Sequence[float],
-    student: Sequence[float],
+    teacher: Sequence[float] | np.ndarray,
+    student: Sequence[float] | np.ndarray,
     settings: BootstrapSettings = BootstrapSettings(),
-    groups: Sequence[Hashable] | None = None,
+    groups: Sequence[Hashable] | np.ndarray | None = None,
 ) -> RatioEstimate:
     """Retention = mean(student) / mean(teacher) over paired items, with a clustered CI.
 
@@ -248,9 +248,9 @@ def sign_flip_p_value(net: Sequence[int]) -> float:
 
 
 def mcnemar_clustered(
-    teacher_correct: Sequence[bool],
-    student_correct: Sequence[bool],
-    groups: Sequence[Hashable] | None = None,
+    teacher_correct: Sequence[bool] | np.ndarray,
+    student_correct: Sequence[bool] | np.ndarray,
+    groups: Sequence[Hashable] | np.ndarray | None = None,
 ) -> McNemar:
     """Does the student differ from the teacher? Exact sign-flip test over problem groups.
 

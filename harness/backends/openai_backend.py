@@ -50,7 +50,7 @@ class OpenAIBackend(ApiBackend):
         self.chunk_size = max(self.chunk_size, self.concurrency * 4)
 
     def fingerprint(self) -> dict[str, Any]:
-        fingerprint = {"backend": "openai", "base_url": self.base_url, "model": self.model}
+        fingerprint: dict[str, Any] = {"backend": "openai", "base_url": self.base_url, "model": self.model}
         if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
             fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
         return fingerprint

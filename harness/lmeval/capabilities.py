@@ -42,7 +42,8 @@ def parse_task_spec(spec: str, required: bool = True) -> tuple[str, str | None]:
 
     With required=False a task without a default gets None (tasks exported from harness suites
     need none: their items name their capability)."""
-    name, _, capability = spec.strip().partition(":")
+    name, _, given = spec.strip().partition(":")
+    capability: str | None = given
     if not name:
         raise HarnessError(f"--lm-eval-task {spec!r}: no task name (write NAME or NAME:CAPABILITY)")
     if not capability:

@@ -70,7 +70,7 @@ def convert(outputs: Iterable[TaskOutput]) -> Converted:
 
 def _one_filter(out: TaskOutput) -> tuple[str, list[dict[str, Any]]]:
     """lm-eval logs one sample per (doc, filter); keep the task's first filter."""
-    filters = [f.get("name") for f in out.config.get("filter_list") or [] if isinstance(f, dict)]
+    filters = [f["name"] for f in out.config.get("filter_list") or [] if isinstance(f, dict) and isinstance(f.get("name"), str)]
     present = list(dict.fromkeys(s.get("filter", "none") for s in out.samples))
     chosen = next((f for f in filters if f in present), present[0])
     rows = sorted((s for s in out.samples if s.get("filter", "none") == chosen), key=lambda s: s["doc_id"])

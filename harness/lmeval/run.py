@@ -53,7 +53,7 @@ def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> 
     if spec.scheme == "hf" and backend is not None:
         from lm_eval.models.huggingface import HFLM
 
-        model, tokenizer = backend._load()  # harness's own loading, shared with its suites
+        model, tokenizer = backend._load()  # type: ignore[attr-defined]  # the hf backend's own loading, shared with its suites
         # add_bos_token=False: harness tokenizes the rendered prompt without adding special tokens
         lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=False)
         checkpoint = str(getattr(backend, "checkpoint", spec.target))
@@ -143,7 +143,7 @@ def _evaluate(
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
-    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", 1)))
+    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", None) or 1))
     tracker = EvaluationTracker(output_path=str(output_dir))
     try:
         output = simple_evaluate(

@@ -89,7 +89,12 @@ def worst_pairs(pairs: Sequence[ScoredPair], per_capability: int) -> dict[str, l
         ranked = sorted(ps, key=lambda p: (-(p.teacher_score - p.student_score), p.teacher.item_id))
         # One item per canonical group first (a perturbed twin of a shown item adds little), then the rest.
         seen: set[str] = set()
-        first = [p for p in ranked if (g := p.teacher.canonical_id or p.teacher.item_id) not in seen and not seen.add(g)]
+        first = []
+        for p in ranked:
+            group = p.teacher.canonical_id or p.teacher.item_id
+            if group not in seen:
+                seen.add(group)
+                first.append(p)
         rest = [p for p in ranked if p not in first]
         out[cap] = (first + rest)[:per_capability]
     return out

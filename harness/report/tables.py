@@ -152,7 +152,9 @@ def render(analysis: RetentionAnalysis, fmt: str, seed_only: bool = False) -> st
             data = {k: v for k, v in data.items() if k not in ("rows", "variants", "mitigation")}
         return json.dumps(data, indent=2) + "\n"
     if fmt == "csv":
-        rows = analysis.seed_table if seed_only else analysis.rows + analysis.variants + analysis.mitigation
+        rows: list[RetentionRow | VariantRow | MitigationRow | SeedRow] = (
+            [*analysis.seed_table] if seed_only else [*analysis.rows, *analysis.variants, *analysis.mitigation]
+        )
         return rows_to_csv(rows)
     parts: list[str] = []
     head = header_lines(analysis)
@@ -180,7 +182,7 @@ def render(analysis: RetentionAnalysis, fmt: str, seed_only: bool = False) -> st
     return "\n\n".join(parts) + "\n"
 
 
-def rows_to_csv(rows: Sequence[RetentionRow]) -> str:
+def rows_to_csv(rows: Sequence[RetentionRow | VariantRow | MitigationRow | SeedRow]) -> str:
     """One line per row with every field (kind says which view it belongs to)."""
     dicts = []
     for r in rows:

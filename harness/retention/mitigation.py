@@ -42,12 +42,16 @@ def _sample_correct(record: SampleRecord) -> list[bool]:
 MethodFn = Callable[[SampleRecord], float]
 
 
+def _majority_of_first(k: int) -> MethodFn:
+    return lambda r: float(majority_correct(r.samples[:k]))
+
+
 def _methods(k_max: int, voted: str | None) -> list[tuple[str, int, MethodFn]]:
     """(name, k, per-record score) for each mitigation, on a record with >= k_max samples."""
     out: list[tuple[str, int, MethodFn]] = [
         ("pass@1", 1, lambda r: sum(_sample_correct(r)) / len(_sample_correct(r))),  # unbiased: share of correct samples
     ]
-    out += [(f"maj@{k}", k, lambda r, k=k: float(majority_correct(r.samples[:k]))) for k in range(1, k_max + 1)]
+    out += [(f"maj@{k}", k, _majority_of_first(k)) for k in range(1, k_max + 1)]
     if voted:
         out.append((f"vote:{voted}@{k_max}", k_max, lambda r: float(r.correct)))  # the evaluator's own vote
     out.append((f"verified@{k_max}", k_max, lambda r: float(any(_sample_correct(r)[:k_max]))))

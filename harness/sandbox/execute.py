@@ -260,6 +260,7 @@ def _run_in_own_sandbox(job: Job, limits: Limits, isolation: iso_mod.Isolation) 
             env = dict(iso_mod.ENV_ALLOW_LIST)
             cwd = None
             if isolation.strong:
+                assert isolation.bwrap is not None  # strong isolation is bubblewrap
                 command = iso_mod.bwrap_command(isolation.bwrap, isolation.python, limits) + ["--", *command]
             else:
                 fallback_dir = iso_mod.fallback_tmpdir(slot)

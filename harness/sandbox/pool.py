@@ -78,6 +78,7 @@ _SPAWNER = _LongLivedThread()
 
 def zygote_command(isolation: iso_mod.Isolation, sock_fd: int) -> list[str]:
     source = f"RUNNER_SOURCE = {RUNNER_SOURCE!r}\n" + ZYGOTE_SOURCE
+    assert isolation.bwrap is not None  # zygotes run only under bubblewrap
     return iso_mod.bwrap_command(isolation.bwrap, isolation.python, Limits(tmp_bytes=1024**2)) + [
         "--as-pid-1", "--cap-add", "ALL", "--", isolation.python, "-I", "-S", "-c", source, str(sock_fd),
     ]
@@ -88,7 +89,7 @@ class Zygote:
 
     def __init__(self, isolation: iso_mod.Isolation):
         self.isolation = isolation
-        self.slot = _SLOTS.acquire()
+        self.slot: int | None = _SLOTS.acquire()
         self.uid = iso_mod.slot_uid(self.slot)
         self.programs = 0
         self._closed = False
@@ -107,6 +108,7 @@ class Zygote:
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = ours
+        assert self.slot is not None  # released only by close()
         prefix, identity = iso_mod.spawn_identity(self.slot)
         try:
             self.proc = subprocess.Popen(
@@ -121,9 +123,11 @@ class Zygote:
             raise ZygoteError(f"zygote did not start: {hello}")
 
     def _receive(self, timeout: float) -> dict:
-        self.sock.settimeout(timeout)
+        sock = self.sock
+        assert sock is not None, "zygote socket used after close"
+        sock.settimeout(timeout)
         try:
-            message = self.sock.recv(65536)
+            message = sock.recv(65536)
         except TimeoutError as exc:
             raise ZygoteError(f"no answer within {timeout:.1f} s") from exc
         except OSError as exc:
@@ -150,12 +154,13 @@ class Zygote:
 
     def host_pids(self) -> set[int]:
         """The zygote's own processes on the host (outer bwrap and the interpreter), for leak checks."""
-        if not self.alive:
+        if not self.alive or self.proc is None:
             return set()
-        pids = {self.proc.pid}
+        pid = self.proc.pid
+        pids = {pid}
         try:
-            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
-                pids.update(int(p) for p in Path(f"/proc/{self.proc.pid}/task/{task}/children").read_text().split())
+            for task in os.listdir(f"/proc/{pid}/task"):
+                pids.update(int(p) for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
         except OSError:
             pass
         return pids
@@ -178,6 +183,7 @@ class Zygote:
             if not self.alive:
                 raise ZygoteError(f"zygote is gone ({self.exit_status()})")
             try:
+                assert self.sock is not None  # alive implies an open socket
                 socket.send_fds(self.sock, [header], files)
             except OSError as exc:
                 raise ZygoteError(f"could not hand over the program: {exc}") from exc

@@ -40,7 +40,8 @@ def _trim_until_parses(code: str) -> str:
 
 def _bare_code(text: str) -> list[str]:
     """Runs of lines that look like top-level code (with their indented bodies) amid prose."""
-    chunks, current = [], []
+    chunks: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         stripped = line.rstrip()
         if _CODE_START.match(stripped) or (current and _TOP_LEVEL_CODE.match(stripped)):

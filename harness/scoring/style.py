@@ -140,6 +140,7 @@ def compare_many(pairs: Sequence[tuple[str, str]]) -> list[StyleComparison]:
         elif a == b:
             out.append(StyleComparison(1.0, 1.0, {k: 1.0 for k in FEATURES}))
         else:
+            assert vectors is not None  # a and b are among the embedded texts
             cosine = float(vectors[index[a]] @ vectors[index[b]])
             out.append(_combine(cosine, feature_similarity(feats[a], feats[b])))
     return out
