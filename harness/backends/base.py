@@ -25,6 +25,8 @@ class Backend(ABC):
 
     name: ClassVar[str]  # the scheme it is registered under (set by the registry)
     Options: ClassVar[type | None] = None  # the options it takes (harness/backends/options.py); None: any
+    # Set on the embedded default's backend: the EngineChoice that picked it (harness/models/engine_choice.py).
+    engine_choice: Any = None
 
     def __init__(self, spec: ModelSpec, **options: Any):
         self.spec = spec

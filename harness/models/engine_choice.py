@@ -145,7 +145,7 @@ def _pending(backend: Any, selections: Sequence[tuple[Any, Sequence[Any]]], para
     for suite, items in selections:
         for item in items:
             budget = item_budget(suite, item, params, thinking)
-            keys = sample_keys(fingerprint, item, params.model_copy(update={"max_new_tokens": budget})) if cache else []
+            keys = sample_keys(fingerprint, item, params.model_copy(update={"max_new_tokens": budget})) if fingerprint is not None else []
             wanted.append((keys, budget))
     found = cache.get_many([k for keys, _ in wanted for k in keys]) if cache is not None else {}
     generations = tokens = 0
