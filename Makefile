@@ -12,7 +12,7 @@ EXTRAS  = models,train,api,report,style,suites,lmeval,test
 DEMO_LIMIT ?= 10
 DEMO_OUT   ?= runs/demo
 
-.PHONY: install system-deps demo test test-fast bench clean
+.PHONY: install system-deps demo lint test test-fast bench clean
 
 install: $(STAMP)
 
@@ -66,10 +66,16 @@ demo: install
 	  --json $(DEMO_OUT)/gate.json --junit $(DEMO_OUT)/gate.xml; \
 	  status=$$?; echo "gate exit code: $$status (0 release, 1 refused, 2 invalid input)"; [ $$status -ne 2 ]
 
-test: install
+# Static checks first (config in pyproject.toml): ruff (pyflakes, bugbear, pydocstyle) and mypy on harness/.
+lint: install
+	$(BIN)/ruff check harness
+	$(BIN)/mypy
+
+test: install lint
 	$(BIN)/python -m pytest -q -ra
 
-test-fast: install
+# Everything but the tests marked slow (pretrained weights, vLLM engines, servers, training).
+test-fast: install lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install
