@@ -304,6 +304,12 @@ def _judge_identity(spec: str | None) -> dict[str, str]:
 
 
 def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend | None = None) -> tuple[Results, list[SampleRecord]]:
+    """Generate and score `config`'s suites with one model: what `harness eval` runs.
+
+    `backend`: an already loaded model (default: loaded from `config.model`, closed at the end).
+    With `out_dir`, results.json and samples.jsonl are written there atomically. Answers go
+    through the response cache unless `config.use_cache` is False.
+    """
     if config.vote is not None and config.vote not in VOTE_METHODS:
         raise HarnessError(f"unknown vote method {config.vote!r}: use {', '.join(VOTE_METHODS)}")
     if config.vote is not None and config.generation.samples < 2:

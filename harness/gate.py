@@ -212,6 +212,7 @@ def evaluate_gate(
     analysis: RetentionAnalysis,
     baseline: RetentionAnalysis | None = None,
 ) -> GateVerdict:
+    """Judge a retention analysis by a policy (and against a baseline analysis for max_regression): `harness gate`."""
     rows = {r.capability: r for r in analysis.rows}
     results: list[RuleResult] = []
     notes = list(analysis.notes)

@@ -148,6 +148,7 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 
 def parse_policy(data: object, source: str = "") -> GatePolicy:
+    """Validate a gate policy mapping (gate.yaml's contents); every problem is one HarnessError naming the field."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -162,6 +163,7 @@ def parse_policy(data: object, source: str = "") -> GatePolicy:
 
 
 def load_policy(path: str | Path) -> GatePolicy:
+    """Read and validate a gate policy YAML file."""
     import yaml
 
     p = Path(path)

@@ -169,4 +169,5 @@ def default_suite_names() -> list[str]:
 
 
 def get_suite(name: str, seed: int = 0, size: int | None = None) -> Suite:
+    """An instance of the registered suite `name`, generated from `seed` at `size` (default: its own)."""
     return SUITES.get(name)(seed=seed, size=size)

@@ -51,6 +51,7 @@ class Backend(ABC):
 
 
 def load_backend(spec: str | ModelSpec | None, **options: Any) -> Backend:
+    """The registered backend for a model spec (None: the embedded default), with its options checked."""
     model_spec = spec if isinstance(spec, ModelSpec) else parse_model_spec(spec)
     from harness.backends.options import check_options
 

@@ -34,6 +34,7 @@ class ModelSpec(BaseModel):
 
 
 def parse_model_spec(text: str | None) -> ModelSpec:
+    """Parse a model spec string (None: the embedded default); a malformed one is a HarnessError."""
     raw = (text or DEFAULT_MODEL).strip()
     if raw == "reference":
         return ModelSpec(scheme="reference", raw=raw)

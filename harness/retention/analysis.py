@@ -59,6 +59,11 @@ def analyse(
     intersect: bool = False,
     settings: BootstrapSettings | None = None,
 ) -> RetentionAnalysis:
+    """Pair teacher and student records by item and derive every retention view: `harness retention`.
+
+    The two results must have measured the same items; `intersect=True` keeps the common ones
+    and says what it dropped.
+    """
     settings = settings or BootstrapSettings()
     aligned = align(teacher, t_records, student, s_records, intersect)
     pairs = score_pairs(aligned.teacher, aligned.student)
