@@ -113,7 +113,6 @@ def cached_rows(cache: Path) -> int:
         return 0
 
 
-@pytest.mark.slow
 def test_sigkilled_run_resumes_to_the_uninterrupted_result_without_asking_again(tiny_model_dir, tmp_path):
     # The uninterrupted reference run.
     argv, env = harness_eval(tiny_model_dir, tmp_path / "clean", tmp_path / "clean-out")

@@ -162,6 +162,7 @@ def test_options_only_one_engine_takes_pick_that_engine(suite, items, monkeypatc
         default_engine_backend(None, many, GenerationParams(), {"batch_size": 4, "max_model_len": 9}, tmp_path / "c.sqlite")
 
 
+@pytest.mark.slow  # loads the embedded SmolLM2
 def test_results_say_which_engine_and_why(monkeypatch, tmp_path):
     from harness.evaluate import EvalConfig, run_eval
 

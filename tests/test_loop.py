@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
+
+@pytest.mark.slow  # trains
 def test_loop_runs_rounds_and_reports_retention_per_round(cli, tiny_model_dir, tmp_path):
     out = tmp_path / "loop"
     proc = cli("loop", "--teacher", "reference", "--student", f"hf:{tiny_model_dir}", "--suite", "arithmetic", "--rounds", "2",

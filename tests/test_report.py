@@ -127,7 +127,6 @@ def test_report_refuses_mismatched_results(cli, report_runs, tmp_path):
     assert proc.returncode == 2 and "item sets differ" in proc.stderr
 
 
-@pytest.mark.slow
 def test_checkpoint_sweep_eval_skips_done_and_reports(cli, tiny_model_dir, tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()

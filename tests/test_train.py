@@ -111,6 +111,7 @@ def _weights(model_dir: Path) -> dict:
     return load_file(str(model_dir / "model.safetensors"))
 
 
+@pytest.mark.slow  # trains
 def test_resume_continues_exactly_where_it_stopped(tiny_model_dir, chat_data, tmp_path):
     import torch
 
@@ -140,6 +141,7 @@ def test_resume_without_checkpoint_is_a_clear_error(tiny_model_dir, chat_data, t
         train(small_config(max_steps=1), f"hf:{tiny_model_dir}", chat_data, tmp_path / "fresh", resume=True)
 
 
+@pytest.mark.slow  # trains
 def test_lora_adapters_are_merged_into_a_plain_checkpoint(tiny_model_dir, chat_data, tmp_path):
     import torch
 
@@ -168,6 +170,7 @@ def test_config_file_and_flags(tmp_path):
         TrainConfig.load(path)
 
 
+@pytest.mark.slow  # trains
 def test_cli_distill_train_eval_retention_end_to_end(cli, tiny_model_dir, tmp_path):
     data, run = tmp_path / "data", tmp_path / "run"
     proc = cli("distill", "--teacher", "reference", "--suite", "arithmetic", "--n", "16", "--out", str(data),
@@ -196,6 +199,7 @@ def test_cli_train_refuses_bad_input(cli, tmp_path):
     assert proc.returncode == 2
 
 
+@pytest.mark.slow  # trains
 def test_report_to_tensorboard_writes_event_files(tiny_model_dir, chat_data, tmp_path, monkeypatch):
     pytest.importorskip("tensorboard")
     from harness.trainers.sft import train
