@@ -151,6 +151,21 @@ def world(tmp_path_factory):
     return root
 
 
+CAPABILITY_ARGS = ("--capability", "toy_mc=knowledge", "--capability", "toy_gen=knowledge")
+
+
+@pytest.fixture(scope="module")
+def imported(world):
+    """`harness import lm-eval` of run A's output and of the lm-eval output run B left in OUT/lm-eval/."""
+    from conftest import run_cli
+
+    paths = {"a": world / "imported-a", "b": world / "imported-b"}
+    for key, source in (("a", world / "lm-eval-a"), ("b", world / "harness-b" / "lm-eval")):
+        done = run_cli("import", "lm-eval", str(source), "--out", str(paths[key]), *CAPABILITY_ARGS)
+        assert done.returncode == 0, done.stderr
+    return paths
+
+
 def test_same_model_same_items_same_outputs_and_accuracy(world):
     """`lm_eval` on the exported task and `harness eval` on the suite agree item by item."""
     from harness.results import load_results
@@ -169,16 +184,14 @@ def test_same_model_same_items_same_outputs_and_accuracy(world):
     assert lm_eval_acc == pytest.approx(native.capabilities["math"].score)
 
 
-def test_import_gives_harness_records(world, cli):
+def test_import_gives_harness_records(world, imported, cli):
     from harness.results import load_results
 
     missing = cli("import", "lm-eval", str(world / "lm-eval-a"), "--out", str(world / "imported-x"))
     assert missing.returncode == 2 and "toy_mc" in missing.stderr and "--capability" in missing.stderr
+    assert not (world / "imported-x").exists()
 
-    done = cli("import", "lm-eval", str(world / "lm-eval-a"), "--out", str(world / "imported-a"),
-               "--capability", "toy_mc=knowledge", "--capability", "toy_gen=knowledge")
-    assert done.returncode == 0, done.stderr
-    results, records = load_results(world / "imported-a")
+    results, records = load_results(imported["a"])
     assert set(results.suites) == {"arithmetic", "lm-eval:toy_mc", "lm-eval:toy_gen"}
     assert results.model.backend == "lm-eval:hf"
 
@@ -210,7 +223,7 @@ def test_import_gives_harness_records(world, cli):
     assert [r.reference_answer for r in gen] == [d["answer"] for d in TOY_GEN]
 
 
-def test_harness_eval_runs_lm_eval_tasks_like_an_import(world, cli):
+def test_harness_eval_runs_lm_eval_tasks_like_an_import(world, imported):
     """The run path's records equal an import of the lm-eval output it left in OUT/lm-eval/."""
     from harness.results import load_results
 
@@ -218,19 +231,13 @@ def test_harness_eval_runs_lm_eval_tasks_like_an_import(world, cli):
     assert set(results.suites) == {"arithmetic", "lm-eval:toy_mc", "lm-eval:toy_gen"}
     assert results.model.backend == "hf" and results.generation.max_new_tokens == int(MAX_NEW)
     assert results.capabilities["knowledge"].n == len(TOY_MC) + len(TOY_GEN)
-    done = cli("import", "lm-eval", str(world / "harness-b" / "lm-eval"), "--out", str(world / "imported-b"),
-               "--capability", "toy_mc=knowledge", "--capability", "toy_gen=knowledge")
-    assert done.returncode == 0, done.stderr
-    _, imported = load_results(world / "imported-b")
-    assert [r.model_dump() for r in imported] == [r.model_dump() for r in records]
+    _, imported_records = load_results(imported["b"])
+    assert [r.model_dump() for r in imported_records] == [r.model_dump() for r in records]
 
 
-def test_retention_between_two_imported_lm_eval_runs(world, cli):
+def test_retention_between_two_imported_lm_eval_runs(world, imported, cli):
     from harness.results import load_results
 
-    for name in ("imported-a", "imported-b"):
-        if not (world / name / "results.json").exists():
-            pytest.skip(f"{name} is written by an earlier test")
     result = cli("retention", "--teacher", str(world / "imported-a"), "--student", str(world / "imported-b"))
     assert result.returncode == 0, result.stderr
     table = result.stdout.split("Retention per capability", 1)[1].split("\n\n", 1)[0]
@@ -252,12 +259,16 @@ def test_retention_between_two_imported_lm_eval_runs(world, cli):
     teacher = load_results(world / "imported-a")[0].capabilities["knowledge"].score
     student = load_results(world / "imported-b")[0].capabilities["knowledge"].score
     assert knowledge["n"] == 8 and knowledge["teacher"] == pytest.approx(teacher)
-    if teacher > 0:
-        assert knowledge["retention"] == pytest.approx(student / teacher)
-    # an imported lm-eval run of an exported suite also compares with a native harness run of it
-    mixed = cli("retention", "--teacher", str(world / "native-a"), "--student", str(world / "imported-a"), "--intersect")
+    assert knowledge["retention"] == (pytest.approx(student / teacher) if teacher > 0 else None)
+    # an imported lm-eval run of an exported suite also compares with a native harness run of it: the same
+    # outputs, so the student column equals the teacher's (retention itself needs 5 items; these are 4)
+    mixed = cli("retention", "--teacher", str(world / "native-a"), "--student", str(world / "imported-a"), "--intersect",
+                "--format", "json")
     assert mixed.returncode == 0, mixed.stderr
-    assert "100.0%" in mixed.stdout or "undefined" in mixed.stdout
+    (math_row,) = [r for r in json.loads(mixed.stdout)["rows"] if r["capability"] == "math"]
+    native_math = load_results(world / "native-a")[0].capabilities["math"].score
+    assert math_row["n"] == N_ITEMS and math_row["teacher"] == math_row["student"] == pytest.approx(native_math)
+    assert math_row["retention"] is None and f"only {N_ITEMS} paired items" in math_row["undefined_reason"]
 
 
 def test_unknown_task_and_reference_model_are_clear_errors(world, cli):
