@@ -37,11 +37,12 @@ class EngineCost:
     token_s: float  # seconds per generation per max_new_tokens of budget, at the engine's batch size
 
 
-# Calibrated by bench/cpu_engine.py (reports/cpu_engine.md) on the embedded SmolLM2-135M, default
-# suite mix, max_new_tokens 256, on a shared 2-core x86_64 box: two workload sizes per engine,
-# interleaved; start = intercept, token_s = slope / 256. See that report for the numbers.
+# token_s: the slopes of bench/cpu_engine.py (reports/cpu_engine.md, arithmetic + math, 256 tokens,
+# 2-core x86_64 at load ~1.5): hf 0.00477, vllm 0.00092 s per token of budget. start_s: estimates
+# (hf: import + weights; vllm: + engine-core spawn, ~40 s more); the one-round intercepts (hf 83 s,
+# vllm 78 s) include a cold first run and are not used. Crossover at 256 tokens: ~40 generations.
 CPU_COSTS = {
-    "hf": EngineCost(start_s=15.0, token_s=0.0036),
+    "hf": EngineCost(start_s=15.0, token_s=0.0048),
     "vllm": EngineCost(start_s=55.0, token_s=0.0009),
 }
 # Not measured in this project (no GPU was lent to it): vLLM's documented behaviour on a GPU

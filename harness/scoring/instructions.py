@@ -48,7 +48,11 @@ def ifeval() -> tuple[Any, Any]:
 class Constraint(ABC):
     """A verifiable instruction (IFEval style): check(response) says whether a reply follows it."""
 
-    id: ClassVar[str]
+    name: ClassVar[str]  # set by the CONSTRAINTS registry: the constraint id stored in item metadata
+
+    @property
+    def id(self) -> str:
+        return self.name
 
     def __init__(self, **kwargs: Any):
         self.kwargs = kwargs
@@ -77,7 +81,6 @@ class IFEvalConstraint(Constraint):
 class ForbiddenWords(IFEvalConstraint):
     """The reply uses none of the forbidden words."""
 
-    id = "forbidden_words"
     ifeval_id = "keywords:forbidden_words"  # kwargs: forbidden_words
 
 
@@ -85,7 +88,6 @@ class ForbiddenWords(IFEvalConstraint):
 class IncludeKeywords(IFEvalConstraint):
     """The reply contains every keyword."""
 
-    id = "include_keywords"
     ifeval_id = "keywords:existence"  # kwargs: keywords
 
 
@@ -93,7 +95,6 @@ class IncludeKeywords(IFEvalConstraint):
 class NumberOfWords(IFEvalConstraint):
     """The reply has fewer than, or at least, a number of words."""
 
-    id = "number_words"
     ifeval_id = "length_constraints:number_words"  # kwargs: num_words, relation ("less than" | "at least")
 
 
@@ -101,7 +102,6 @@ class NumberOfWords(IFEvalConstraint):
 class NumberOfBullets(IFEvalConstraint):
     """The reply has exactly a number of bullet points."""
 
-    id = "number_bullets"
     ifeval_id = "detectable_format:number_bullet_lists"  # kwargs: num_bullets (exact)
 
 
@@ -109,7 +109,6 @@ class NumberOfBullets(IFEvalConstraint):
 class EndPhrase(IFEvalConstraint):
     """The reply ends with a given phrase."""
 
-    id = "end_phrase"
     ifeval_id = "startend:end_checker"  # kwargs: end_phrase
 
 
@@ -117,7 +116,6 @@ class EndPhrase(IFEvalConstraint):
 class NoComma(IFEvalConstraint):
     """The reply contains no comma."""
 
-    id = "no_comma"
     ifeval_id = "punctuation:no_comma"
 
 
@@ -131,7 +129,7 @@ def count_sentences(text: str) -> int:
 class MaxSentences(Constraint):
     """The reply has at most a number of sentences."""
 
-    id = "max_sentences"  # kwargs: max_sentences
+    # kwargs: max_sentences
 
     def check(self, response: str) -> bool:
         return 0 < count_sentences(response) <= self.kwargs["max_sentences"]
@@ -150,7 +148,7 @@ def heading_text(line: str) -> str:
 class Sections(Constraint):
     """Each named section heading on a line of its own, in the given order, each followed by text."""
 
-    id = "sections"  # kwargs: sections (list of heading names)
+    # kwargs: sections (list of heading names)
 
     def check(self, response: str) -> bool:
         lines = [ln for ln in response.splitlines() if ln.strip()]
@@ -179,7 +177,7 @@ def strip_code_fence(text: str) -> str:
 class JsonSchema(Constraint):
     """The whole response is one JSON value (optionally fenced) that validates against a schema."""
 
-    id = "json_schema"  # kwargs: schema (a JSON Schema)
+    # kwargs: schema (a JSON Schema)
 
     def check(self, response: str) -> bool:
         import jsonschema
@@ -207,8 +205,6 @@ _MARKDOWN = [
 class NoMarkdown(Constraint):
     """The reply uses no Markdown formatting."""
 
-    id = "no_markdown"
-
     def check(self, response: str) -> bool:
         return not any(p.search(response) for p in _MARKDOWN)
 
@@ -220,7 +216,7 @@ _THINK = re.compile(r"^\s*<think>(.*?)</think>(.*)$", re.S)
 class ThinkThenAnswer(Constraint):
     """One `<think>...</think>` block first, then a final answer line that starts with a prefix."""
 
-    id = "think_answer"  # kwargs: answer_prefix (e.g. "Final answer:")
+    # kwargs: answer_prefix (e.g. "Final answer:")
 
     def check(self, response: str) -> bool:
         m = _THINK.match(response)
