@@ -181,8 +181,8 @@ def test_default_eval_above_the_crossover_runs_on_vllm(cli, tmp_path):
     if engine_choice.vllm_device() is None:
         pytest.skip("vllm is not installed here")
     out = tmp_path / "out"
-    # 16 items x 8 samples at 256 tokens: well above the calibrated CPU crossover
-    run = cli("eval", "--suite", "arithmetic", "--limit", "16", "--samples", "8", "--vote", "majority",
+    # 12 items x 8 samples x 160 tokens of budget: 1.5x the calibrated CPU crossover (~10,000)
+    run = cli("eval", "--suite", "arithmetic", "--limit", "12", "--samples", "8", "--max-new-tokens", "160", "--vote", "majority",
               "--no-cache", "--no-progress", "--out", str(out), env={"HARNESS_ENGINE": "auto"})
     assert run.returncode == 0, run.stderr
     assert "harness: engine vllm for smollm2-135m" in run.stderr
@@ -190,4 +190,4 @@ def test_default_eval_above_the_crossover_runs_on_vllm(cli, tmp_path):
     assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["backend"] == "vllm"
     assert results["extra"]["engine"]["chosen_by"] == "workload"
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
-    assert len(samples) == 16 and all(len(s["samples"]) == 8 for s in samples)
+    assert len(samples) == 12 and all(len(s["samples"]) == 8 for s in samples)
