@@ -108,18 +108,13 @@ def count_solutions(houses: int, n_attrs: int, clues, limit: int = 2) -> list[tu
                 kind, (xa, xv), (ya, yv) = binary[pending.pop()]
                 dx, dy = d[xa][xv], d[ya][yv]
                 nx, ny = _narrow(kind, dx, dy, full)
-                if nx != dx:
-                    if not nx:
-                        return False
-                    d[xa][xv] = nx
-                    pending.update(watch[xa, xv])
-                    dirty.add(xa)
-                if ny != dy:
-                    if not ny:
-                        return False
-                    d[ya][yv] = ny
-                    pending.update(watch[ya, yv])
-                    dirty.add(ya)
+                for a, v, old, new in ((xa, xv, dx, nx), (ya, yv, dy, ny)):
+                    if new != old:
+                        if not new:
+                            return False
+                        d[a][v] = new
+                        pending.update(watch[a, v])
+                        dirty.add(a)
             while dirty:
                 a = dirty.pop()
                 row = d[a]
