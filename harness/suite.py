@@ -107,8 +107,14 @@ class Suite(ABC):
 
     @cached_property
     def all_items(self) -> list[Item]:
-        items = self.build()
-        self._check(items)
+        """Every item of every split: from the disk cache of built suites, else built and checked."""
+        from harness import suite_cache
+
+        items = suite_cache.load(self)
+        if items is None:
+            items = self.build()
+            self._check(items)
+            suite_cache.store(self, items)
         return items
 
     def items(self, split: str = "test", variants: Sequence[str] | None = None, limit: int | None = None) -> list[Item]:

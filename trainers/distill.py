@@ -356,13 +356,15 @@ def token_lengths(rows: list[Row], tokenizer_spec: str | None) -> dict[str, Any]
     texts_unit = "words"
     lengths: list[int]
     try:
-        from transformers import AutoTokenizer
-
         from harness.models.checkpoint import resolve_checkpoint
         from harness.models.spec import parse_model_spec
 
         spec = parse_model_spec(tokenizer_spec)
-        tokenizer = AutoTokenizer.from_pretrained(resolve_checkpoint(spec.target))
+        checkpoint = resolve_checkpoint(spec.target)  # before importing transformers: a bad spec costs nothing
+
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
         lengths = [len(tokenizer.apply_chat_template(r.messages, tokenize=True, return_dict=True)["input_ids"]) for r in rows]
         texts_unit = f"tokens ({spec.raw})"
     except Exception:  # no model stack or no tokenizer: words are still informative
