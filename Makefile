@@ -10,6 +10,8 @@ STACK  ?= cpu
 TORCH_PIP_ARGS ?=
 EXTRAS  = models,train,api,report,style,suites,lmeval,test
 DEMO_LIMIT ?= 10
+# pytest-xdist workers for `make test`; each gets its share of the cores (tests/conftest.py).
+TEST_WORKERS ?= 2
 DEMO_OUT   ?= runs/demo
 
 .PHONY: install system-deps demo lint test test-fast bench clean
@@ -72,11 +74,11 @@ lint: install
 	$(BIN)/mypy
 
 test: install lint
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile
 
 # Everything but the tests marked slow (pretrained weights, vLLM engines, servers, training).
 test-fast: install lint
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 bench: install
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

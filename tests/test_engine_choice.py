@@ -174,20 +174,3 @@ def test_results_say_which_engine_and_why(monkeypatch, tmp_path):
     assert saved["model"]["backend"] == "hf" and saved["model"]["spec"] == "smollm2-135m"
     assert saved["extra"]["engine"] == {"engine": "hf", "chosen_by": "environment", "reason": "HARNESS_ENGINE=hf",
                                         "estimates_s": {}}
-
-
-@pytest.mark.slow
-def test_default_eval_above_the_crossover_runs_on_vllm(cli, tmp_path):
-    if engine_choice.vllm_device() is None:
-        pytest.skip("vllm is not installed here")
-    out = tmp_path / "out"
-    # 12 items x 8 samples x 160 tokens of budget: 1.5x the calibrated CPU crossover (~10,000)
-    run = cli("eval", "--suite", "arithmetic", "--limit", "12", "--samples", "8", "--max-new-tokens", "160", "--vote", "majority",
-              "--no-cache", "--no-progress", "--out", str(out), env={"HARNESS_ENGINE": "auto"})
-    assert run.returncode == 0, run.stderr
-    assert "harness: engine vllm for smollm2-135m" in run.stderr
-    results = json.loads((out / "results.json").read_text())
-    assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["backend"] == "vllm"
-    assert results["extra"]["engine"]["chosen_by"] == "workload"
-    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
-    assert len(samples) == 12 and all(len(s["samples"]) == 8 for s in samples)
