@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -99,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if not args.debug and args.command != "serve":
+        # vLLM logs engine set-up and shutdown at INFO (dozens of lines a run) over harness's own output;
+        # a server keeps them. VLLM_LOGGING_LEVEL set by the user wins.
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     try:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:

@@ -93,6 +93,7 @@ def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, t
                env={"HARNESS_ENGINE": "auto"})
     assert proc.returncode == 0, why(proc)
     assert "harness: engine vllm for smollm2-135m" in proc.stderr
+    assert " INFO " not in proc.stderr  # vLLM's set-up chatter is off unless asked for (VLLM_LOGGING_LEVEL)
     results, records = read(out)
     assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["backend"] == "vllm"
     assert results["model"]["fingerprint"]["hash"] and results["extra"]["engine"]["chosen_by"] == "workload"
