@@ -22,8 +22,6 @@ import pytest
 from test_chat_template_kwargs import THINKING_TEMPLATE
 from test_reasoning_split import CLOSED, OPEN, item
 
-from harness.models.engine_choice import vllm_device
-
 pytestmark = pytest.mark.slow
 
 HARNESS = str(Path(sys.executable).parent / "harness")
@@ -84,8 +82,6 @@ def read(out: Path):
 def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, tmp_path):
     """The embedded default, on a workload above the calibrated CPU crossover, runs on the vllm:
     engine (chosen by workload, said on stderr and in the results) and samples k per item."""
-    if vllm_device() is None:
-        pytest.skip("vllm is not installed here")
     out = tmp_path / "out"
     # 9 items x 8 samples x 160 tokens: 72 generations, just above the calibrated CPU crossover (65 at 160 tokens)
     proc = cli("eval", "--suite", "arithmetic", "--limit", "9", "--samples", "8", "--max-new-tokens", "160",
