@@ -11,7 +11,8 @@ lives in one place, the config class. Works for dataclasses and pydantic models 
 keeps `Annotated` metadata in `FieldInfo.metadata`). Nested configs (a field whose type is itself a
 config) contribute their own flags; `Arg(fields=...)` picks which, `Arg(build=...)` builds the
 nested value from the given ones. `Arg(options=...)` turns a dict field into the union of the flags
-of several option classes (the per-backend options, harness/backends/options.py).
+of several option classes (the per-backend options, harness/backends/options.py). `Arg(deprecated=...)`
+keeps old flag names working for the same field: hidden from --help, a warning on stderr when used.
 
 This module imports only the standard library: `harness --help` must stay fast.
 """
@@ -45,6 +46,7 @@ class Arg:
     build: Callable[..., Any] | None = None  # build(**given) -> the nested value (default: the default with given replaced)
     options: Callable[[], Mapping[str, type]] | None = None  # dict field: the union of these classes' flags
     title: str | None = None  # argument group of a nested config's flags
+    deprecated: Sequence[str] = ()  # old flag names that still set this field (hidden; warn when used)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,21 @@ def _default_text(flag: Flag) -> str:
     return f" (default: {d})"
 
 
+def _deprecated_action(new: str, repeat: bool) -> type[argparse.Action]:
+    """An old flag name: stores (or appends) like the flag `new`, after a warning on stderr."""
+
+    class Deprecated(argparse.Action):
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+            import sys
+
+            print(f"harness: warning: {option_string} is deprecated; use {new}", file=sys.stderr)
+            if repeat:
+                values = [*(getattr(namespace, self.dest, None) or []), values]
+            setattr(namespace, self.dest, values)
+
+    return Deprecated
+
+
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     groups: dict[str, Any] = {}
     for flag in flags(cls):
@@ -180,6 +197,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         if "choices" not in kwargs or flag.arg.metavar:
             kwargs["metavar"] = flag.arg.metavar or flag.option.lstrip("-").replace("-", "_").upper()
         target.add_argument(flag.option, **kwargs)
+        for old in flag.arg.deprecated:
+            target.add_argument(old, **{**kwargs, "action": _deprecated_action(flag.option, repeat), "help": argparse.SUPPRESS})
 
 
 def given_values(cls: type, args: argparse.Namespace) -> dict[str, Any]:

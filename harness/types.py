@@ -78,7 +78,8 @@ class GenerationParams(BaseModel):
     model_config = ConfigDict(frozen=True)
     temperature: float = 0.0
     top_p: float = 1.0
-    max_new_tokens: int = 256
+    # None: each suite's own budget per item (harness/token_budget.py); a number: that budget for every item
+    max_new_tokens: int | None = None
     seed: int = 0
     samples: int = 1
 

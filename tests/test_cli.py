@@ -47,9 +47,10 @@ def test_tasks_show_prints_reference_solution(cli):
 def test_eval_retention_gate_on_tiny_model(cli, tiny_model_dir, tmp_path):
     teacher, student = tmp_path / "teacher", tmp_path / "student"
     args = ("--suite", "arithmetic", "--limit", "8", "--no-progress")
+    args = (*args, "--max-new-tokens", "8")  # one budget for both: retention and gate refuse runs at different budgets
     proc = cli("eval", "--model", "reference", *args, "--out", str(teacher))
     assert proc.returncode == 0, proc.stderr
-    proc = cli("eval", "--model", f"hf:{tiny_model_dir}", *args, "--max-new-tokens", "8", "--out", str(student))
+    proc = cli("eval", "--model", f"hf:{tiny_model_dir}", *args, "--out", str(student))
     assert proc.returncode == 0, proc.stderr
     results = json.loads((student / "results.json").read_text())
     assert results["model"]["backend"] == "hf"

@@ -57,7 +57,7 @@ def test_embedded_student_against_reference_teacher_eval_retention_gate_report(c
     common = (*SUITES, "--limit", str(LIMIT), "--no-progress")
 
     # eval: the teacher, then the student from an empty cache (the GGUF file is converted once)
-    t = cli("eval", "--model", "reference", *common, "--out", str(teacher), env=env)
+    t = cli("eval", "--model", "reference", *common, "--max-new-tokens", MAX_NEW, "--out", str(teacher), env=env)  # the student's budget
     assert t.returncode == 0, t.stderr[-2000:]
     s = cli("eval", *common, "--max-new-tokens", MAX_NEW, "--out", str(student), env=env)
     assert s.returncode == 0, s.stderr[-3000:]

@@ -12,7 +12,7 @@ def test_loop_runs_rounds_and_reports_retention_per_round(cli, tiny_model_dir, t
     out = tmp_path / "loop"
     proc = cli("loop", "--teacher", "reference", "--student", f"hf:{tiny_model_dir}", "--suite", "arithmetic", "--rounds", "2",
                "--n", "6", "--out", str(out), "--max-steps", "1", "--batch-size", "2", "--max-length", "256",
-               "--eval-limit", "8", "--eval-max-new-tokens", "4", "--no-progress")
+               "--eval-limit", "8", "--max-new-tokens", "4", "--no-progress")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (out / "loop_report.md").read_text()
     assert "| capability / variant | round 0 | round 1 | round 2 |" in report

@@ -146,7 +146,8 @@ def test_checkpoint_sweep_eval_skips_done_and_reports(cli, tiny_model_dir, tmp_p
     assert (out / "checkpoint-10" / "results.json").stat().st_mtime_ns == before
 
     teacher = tmp_path / "teacher"
-    assert cli("eval", "--model", "reference", "--suite", "arithmetic", "--limit", "5", "--no-cache", "--no-progress", "--out", str(teacher)).returncode == 0
+    assert cli("eval", "--model", "reference", "--suite", "arithmetic", "--limit", "5", "--max-new-tokens", "4", "--no-cache", "--no-progress",
+               "--out", str(teacher)).returncode == 0  # the sweep's budget: report refuses runs at different budgets
     report = tmp_path / "r.html"
     proc = cli("report", "--teacher", str(teacher), str(out), "--out", str(report))
     assert proc.returncode == 0, proc.stderr

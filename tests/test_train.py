@@ -177,7 +177,7 @@ def test_cli_distill_train_eval_retention_end_to_end(cli, tiny_model_dir, tmp_pa
                "--tokenizer", f"hf:{tiny_model_dir}", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     proc = cli("train", "--student", f"hf:{tiny_model_dir}", "--data", str(data), "--out", str(run), "--max-steps", "2",
-               "--batch-size", "2", "--max-length", "256", "--save-steps", "1", "--eval-limit", "8", "--eval-max-new-tokens", "6")
+               "--batch-size", "2", "--max-length", "256", "--save-steps", "1", "--eval-limit", "8", "--max-new-tokens", "6")
     assert proc.returncode == 0, proc.stderr[-3000:]
     # The retention table against the reference teacher is printed; the random tiny model scores 0.
     assert "retention" in proc.stdout and "math" in proc.stdout and "0.0%" in proc.stdout

@@ -105,7 +105,8 @@ def test_eval_sweeps_a_train_output(cli, train_runs, tiny_model_dir, tmp_path, k
     assert again.returncode == 0 and again.stderr.count("already evaluated") == 3, again.stderr[-2000:]
     # the report reads the sweep back in step order, final model included
     teacher = tmp_path / "teacher"
-    proc = cli("eval", "--model", "reference", "--suite", "arithmetic", "--limit", "2", "--out", str(teacher), "--no-progress")
+    proc = cli("eval", "--model", "reference", "--suite", "arithmetic", "--limit", "2", "--max-new-tokens", "4", "--out", str(teacher),
+               "--no-progress")  # the student's budget: retention refuses runs at different budgets
     assert proc.returncode == 0, proc.stderr[-2000:]
     from harness.sweep import load_sweep
 

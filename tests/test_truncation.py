@@ -173,7 +173,7 @@ def test_eval_command_warns_on_stderr_when_the_budget_cuts_outputs(cli, tiny_mod
 
 def test_retention_command_warns_for_teacher_and_student(cli, tmp_path):
     teacher = write_run(tmp_path / "t", "teacher", [rec(i, finish="length" if i < 4 else "stop") for i in range(20)], 128)
-    student = write_run(tmp_path / "s", "student", [rec(i, unparsed=i < 2, correct=i >= 2) for i in range(20)])
+    student = write_run(tmp_path / "s", "student", [rec(i, unparsed=i < 2, correct=i >= 2) for i in range(20)], 128)
     proc = cli("retention", "--teacher", str(teacher), "--student", str(student))
     assert proc.returncode == 0, proc.stderr
     assert "teacher: math: 4 of 20 outputs (20.0%) hit the token limit" in proc.stderr

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from harness.config import Arg
 from harness.errors import HarnessError
@@ -54,10 +54,28 @@ class TrainConfig(BaseModel):
     eval: Annotated[bool, Arg("skip the evaluation after training")] = True
     eval_suites: Annotated[list[str], Arg("suites to evaluate on (default: those in the data)", flag="--eval-suite")] = []
     eval_limit: Annotated[int | None, Arg("test items per suite for the final evaluation", positive=True)] = 40
-    eval_max_new_tokens: Annotated[int, Arg("generated tokens at most in the evaluation", positive=True)] = 256
+    # the token budget of the evaluation (and of harness loop's teacher answers): None, each suite's own, as harness eval
+    max_new_tokens: Annotated[int | None, Arg(
+        "generated tokens at most per item, for every suite (default: each suite's own budget, as harness eval)",
+        positive=True, deprecated=("--eval-max-new-tokens",))] = None
     eval_checkpoints: Annotated[bool, Arg("also evaluate every saved checkpoint")] = False
     teacher_results: Annotated[str | None, Arg("teacher results.json to compute retention against "
                                                "(default: the reference teacher when the data came from it)")] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_keys(cls, data: Any) -> Any:
+        """`eval_max_new_tokens` (a YAML key before the budget had one name) is `max_new_tokens`."""
+        if isinstance(data, dict) and "eval_max_new_tokens" in data:
+            import sys
+
+            data = dict(data)
+            old = data.pop("eval_max_new_tokens")
+            if "max_new_tokens" in data and data["max_new_tokens"] != old:
+                raise ValueError("give max_new_tokens only (eval_max_new_tokens is its deprecated name)")
+            data["max_new_tokens"] = old
+            print("harness: warning: training config key eval_max_new_tokens is deprecated; use max_new_tokens", file=sys.stderr)
+        return data
 
     @classmethod
     def load(cls, path: str | Path | None, overrides: dict[str, Any] | None = None) -> "TrainConfig":

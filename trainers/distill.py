@@ -24,6 +24,7 @@ from harness.config import Arg
 from harness.errors import HarnessError
 from harness.registry import LazyChoices
 from harness.evaluate import CacheOptions, CachedGenerator, default_temperature, score_samples, with_batch_ledger
+from harness.token_budget import backend_thinks, budget_record, generate_at_budgets, prompt_budget
 from harness.types import Generation, GenerationParams, Item, Message, Score
 from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites
 from harness.trainers.keep import KEEP_POLICIES  # --keep; plug-ins: the harness.keep_policies entry-point group
@@ -68,7 +69,9 @@ class DistillConfig(CacheOptions):
                              choices=LazyChoices("harness.trainers.keep:KEEP_POLICIES"))] = "verified"
     samples: Annotated[int, Arg("teacher samples per prompt (k for best-of-k)", positive=True)] = 1
     temperature: Annotated[float | None, Arg("teacher temperature (default 0, or 0.7 with --samples > 1)")] = None
-    max_new_tokens: Annotated[int, Arg("teacher tokens at most per answer", positive=True)] = 1024
+    max_new_tokens: Annotated[int | None, Arg(
+        "teacher tokens at most per answer, for every suite (default: each suite's own budget, as harness eval; "
+        "--prompts items: 1024)", positive=True)] = None
     reasoning: Annotated[str, Arg("keep the teacher's thinking as <think>...</think> before the answer, or drop it",
                                   choices=("keep", "drop"))] = "keep"
     edge_ratio: Annotated[float | None, Arg("share of rows from edge cases (edge_cases suite and perturbed items)")] = None
@@ -200,10 +203,16 @@ class Distiller:
         self.contaminated: list[dict[str, Any]] = []
         self.unindexed: dict[str, str] = {}
         self.cache_stats = None  # the response cache's counts, once run
+        self.thinking = False  # whether the teacher thinks (REASONING_FACTOR on suite budgets), once run
 
     def log(self, message: str) -> None:
         if self.config.progress:
             print(f"harness: distill: {message}", file=sys.stderr)
+
+    @property
+    def params(self) -> GenerationParams:
+        c = self.config
+        return GenerationParams(temperature=c.temperature, max_new_tokens=c.max_new_tokens, samples=c.samples, seed=c.seed)
 
     def candidates(self) -> list[Item]:
         items = [it for suite in self.suites.values() for it in suite.items(self.config.split) if it.id not in self.config.exclude_ids]
@@ -220,8 +229,10 @@ class Distiller:
     def teach(self, generator: CachedGenerator, items: list[Item]) -> list[Row]:
         """Generate for a batch of items (through the response cache), verify with each suite's scorer, keep per the policy."""
         c = self.config
-        params = GenerationParams(temperature=c.temperature, max_new_tokens=c.max_new_tokens, samples=c.samples, seed=c.seed)
-        generations = generator.generate(items, params)
+        params = self.params
+        # each item within its suite's own budget unless --max-new-tokens, as harness eval (harness/token_budget.py)
+        budgets = [prompt_budget(self.suites.get(item.suite), item, params, self.thinking) for item in items]
+        generations = generate_at_budgets(items, budgets, params, generator.generate)
         by_suite: dict[str, list[int]] = defaultdict(list)
         for index, item in enumerate(items):
             by_suite[item.suite].append(index)
@@ -280,6 +291,7 @@ class Distiller:
         rows: list[Row] = []
         try:
             self.teacher_fingerprint = generator.fingerprint
+            self.thinking = backend_thinks(backend)
             for group, pool in pools.items():
                 want, position, kept = targets.get(group, 0), 0, []
                 while len(kept) < want and position < len(pool):
@@ -317,7 +329,9 @@ class Distiller:
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "teacher": c.teacher,
             "teacher_fingerprint": getattr(self, "teacher_fingerprint", None),
-            "suites": {name: {"version": s.version, "seed": s.seed, "size": s.size, "capability": s.capability} for name, s in self.suites.items()},
+            "suites": {name: {"version": s.version, "seed": s.seed, "size": s.size, "capability": s.capability,
+                              "token_budget": budget_record(s, s.items(c.split), self.params, self.thinking).model_dump()}
+                       for name, s in self.suites.items()},
             "split": c.split,
             "rows": len(rows),
             "per_capability": dict(sorted(per_capability.items())),

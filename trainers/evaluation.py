@@ -13,11 +13,11 @@ from harness.retention import RetentionRow
 
 @dataclass
 class EvalSettings:
-    """How train and loop evaluate a model (test split, a limit per suite)."""
+    """How train and loop evaluate a model (test split, a limit per suite), through harness eval's run_eval."""
 
     suites: list[str]
     limit: int | None = 40
-    max_new_tokens: int = 256
+    max_new_tokens: int | None = None  # None: each suite's own budget (harness/token_budget.py), as harness eval
     suite_seed: int = 0
     suite_size: int | None = None
     progress: bool = True

@@ -6,6 +6,7 @@ what is already retained is the usual price of a narrow data mix).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -73,5 +74,7 @@ def load_focus(student_results: str, teacher_results: str | None = None) -> Focu
     if teacher_results is None:
         return focus_from_scores(s_records)
     teacher, t_records = load_results(teacher_results)
-    check_comparable(teacher, student)
+    # Runs at different token budgets still say where the student is weakest; distill says so instead of refusing.
+    for note in check_comparable(teacher, student, teacher_records=t_records, student_records=s_records, allow_budget_mismatch=True):
+        print(f"harness: distill: --focus-teacher: {note}", file=sys.stderr)
     return focus_from_records(t_records, s_records)

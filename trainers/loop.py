@@ -34,7 +34,9 @@ def _loop_distill_defaults() -> DistillConfig:
 class LoopConfig:
     """`harness loop`'s settings: its flags are generated from these fields (harness/config.py). Each
     round distills with `distill` (focus, excluded items, seed and tokenizer set per round) and trains
-    with `train`; `distill.suites` (default: every default suite) are also the evaluation's suites."""
+    with `train`; `distill.suites` (default: every default suite) are also the evaluation's suites, and
+    `train.max_new_tokens` (--max-new-tokens) is the token budget of the teacher's answers and of every
+    evaluation alike (default: each suite's own, as harness eval)."""
 
     student: Annotated[str | None, Arg("student checkpoint spec (default: smollm2-135m)")] = None
     rounds: Annotated[int, Arg("distill, train and evaluate rounds", positive=True)] = 2
@@ -46,7 +48,6 @@ class LoopConfig:
         "keep": None,
         "samples": None,
         "edge_ratio": None,
-        "max_new_tokens": Arg("teacher tokens at most per answer", flag="--distill-max-new-tokens", positive=True),
         "suite_seed": Arg("suite generation seed", flag="--seed"),
         "suite_size": Arg("suite size", flag="--size"),
     })] = field(default_factory=_loop_distill_defaults)
@@ -59,7 +60,9 @@ class LoopConfig:
         "per_device_train_batch_size": None,
         "max_length": None,
         "eval_limit": Arg("test items per suite in each evaluation", positive=True),
-        "eval_max_new_tokens": None,
+        "max_new_tokens": Arg("generated tokens at most per item, for the teacher's answers and every evaluation "
+                              "(default: each suite's own budget, as harness eval)", positive=True,
+                              deprecated=("--eval-max-new-tokens", "--distill-max-new-tokens")),
     })] = field(default_factory=TrainConfig)
     progress: Annotated[bool, Arg("no progress bars or log lines on stderr")] = True
     out: Annotated[Path | None, Arg("loop directory (round-N/ subdirectories, loop_report.md, loop.json)", required=True,
@@ -95,18 +98,38 @@ def _log(message: str) -> None:
     print(f"harness: loop: {message}", file=sys.stderr)
 
 
-def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[RoundResult]:
-    out = Path(out_dir if out_dir is not None else config.out)
-    check_writable_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    settings = EvalSettings(
+def eval_settings(config: LoopConfig) -> EvalSettings:
+    """How every round (and the teacher) is evaluated: harness eval's run_eval at the loop's budget."""
+    return EvalSettings(
         suites=config.suites,
         limit=config.train.eval_limit,
-        max_new_tokens=config.train.eval_max_new_tokens,
+        max_new_tokens=config.train.max_new_tokens,
         suite_seed=config.distill.suite_seed,
         suite_size=config.distill.suite_size,
         progress=config.progress,
     )
+
+
+def round_distill_config(config: LoopConfig, focus: Any, used: set[str], round_index: int, model: str | None) -> DistillConfig:
+    """The distill settings of round `round_index + 1`: the teacher answers at the evaluation's token budget."""
+    return replace(
+        config.distill,
+        suites=config.suites,
+        max_new_tokens=config.train.max_new_tokens,
+        focus=focus.capabilities,
+        variant_focus=focus.variants,
+        exclude_ids=frozenset(used),
+        seed=round_index + 1,
+        tokenizer=model,
+        progress=config.progress,
+    )
+
+
+def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[RoundResult]:
+    out = Path(out_dir if out_dir is not None else config.out)
+    check_writable_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = eval_settings(config)
     teacher = teacher_results_for(config.teacher_results, config.teacher, settings, out / "teacher-eval")
     if teacher is None:
         _log(f"evaluating the teacher {config.teacher} once on the test items")
@@ -137,19 +160,7 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
         if round_index == config.rounds:
             break
         next_round = out / f"round-{round_index + 1}"
-        card = distill(
-            replace(
-                config.distill,
-                suites=config.suites,
-                focus=focus.capabilities,
-                variant_focus=focus.variants,
-                exclude_ids=frozenset(used),
-                seed=round_index + 1,
-                tokenizer=model,
-                progress=config.progress,
-            ),
-            next_round / "data",
-        )
+        card = distill(round_distill_config(config, focus, used, round_index, model), next_round / "data")
         used.update(_row_ids(next_round / "data"))
         _log(f"round {round_index + 1}: {card['rows']} rows {card['per_capability']}")
         outcome = train(config.train, model, next_round / "data", next_round / "run")

@@ -27,7 +27,7 @@ def eval_settings(config: TrainConfig, card: dict[str, Any]) -> EvalSettings:
     return EvalSettings(
         suites=require_suites(suites),
         limit=config.eval_limit,
-        max_new_tokens=config.eval_max_new_tokens,
+        max_new_tokens=config.max_new_tokens,
         suite_seed=first.get("seed", 0),
         suite_size=first.get("size") if len({s.get("size") for s in card.get("suites", {}).values()}) == 1 else None,
     )

@@ -35,6 +35,7 @@ from harness.backends.base import BACKENDS
 from harness.backends.options import AnthropicOptions
 from harness.errors import HarnessError
 from harness.models.spec import ModelSpec
+from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
 DEFAULT_CONCURRENCY = 8
@@ -81,7 +82,7 @@ def request_params(model: str, item: Item, params: GenerationParams, thinking_bu
     body: dict[str, Any] = {
         "model": model,
         "messages": [{"role": m.role, "content": m.content} for m in item.messages if m.role != "system"],
-        "max_tokens": params.max_new_tokens,
+        "max_tokens": generation_budget(params),
     }
     if system:
         # A cache breakpoint on the shared system prompt: later requests read it at 0.1x price.
@@ -89,7 +90,7 @@ def request_params(model: str, item: Item, params: GenerationParams, thinking_bu
     if thinking_budget:
         # Thinking tokens count toward max_tokens: leave the answer its own room beyond the budget.
         body["thinking"] = {"type": "enabled", "budget_tokens": thinking_budget, "display": "summarized"}
-        body["max_tokens"] = params.max_new_tokens + thinking_budget
+        body["max_tokens"] = generation_budget(params) + thinking_budget
     # No temperature/top_p: current Claude models fix their sampling and the SDK no longer takes them.
     return body
 

@@ -12,6 +12,7 @@ from harness.backends.options import HFOptions
 from harness.errors import HarnessError
 from harness.models.checkpoint import adapter_base, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
 from harness.models.spec import ModelSpec
+from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
 
@@ -179,7 +180,7 @@ class HFBackend(Backend):
             with torch.inference_mode():
                 out = model.generate(
                     **enc,
-                    max_new_tokens=params.max_new_tokens,
+                    max_new_tokens=generation_budget(params),
                     do_sample=sampling,
                     temperature=params.temperature if sampling else None,
                     top_p=params.top_p if sampling else None,
@@ -205,7 +206,7 @@ class HFBackend(Backend):
                     logprob=logprob,
                     prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()),
                     completion_tokens=n,
-                    finish_reason=hf_finish_reason(tokens.tolist(), stops, params.max_new_tokens),
+                    finish_reason=hf_finish_reason(tokens.tolist(), stops, generation_budget(params)),
                 )
                 results[prompt_index].extend([generation] * (params.samples // per_prompt))
             bar.update(len(batch))

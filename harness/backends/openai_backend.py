@@ -17,6 +17,7 @@ from harness.backends._api import ApiBackend
 from harness.backends.base import BACKENDS
 from harness.backends.options import OpenAIOptions
 from harness.models.spec import ModelSpec
+from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
 DEFAULT_CONCURRENCY = 16
@@ -88,7 +89,7 @@ class OpenAIBackend(ApiBackend):
             n=n,
             temperature=params.temperature,
             top_p=params.top_p,
-            max_tokens=params.max_new_tokens,
+            max_tokens=generation_budget(params),
             seed=seed,
         )
         if self.logprobs:

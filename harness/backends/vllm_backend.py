@@ -28,6 +28,7 @@ from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.spec import ModelSpec
 from harness.types import Generation, GenerationParams, Item
 
+from harness.token_budget import generation_budget
 CPU_MEMORY_FRACTION = 0.3
 GPU_MEMORY_FRACTION = 0.9
 
@@ -200,7 +201,7 @@ class VllmBackend(Backend):
             n=params.samples,
             temperature=params.temperature,
             top_p=params.top_p,
-            max_tokens=params.max_new_tokens,
+            max_tokens=generation_budget(params),
             seed=params.seed,
             logprobs=0,  # the sampled token's log-probability: gives the mean for weighted voting
         )

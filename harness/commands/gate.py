@@ -13,6 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-retention", type=float, default=None,
                         help="shortcut without a policy: floor on every capability's retention point estimate (default 0.8)")
     parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold")
+    from harness.commands.retention import add_budget_argument
+
+    add_budget_argument(parser)
     parser.add_argument("--json", dest="json_out", default=None, help="write the verdict as JSON to this file")
     parser.add_argument("--junit", default=None, help="write the verdict as JUnit XML to this file")
 
@@ -44,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
     settings = policy.bootstrap.settings()
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
-    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings)
+    allow = args.allow_budget_mismatch
+    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings, allow_budget_mismatch=allow)
     baseline = None
     if args.baseline:
         b_results, b_records = load_results(args.baseline)
         try:
-            baseline = analyse(teacher, t_records, b_results, b_records, intersect=args.intersect, settings=settings)
+            baseline = analyse(teacher, t_records, b_results, b_records, intersect=args.intersect, settings=settings,
+                               allow_budget_mismatch=allow)
         except HarnessError as exc:
             raise HarnessError(f"baseline: {exc}") from None
     verdict = evaluate_gate(policy, analysis, baseline)

@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     def compare(path: str, results, records):
         try:
-            return analyse(teacher, t_records, results, records, intersect=args.intersect, settings=settings)
+            return analyse(teacher, t_records, results, records, intersect=args.intersect, settings=settings,
+                           allow_budget_mismatch=args.allow_budget_mismatch)
         except HarnessError as exc:
             raise HarnessError(f"{path}: {exc}") from None
 

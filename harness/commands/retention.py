@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 
 
+def add_budget_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-budget-mismatch", action="store_true",
+                        help="compare runs asked for different token budgets on a suite (refused by default; the table marks them)")
+
+
 def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intersect", action="store_true", help="compare only the items both results hold (says how many were dropped)")
+    add_budget_argument(parser)
     from harness.config import add_config_arguments
     from harness.stats import BootstrapSettings
 
@@ -53,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     settings = bootstrap_settings(args)
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
-    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings)
+    analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings,
+                       allow_budget_mismatch=args.allow_budget_mismatch)
     warn_output_health(t_records, teacher.generation.max_new_tokens, "teacher")
     warn_output_health(s_records, student.generation.max_new_tokens, "student")
     if not args.output:

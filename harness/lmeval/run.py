@@ -7,8 +7,9 @@ openai → "local-chat-completions", anthropic → "anthropic-chat-completions".
 `lm_eval --output_path --log_samples` writes), and is then converted into harness records exactly
 as `harness import lm-eval` does, so lm-eval tasks take part in retention and gates.
 
-Harness generation settings override the tasks' own: --max-new-tokens becomes max_gen_toks and
---temperature/--top-p the sampling settings (greedy at 0). The chat template is applied when the
+Harness generation settings override the tasks' own: --max-new-tokens becomes max_gen_toks (without
+it each task keeps its own, as each harness suite keeps its budget) and --temperature/--top-p the
+sampling settings (greedy at 0). The chat template is applied when the
 tokenizer has one, as `harness eval` does for its own suites (API chat models always).
 """
 
@@ -84,9 +85,10 @@ def has_chat_template(checkpoint: str) -> bool:
 def gen_kwargs(params: GenerationParams) -> dict[str, Any]:
     if params.samples > 1:
         raise HarnessError("--samples > 1 is not supported with --lm-eval-task (lm-eval scores one generation per doc)")
+    budget = {} if params.max_new_tokens is None else {"max_gen_toks": params.max_new_tokens}  # None: the task's own
     if params.temperature > 0:
-        return {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "max_gen_toks": params.max_new_tokens}
-    return {"do_sample": False, "temperature": 0.0, "max_gen_toks": params.max_new_tokens}
+        return {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, **budget}
+    return {"do_sample": False, "temperature": 0.0, **budget}
 
 
 def task_manager(names: Sequence[str], include_path: str | Path | None) -> Any:

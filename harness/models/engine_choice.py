@@ -203,6 +203,7 @@ def default_engine_backend(
         choice = EngineChoice(engine, why, chosen_by="workload" if device is None else "options")
     else:
         from harness.cache import ResponseCache, default_cache_path
+        from harness.token_budget import generation_budget
 
         cache = ResponseCache(cache_path or default_cache_path()) if use_cache and not refresh else None
         try:
@@ -214,7 +215,7 @@ def default_engine_backend(
             if cache is not None:
                 cache.close()
         mean_budget = max(tokens.values()) // max(max(pending.values()), 1)
-        choice = choose_engine(Workload(pending, mean_budget or params.max_new_tokens, device,
+        choice = choose_engine(Workload(pending, mean_budget or generation_budget(params), device,
                                         "cuda" if gpu_present() else "cpu"))
     backend = built.get(choice.engine) or load_backend(candidates[choice.engine], **options)
     backend.engine_choice = choice

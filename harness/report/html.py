@@ -143,7 +143,7 @@ def _student_section(rep: StudentReport, worst: int) -> str:
         "McNemar: exact sign-flip test over groups of the items where exactly one model is right "
         "(T only: teacher right, student wrong). n counts items, with the groups (the effective sample size) beside it.</p>"
     )
-    out.append(_table(capability_table(a.rows, conf)))
+    out.append(_table(capability_table(a.rows, conf, a.budget_mismatch_capabilities)))
     out.append(_img(plots.retention_bars(a.rows), "retention per capability"))
     out.append("<h3>Canonical vs perturbed (memorisation gap)</h3>")
     if any(r.kind != "canonical" for r in a.variants):

@@ -24,7 +24,7 @@ def model_card(teacher: Results, analysis: RetentionAnalysis) -> str:
         f"perturbed twins ({s.n_resamples} resamples, seed {s.seed}); p = clustered McNemar (exact sign-flip test over "
         "groups) of \"the student differs from the teacher\".",
         "",
-        render_table(*capability_table(analysis.rows, s.confidence), "md"),
+        render_table(*capability_table(analysis.rows, s.confidence, analysis.budget_mismatch_capabilities), "md"),
         "",
         "Against the typical SFT-distillation retention ranges:",
         "",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 
 from harness.difficulty import BreakingPoint, Ladder
@@ -44,10 +44,15 @@ def p_cell(row: RetentionRow) -> str:
     return "-" if row.p_value is None else f"{row.p_value:.3g}"
 
 
-def capability_table(rows: Sequence[RetentionRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+BUDGET_MARK = " (budgets differ)"  # a capability compared across different token budgets (--allow-budget-mismatch)
+
+
+def capability_table(
+    rows: Sequence[RetentionRow], confidence: float, budget_mismatch: Collection[str] = ()
+) -> tuple[list[str], list[list[str]]]:
     headers = ["capability", "teacher", "student", "retention", f"{confidence:.0%} CI", "n", "T only", "S only", "McNemar p"]
     body = [
-        [r.capability, score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), n_cell(r),
+        [r.capability + (BUDGET_MARK if r.capability in budget_mismatch else ""), score(r.teacher), score(r.student), retention_cell(r), ci_cell(r), n_cell(r),
          str(r.teacher_only), str(r.student_only), p_cell(r)]
         for r in rows
     ]
@@ -118,7 +123,7 @@ def sections(analysis: RetentionAnalysis, seed_only: bool = False) -> list[tuple
     conf = analysis.settings.confidence
     if seed_only:
         return [("Retention against the seed's claims", seed_table(analysis.seed_table, conf))]
-    out = [("Retention per capability", capability_table(analysis.rows, conf))]
+    out = [("Retention per capability", capability_table(analysis.rows, conf, analysis.budget_mismatch_capabilities))]
     if any(r.variant != "canonical" for r in analysis.variants):
         out.append(("Canonical vs perturbed (memorisation gap)", variant_table(analysis.variants, conf)))
     if analysis.mitigation:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from harness.errors import HarnessError
 from harness.results import Results
+from harness.token_budget import BudgetMismatch, budget_mismatches
 from harness.types import SampleRecord
 
 
@@ -21,6 +22,7 @@ class Alignment:
     student: list[SampleRecord]
     suites: list[str]
     notes: list[str] = field(default_factory=list)
+    budget_mismatches: list[BudgetMismatch] = field(default_factory=list)  # compared anyway (--allow-budget-mismatch)
 
 
 def _ids_by_suite(records: Sequence[SampleRecord]) -> dict[str, list[str]]:
@@ -35,18 +37,43 @@ def _sample(ids: Sequence[str], n: int = 3) -> str:
     return shown + (f", … ({len(ids)} in all)" if len(ids) > n else "")
 
 
+def _labels_by_suite(records: Sequence[SampleRecord]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        out[r.suite].add("canonical" if r.variant == "canonical" else f"{r.variant}@{r.perturbation_level}")
+    return out
+
+
+def compared_budget_mismatches(
+    teacher: Results,
+    student: Results,
+    teacher_records: Sequence[SampleRecord] | None = None,
+    student_records: Sequence[SampleRecord] | None = None,
+) -> list[BudgetMismatch]:
+    """The suites on which the two runs were asked for different token budgets (harness/token_budget.py),
+    over the variants both evaluated (every recorded one without records)."""
+    labels = None
+    if teacher_records and student_records:
+        t, s = _labels_by_suite(teacher_records), _labels_by_suite(student_records)
+        labels = {name: t[name] & s[name] for name in t.keys() & s.keys()}
+    return budget_mismatches(teacher, student, labels)
+
+
 def check_comparable(
     teacher: Results,
     student: Results,
     intersect: bool = False,
     teacher_records: Sequence[SampleRecord] | None = None,
     student_records: Sequence[SampleRecord] | None = None,
+    allow_budget_mismatch: bool = False,
 ) -> list[str]:
     """Refuse results whose suites, versions or item sets differ, saying how; returns notes.
 
     With `intersect`, different suite sets and item sets (different --limit or --variant)
     are allowed and only common items are compared. Different suite versions, seeds, sizes
-    or splits are refused even then: the same item id would name a different item.
+    or splits are refused even then: the same item id would name a different item. Runs asked
+    for different token budgets on a suite are refused unless `allow_budget_mismatch`, which
+    notes each difference instead.
     """
     from harness.scoring.judges import check_same_judge
 
@@ -84,6 +111,14 @@ def check_comparable(
                 why + "). Were they run with different --limit or --variant? "
                 "Pass --intersect to compare the common items."
             )
+    mismatches = compared_budget_mismatches(teacher, student, teacher_records, student_records)
+    if mismatches and not allow_budget_mismatch:
+        others = f" (also differing: {', '.join(m.suite for m in mismatches[1:])})" if len(mismatches) > 1 else ""
+        raise HarnessError(
+            f"{mismatches[0].describe()}{others}; truncation differs, so the scores are not comparable. Evaluate both with "
+            "the same --max-new-tokens (or both without it), or pass --allow-budget-mismatch to compare them anyway"
+        )
+    notes += [f"token budgets differ (--allow-budget-mismatch): {m.describe()}" for m in mismatches]
     return notes
 
 
@@ -93,8 +128,9 @@ def align(
     student: Results,
     s_records: Sequence[SampleRecord],
     intersect: bool = False,
+    allow_budget_mismatch: bool = False,
 ) -> Alignment:
-    notes = check_comparable(teacher, student, intersect, t_records, s_records)
+    notes = check_comparable(teacher, student, intersect, t_records, s_records, allow_budget_mismatch)
     suites = sorted(set(teacher.suites) & set(student.suites))
     keep = set(suites)
     t_recs = [r for r in t_records if r.suite in keep]
@@ -113,12 +149,12 @@ def align(
         if dropped_t or dropped_s:
             notes.append(
                 f"intersect: kept {len(common)} common items; dropped {dropped_t} teacher-only and "
-                f"{dropped_s} student-only items (different --limit keeps the smaller run's first items, "
-                f"and with them its mix of variants)"
+                f"{dropped_s} student-only items (with the same --variant, a smaller --limit's items are among a larger one's, "
+                f"so the common items are the smaller run's)"
             )
         t_recs = [r for r in t_recs if r.item_id in common]
         s_recs = [r for r in s_recs if r.item_id in common]
     errors = sum(r.error is not None for r in t_recs) + sum(r.error is not None for r in s_recs)
     if errors:
         notes.append(f"left out {errors} records whose requests failed (teacher or student), with their pairs")
-    return Alignment(t_recs, s_recs, suites, notes)
+    return Alignment(t_recs, s_recs, suites, notes, compared_budget_mismatches(teacher, student, t_records, s_records))

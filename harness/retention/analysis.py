@@ -15,6 +15,7 @@ from harness.retention.pairs import ScoredPair, score_pairs
 from harness.retention.seed import SeedRow, seed_rows
 from harness.retention.views import RetentionRow, VariantRow, capability_rows, clustering_info, variant_rows
 from harness.stats import BootstrapSettings
+from harness.token_budget import BudgetMismatch, recorded_budget
 from harness.types import SampleRecord
 
 
@@ -33,7 +34,14 @@ class RetentionAnalysis:
     mitigation: list[MitigationRow]
     ladders: list[Ladder] = field(default_factory=list)  # accuracy per difficulty rung, breaking points
     judge: dict[str, Any] | None = None  # the abstention judge both runs' edge_cases were scored by
+    # suites compared although teacher and student were asked for different token budgets (--allow-budget-mismatch)
+    budget_mismatches: list[BudgetMismatch] = field(default_factory=list)
     pairs: list[ScoredPair] = field(repr=False, default_factory=list)
+
+    @property
+    def budget_mismatch_capabilities(self) -> set[str]:
+        """Capabilities with a suite compared across different token budgets."""
+        return {self.suites[m.suite]["capability"] for m in self.budget_mismatches if m.suite in self.suites}
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -50,6 +58,13 @@ def _shared_judge(results: Results, suites: Sequence[str]) -> dict[str, Any] | N
     return (results.judge or dict(LEGACY_JUDGE)) if "edge_cases" in suites else None
 
 
+def _suite_summary(results: Results, name: str) -> dict[str, Any]:
+    info = results.suites[name]
+    budget = recorded_budget(info.token_budget, results.generation)
+    return {"version": info.version, "hash": info.hash, "capability": info.capability,
+            "token_budget": None if budget is None else budget.model_dump()}  # the teacher's (the student was asked for the same unless in budget_mismatches)
+
+
 def analyse(
     teacher: Results,
     t_records: Sequence[SampleRecord],
@@ -58,21 +73,23 @@ def analyse(
     *,
     intersect: bool = False,
     settings: BootstrapSettings | None = None,
+    allow_budget_mismatch: bool = False,
 ) -> RetentionAnalysis:
     """Pair teacher and student records by item and derive every retention view: `harness retention`.
 
     The two results must have measured the same items; `intersect=True` keeps the common ones
-    and says what it dropped.
+    and says what it dropped. They must also have been asked for the same token budgets
+    (harness/token_budget.py); `allow_budget_mismatch=True` compares them anyway and says so.
     """
     settings = settings or BootstrapSettings()
-    aligned = align(teacher, t_records, student, s_records, intersect)
+    aligned = align(teacher, t_records, student, s_records, intersect, allow_budget_mismatch)
     pairs = score_pairs(aligned.teacher, aligned.student)
     if not pairs:
         raise HarnessError("the two results share no item answered without error by both models")
     return RetentionAnalysis(
         teacher_spec=teacher.model.spec,
         student_spec=student.model.spec,
-        suites={n: {"version": teacher.suites[n].version, "hash": teacher.suites[n].hash, "capability": teacher.suites[n].capability} for n in aligned.suites},
+        suites={n: _suite_summary(teacher, n) for n in aligned.suites},
         settings=settings,
         notes=aligned.notes,
         rows=capability_rows(pairs, settings),
@@ -81,5 +98,6 @@ def analyse(
         mitigation=mitigation_rows(pairs, settings),
         ladders=ladders(pairs, settings),
         judge=_shared_judge(teacher, aligned.suites),
+        budget_mismatches=aligned.budget_mismatches,
         pairs=pairs,
     )
