@@ -76,7 +76,13 @@ class EvalConfig(CacheOptions):
     suites: Annotated[Sequence[str], Arg("suite name (repeatable; default: every suite)", flag="--suite")] = ()
     split: Annotated[str, Arg(choices=("train", "dev", "test"))] = "test"
     variants: Annotated[Sequence[str] | None, Arg("only these variants ('canonical' or a perturbation kind)", flag="--variant")] = None
-    limit: Annotated[int | None, Arg("at most N items per suite", positive=True)] = None
+    limit: Annotated[int | None, Arg(
+        "at most N items per suite: evenly spread problem groups, each its canonical item and one perturbed twin "
+        "(the twin's kind rotating), so 20 gives 10 groups of 2; deterministic (lm-eval tasks: lm-eval's own limit)",
+        metavar="N", positive=True)] = None
+    groups: Annotated[int | None, Arg(
+        "G whole problem groups per suite (a canonical item with all its twins), evenly spread; with --limit, "
+        "the groups first, then the limit among them", metavar="G", positive=True)] = None
     suite_seed: Annotated[int, Arg("suite generation seed", flag="--seed")] = 0
     suite_size: Annotated[int | None, Arg("canonical test items per suite", flag="--size")] = None
     generation: Annotated[GenerationParams, Arg(build=sampling_params, fields={
@@ -317,7 +323,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
     suites = select_suites(config)
     selections = []
     for suite in suites:
-        items = suite.items(config.split, variants=config.variants, limit=config.limit)
+        items = suite.items(config.split, variants=config.variants, limit=config.limit, groups=config.groups)
         if not items:
             raise HarnessError(f"suite {suite.name} has no {config.split} items for variants {config.variants}")
         selections.append((suite, items))

@@ -117,12 +117,24 @@ class Suite(ABC):
             suite_cache.store(self, items)
         return items
 
-    def items(self, split: str = "test", variants: Sequence[str] | None = None, limit: int | None = None) -> list[Item]:
+    def items(
+        self, split: str = "test", variants: Sequence[str] | None = None, limit: int | None = None, groups: int | None = None
+    ) -> list[Item]:
+        """The split's items (only `variants` when given), all of them or a small run's share.
+
+        `limit`: at most N items from evenly spread problem groups, each group's canonical item and
+        one twin of a rotating perturbation kind; `groups`: G whole groups, evenly spread; both: the
+        groups first, then the limit (harness/selection.py). Deterministic in the suite alone.
+        """
         chosen = [it for it in self.all_items if it.split == split]
         if variants:
             wanted = set(variants)
             chosen = [it for it in chosen if it.variant.kind in wanted]
-        return chosen[:limit] if limit is not None else chosen
+        if limit is None and groups is None:
+            return chosen
+        from harness.selection import select_items
+
+        return select_items(chosen, limit=limit, groups=groups)
 
     def content_hash(self, items: Sequence[Item] | None = None) -> str:
         """Hash over item ids, prompts and answers: equal hashes mean equal item sets."""

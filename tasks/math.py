@@ -14,8 +14,8 @@ Each canonical test problem comes with perturbed twins linked by `canonical_id`:
 To keep the test split small, every canonical problem carries steps@1, steps@2, two of the four
 upper steps rungs (4 and 8, or 6 and 10, alternating by index) and two of the three magnitude
 rungs (rotating), so each rung is measured on a half or two thirds of the problems.
-Items come canonical first, then its twins (the short ones before the long rungs), so the first
-N items of `--limit N` always hold a canonical problem with perturbations of it.
+Items come canonical first, then its twins (the short ones before the long rungs); `--limit N`
+takes N/2 problems spread over the split, each with one twin of a rotating kind (harness/selection.py).
 Every answer (and every intermediate) is cross-checked by solving the problem's equations with
 sympy; a variant that fails the check is redrawn, never emitted. The train and dev splits hold
 canonical problems only, drawn from their own seed streams and kept apart from test prompts.
@@ -99,7 +99,7 @@ class MathSuite(Suite):
         steps = {level: (lambda rng, level=level: (canonical, render_steps(canonical, rng, level))) for level in steps_levels}
         magnitude = {level: (lambda rng, level=level: self._magnified(canonical, rng, level)) for level in magnitude_levels}
         lo_magnitude, hi_magnitude = magnitude_levels
-        makers = {  # short twins first, so that a small --limit sees several kinds
+        makers = {  # short twins first (tasks show --n prints a canonical problem and its short twins)
             ("numbers", 1): lambda rng: (p := draw_problem(canonical.template, rng, canonical.ctx, like=canonical), render_base(p)),
             ("names", 1): lambda rng: (p := self._renamed(canonical, rng), render_base(p)),
             ("distractor", 1): lambda rng: (canonical, render_distractor(canonical, rng)),

@@ -135,11 +135,12 @@ def test_ladders_really_grow(suite):
 
 
 def test_small_limit_sees_canonical_and_perturbed(suite):
-    first = suite.items("test", limit=10)
-    assert first[0].variant.is_canonical
-    assert len({it.variant.kind for it in first}) >= 5
-    assert all(it.variant.canonical_id == first[0].id for it in first[1:])
-    assert {"steps", "magnitude"} <= {it.variant.kind for it in first}
+    small = suite.items("test", limit=10)  # 5 problems, each canonical + one twin of a rotating kind
+    assert [it.variant.is_canonical for it in small] == [True, False] * 5
+    assert all(twin.variant.canonical_id == canonical.id for canonical, twin in zip(small[::2], small[1::2], strict=True))
+    assert len({it.variant.kind for it in small[1::2]}) == 5
+    assert "magnitude" in {it.variant.kind for it in small}
+    assert {"steps", "magnitude"} <= {it.variant.kind for it in suite.items("test", limit=12)}
 
 
 def test_reference_scores_one_and_wrong_answers_zero(suite):

@@ -11,7 +11,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="task folder to write (lm_eval --include_path OUT)")
     parser.add_argument("--split", default="test", choices=["train", "dev", "test"])
     parser.add_argument("--variant", action="append", help="only these variants ('canonical' or a perturbation kind)")
-    parser.add_argument("--limit", type=int, default=None, help="at most N items per suite")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="at most N items per suite, picked as harness eval --limit picks them "
+                        "(evenly spread problem groups, a canonical item and one twin each)")
+    parser.add_argument("--groups", type=int, default=None, metavar="G",
+                        help="G whole problem groups per suite, evenly spread (as harness eval --groups)")
     parser.add_argument("--seed", type=int, default=0, help="suite generation seed")
     parser.add_argument("--size", type=int, default=None, help="canonical test items per suite")
     parser.add_argument("--max-new-tokens", type=int, default=256, help="max_gen_toks in the task config")
@@ -31,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import HarnessError
     from harness.lmeval.export import export_suite
 
-    for name, value in (("--limit", args.limit), ("--max-new-tokens", args.max_new_tokens)):
+    for name, value in (("--limit", args.limit), ("--groups", args.groups), ("--max-new-tokens", args.max_new_tokens)):
         if value is not None and value <= 0:
             raise HarnessError(f"{name} must be positive, got {value}")
     out = Path(args.out)
@@ -43,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             split=args.split,
             variants=args.variant,
             limit=args.limit,
+            groups=args.groups,
             seed=args.seed,
             size=args.size,
             prompt_style=args.prompt_style,

@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ls.add_argument("--size", type=int, default=None, help="canonical test items per suite (default: each suite's own)")
     show = sub.add_parser("show", help="print items with their reference solution")
     show.add_argument("suite")
-    show.add_argument("--n", type=int, default=3)
+    show.add_argument("--n", type=int, default=3, help="the first N items (a canonical item is followed by its twins)")
     show.add_argument("--split", default="test", choices=["train", "dev", "test"])
     show.add_argument("--variant", action="append", help="perturbation kind (repeatable); 'canonical' for canonical")
     show.add_argument("--seed", type=int, default=0)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     suite = get_suite(args.suite, seed=args.seed, size=args.size)
-    items = suite.items(args.split, variants=args.variant, limit=args.n)
+    items = suite.items(args.split, variants=args.variant)[: args.n]  # in build order, not eval's --limit pick
     for item in items:
         if args.json:
             print(item.model_dump_json())

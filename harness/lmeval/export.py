@@ -109,6 +109,7 @@ def export_suite(
     split: str = "test",
     variants: list[str] | None = None,
     limit: int | None = None,
+    groups: int | None = None,
     seed: int = 0,
     size: int | None = None,
     prompt_style: str = "chat",
@@ -119,7 +120,7 @@ def export_suite(
     suite = get_suite(suite_name, seed=seed, size=size)
     if suite.relative:
         raise HarnessError(f"suite {suite.name} is scored against a teacher's outputs, so it cannot run as a standalone lm-eval task")
-    items = suite.items(split, variants=variants, limit=limit)
+    items = suite.items(split, variants=variants, limit=limit, groups=groups)  # the items harness eval --limit/--groups picks
     if not items:
         raise HarnessError(f"suite {suite.name} has no {split} items for variants {variants}")
     task = task_name(suite.name)
