@@ -154,10 +154,11 @@ def _breaking_point_checks(
                 msg = f"student breaks at rung {point.rung} ({point.reason}) {'>=' if ok else '<'} required {minimum}"
                 out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", point.rung, minimum, msg, kind))
             elif point.reason.startswith("holds"):
-                ok = ladder.top_rung >= minimum
-                msg = (f"student {point.reason} (top rung {ladder.top_rung})"
-                       + ("" if ok else f", below the required {minimum}: the ladder does not reach it; fails closed"))
-                out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", ladder.top_rung + 1 if ok else None,
+                top = ladder.top_measured_rung or 0  # rungs with too few problem groups are not read
+                ok = top >= minimum
+                msg = (f"student {point.reason} (top rung read {top})"
+                       + ("" if ok else f", below the required {minimum}: the ladder does not reach it on enough groups; fails closed"))
+                out.append(RuleResult("min_breaking_point", cap, "pass" if ok else "fail", top + 1 if ok else None,
                                       minimum, msg, kind))
             else:
                 out.append(RuleResult("min_breaking_point", cap, "fail", None, minimum,

@@ -155,7 +155,9 @@ def _student_section(rep: StudentReport, worst: int) -> str:
     if a.ladders:
         out.append("<h3>Accuracy against difficulty: where each model breaks</h3>")
         out.append("<p>Rung 0 is the canonical twins of the items on the ladder. A model breaks at the first rung where its "
-                   "accuracy falls below half of its rung-0 accuracy (shaded line in the plot).</p>")
+                   "accuracy falls below half of its rung-0 accuracy (shaded line in the plot). A rung measured on fewer than "
+                   f"{a.settings.min_groups} problem groups reads \"too few groups (g)\": it is neither plotted nor used for a "
+                   "breaking point.</p>")
         out.append(_table(breaking_point_table(a.ladders)))
         out.append(_table(ladder_table(a.ladders, conf)))
         out.append(_img(plots.difficulty_ladders(a.ladders), "accuracy against difficulty rung"))

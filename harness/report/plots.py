@@ -66,6 +66,8 @@ def seed_summary(rows: Sequence[SeedRow]) -> str:
             lo = r.retention - (r.ci_low if r.ci_low is not None else r.retention)
             hi = (r.ci_high if r.ci_high is not None else r.retention) - r.retention
             ax.errorbar(r.retention, y, xerr=[[lo], [hi]], fmt="o", color=STUDENT_COLOUR, capsize=4, label="measured (CI)" if y == len(rows) - 1 or not any(x.retention is not None for x in rows[y + 1 :]) else None)
+            if r.ci_low is None or r.ci_high is None:  # a point without an interval: say that it decides nothing
+                ax.text(r.retention, y + 0.32, f"CI undefined: {r.verdict}", ha="center", fontsize=7, color="#777777")
         else:
             ax.text(0.02, y, "not measured", va="center", fontsize=8, color="#777777")
     ax.set_yticks(range(len(rows)), names)
@@ -138,7 +140,9 @@ def difficulty_ladders(ladders: Sequence[Ladder]) -> str | None:
     for ax, ladder in zip(flat, ladders, strict=False):
         rungs = [r.rung for r in ladder.rungs]
         for who, colour, style in (("teacher", TEACHER_COLOUR, "o--"), ("student", STUDENT_COLOUR, "o-")):
-            values = [getattr(r, who) if getattr(r, who) is not None else float("nan") for r in ladder.rungs]
+            # rungs with too few problem groups are not plotted (their tick says so)
+            values = [getattr(r, who) if getattr(r, who) is not None and not r.too_few_groups else float("nan")
+                      for r in ladder.rungs]
             cis = [getattr(r, f"{who}_ci") for r in ladder.rungs]
             lo = [v - c[0] if c[0] is not None else 0.0 for v, c in zip(values, cis, strict=True)]
             hi = [c[1] - v if c[1] is not None else 0.0 for v, c in zip(values, cis, strict=True)]
@@ -146,9 +150,13 @@ def difficulty_ladders(ladders: Sequence[Ladder]) -> str | None:
             point = getattr(ladder, f"{who}_break")
             if point.reached:
                 ax.axvline(point.rung, color=colour, alpha=0.35, lw=4)
-        ax.set_xticks(rungs)
+        ax.set_xticks(rungs, [f"{r.rung}\n({r.n_groups} gr.)" if r.too_few_groups else str(r.rung) for r in ladder.rungs])
         ax.set_ylim(-0.03, 1.05)
         ax.yaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        few = [r for r in ladder.rungs if r.too_few_groups]
+        if few:
+            ax.text(0.5, 0.5, "too few groups: " + ", ".join(f"rung {r.rung} ({r.n_groups})" for r in few),
+                    transform=ax.transAxes, ha="center", va="center", fontsize=7, color="grey", wrap=True)
         ax.set_title(f"{ladder.capability}: {ladder.kind}")
         ax.set_xlabel("rung (0 = canonical)")
         ax.set_ylabel("accuracy")

@@ -93,8 +93,11 @@ def ladder_table(ladders: Sequence[Ladder], confidence: float) -> tuple[list[str
     body = []
     for ladder in ladders:
         for r in ladder.rungs:
-            body.append([ladder.capability, ladder.kind, str(r.rung),
-                         str(r.n) if r.n_groups in (0, r.n) else f"{r.n} ({r.n_groups} groups)",
+            n = str(r.n) if r.n_groups in (0, r.n) else f"{r.n} ({r.n_groups} groups)"
+            if r.too_few_groups:  # a rung of one or two problems reads 0 % or 100 %: say so instead
+                body.append([ladder.capability, ladder.kind, str(r.rung), n, r.mark, r.mark, r.mark])
+                continue
+            body.append([ladder.capability, ladder.kind, str(r.rung), n,
                          _interval(r.teacher, r.teacher_ci), _interval(r.student, r.student_ci),
                          _interval(r.retention, r.retention_ci)])
     return headers, body

@@ -17,7 +17,7 @@ class SeedRow(RetentionRow):
     claimed_low: float = 0.0
     claimed_high: float = 0.0
     sources: str = ""  # which capabilities and variants fed the row
-    verdict: str = "not measured"  # below / consistent / above the claimed range, or not measured
+    verdict: str = "not measured"  # below / above claimed, consistent, inconclusive (n items, g groups), not measured
 
 
 @dataclass(frozen=True)
@@ -40,17 +40,35 @@ SEED_CLAIMS = (
 )
 
 
+def inconclusive(row: RetentionRow) -> str:
+    groups = f", {row.n_groups} groups" if row.n_groups else ""
+    return f"inconclusive ({row.n} items{groups})"
+
+
 def verdict(row: RetentionRow, low: float, high: float) -> str:
-    """Below / consistent with / above the claimed range [low, high], judged by the row's CI."""
-    if row.retention is None:
-        return "undefined" if row.n else "not measured"
-    lo = row.ci_low if row.ci_low is not None else row.retention
-    hi = row.ci_high if row.ci_high is not None else row.retention
-    if hi < low:
+    """Where the row's CI puts it against the claimed range [low, high]; only as strong as the interval.
+
+    - "below claimed": the whole CI is below the range (its upper bound < low);
+    - "above claimed": the whole CI is above it (its lower bound > high);
+    - "consistent": the whole CI lies within the range;
+    - "inconclusive (n items, g groups)": anything else — the CI is undefined (too few problem
+      groups, teacher score 0), or it straddles a boundary of the range (the data allow both
+      a value inside and one outside), or it is wider than the range that it contains. A point
+      estimate inside the range does not make a straddling CI "consistent": the interval says
+      the true retention may as well lie outside, and the verdict claims no more than it does.
+    - "not measured": no items feed the row.
+    """
+    if not row.n:
+        return "not measured"
+    if row.retention is None or row.ci_low is None or row.ci_high is None:
+        return inconclusive(row)
+    if row.ci_high < low:
         return "below claimed"
-    if lo > high:
+    if row.ci_low > high:
         return "above claimed"
-    return "consistent"
+    if low <= row.ci_low and row.ci_high <= high:
+        return "consistent"
+    return inconclusive(row)
 
 
 def seed_rows(pairs: Sequence[ScoredPair], settings: BootstrapSettings) -> list[SeedRow]:
