@@ -9,7 +9,9 @@ STACK  ?= cpu
 # Extra pip arguments for the torch install, e.g. an index URL that serves CPU wheels.
 TORCH_PIP_ARGS ?=
 EXTRAS  = models,train,api,report,style,suites,lmeval,test
-DEMO_LIMIT ?= 10
+# Items per suite in `make demo`: 20 = 10 problem groups (a canonical item and one twin each), the
+# fewest for which every capability's retention CI is defined (--min-groups 10; harness/selection.py).
+DEMO_LIMIT ?= 20
 # pytest-xdist workers for `make test`; each gets its share of the cores (tests/conftest.py).
 TEST_WORKERS ?= 2
 DEMO_OUT   ?= runs/demo
