@@ -28,7 +28,7 @@ from harness.errors import HarnessError
 from harness.models.engine_choice import default_engine_backend, engine_record
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
 from harness.suite import Suite, default_suite_names, get_suite
-from harness.token_budget import backend_thinks, budget_record, generate_within_budgets
+from harness.token_budget import backend_thinks, budget_record, generation_budget, item_budget
 from harness.types import Generation, GenerationParams, Item, SampleRecord, Score
 from harness.voting import VOTE_METHODS, VoteOutcome, sampling_stats, vote
 
@@ -214,6 +214,26 @@ def score_generations(
     return records
 
 
+class ChunkProgress:
+    """The run's one progress bar, moved by the backend as items finish (`advance(n)`), never past the
+    chunk it was given; `finish` moves it over what the backend did not report."""
+
+    def __init__(self, bar: Any):
+        self.bar, self.left = bar, 0
+
+    def start(self, n: int) -> None:
+        self.left = n
+
+    def __call__(self, n: int) -> None:
+        n = min(n, self.left)
+        self.left -= n
+        if self.bar is not None and n > 0:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        self(self.left)
+
+
 def generate_cached(
     backend: Backend,
     items: Sequence[Item],
@@ -224,10 +244,25 @@ def generate_cached(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: bool = True,
     stats: CacheStats | None = None,
+    budgets: Sequence[int] | None = None,
 ) -> list[list[Generation]]:
-    """`params.samples` generations per item: cached ones from SQLite, the rest from the backend."""
+    """`params.samples` generations per item: cached ones from SQLite, the rest from the backend.
+
+    `budgets`: each item's max_new_tokens (its cache key holds it); None: `params`' own for every
+    item. The items still missing are asked for in the backend's batch order (`Backend.batch_key`:
+    longest budget first, a stable sort, so a resumed run forms the same chunks from what is left),
+    `chunk_size` at a time through `Backend.generate_budgeted`, each chunk committed on arrival.
+    """
     stats = stats if stats is not None else CacheStats()
-    keys = [sample_keys(fingerprint, item, params) for item in items]
+    if budgets is None:
+        budgets = [generation_budget(params)] * len(items)
+        item_params = [params] * len(items)
+    else:
+        if len(budgets) != len(items):
+            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
+        at = {b: params.model_copy(update={"max_new_tokens": b}) for b in dict.fromkeys(budgets)}
+        item_params = [at[b] for b in budgets]
+    keys = [sample_keys(fingerprint, item, p) for item, p in zip(items, item_params, strict=True)]
     cached = cache.get_many([k for ks in keys for k in ks]) if cache is not None and not refresh else {}
     results: list[list[Generation] | None] = [None] * len(items)
     pending = []
@@ -237,14 +272,17 @@ def generate_cached(
         else:
             pending.append(i)
     stats.from_cache += len(items) - len(pending)
+    pending.sort(key=lambda i: backend.batch_key(items[i], budgets[i]))
     bar = None
     if progress and pending:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(pending), desc=f"generate {backend.spec}", unit="item")
+    advance = ChunkProgress(bar)
     for start in range(0, len(pending), chunk_size):
         chunk = pending[start : start + chunk_size]
-        answers = backend.generate([items[i] for i in chunk], params, progress=False)
+        advance.start(len(chunk))
+        answers = backend.generate_budgeted([items[i] for i in chunk], params, [budgets[i] for i in chunk], advance)
         if len(answers) != len(chunk) or any(len(a) != params.samples for a in answers):
             raise HarnessError(f"backend {backend.name} returned the wrong number of generations")
         rows: list[tuple[str, Generation]] = []
@@ -257,8 +295,7 @@ def generate_cached(
         if cache is not None and rows:
             cache.put_many(rows)  # one transaction per chunk: a kill loses at most this chunk
         stats.requested += len(chunk)
-        if bar is not None:
-            bar.update(len(chunk))
+        advance.finish()  # the rest of the chunk, for backends that did not report as they went
     if bar is not None:
         bar.close()
     return results  # type: ignore[return-value]
@@ -276,9 +313,10 @@ class CachedGenerator:
         self.stats = CacheStats()
         self.fingerprint = backend.fingerprint()
 
-    def generate(self, items: Sequence[Item], params: GenerationParams) -> list[list[Generation]]:
+    def generate(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int] | None = None) -> list[list[Generation]]:
+        """Every item's generations; `budgets`: each item's max_new_tokens (None: `params`' own), all in one pass."""
         return generate_cached(self.backend, items, params, self.cache, self.fingerprint, self.refresh, self.chunk_size,
-                               self.progress, self.stats)
+                               self.progress, self.stats, budgets)
 
     def close(self, backend_too: bool = False) -> None:
         if self.cache is not None:
@@ -337,18 +375,27 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
     records: list[SampleRecord] = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0}
     try:
+        # Every suite's items in one pass, each within its own budget (its suite's, unless --max-new-tokens):
+        # an engine that batches continuously fills its batch across suites (Backend.generate_budgeted).
+        thinking = backend_thinks(backend)
+        every_item: list[Item] = []
+        budgets: list[int] = []
         for suite, items in selections:
             if config.progress:
                 print(f"harness: {suite.name}: {len(items)} items ({config.split})", file=sys.stderr)
-            before = stats.from_cache
-            generations = generate_within_budgets(  # each suite's own token budgets, unless --max-new-tokens
-                suite, items, config.generation, backend_thinks(backend), generator.generate)
-            if config.progress and cache is not None:
-                print(f"harness: {suite.name}: {stats.from_cache - before} items from the cache", file=sys.stderr)
+            every_item.extend(items)
+            budgets.extend(item_budget(suite, item, config.generation, thinking) for item in items)
+        every_generation = generator.generate(every_item, config.generation, budgets)
+        if config.progress and cache is not None:
+            print(f"harness: {stats.from_cache} of {len(every_item)} items from the cache", file=sys.stderr)
+        from harness.scoring.judges import use_judge
+
+        start = 0
+        for suite, items in selections:
+            generations = every_generation[start : start + len(items)]
+            start += len(items)
             for key, value in _total_usage(generations).items():
                 usage[key] += value
-            from harness.scoring.judges import use_judge
-
             with use_judge(config.judge, cache_path=config.cache_path, use_cache=config.use_cache):
                 records.extend(score_generations(suite, items, generations, config.vote))
         backend_usage = getattr(backend, "usage", None)
@@ -363,7 +410,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
     results = Results(
         harness_version=__version__,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        model=ModelInfo(spec=str(backend.spec), backend=backend.name, fingerprint=fingerprint),
+        model=ModelInfo(spec=str(backend.spec), backend=backend.name, fingerprint=fingerprint, dtype=backend.weights_dtype()),
         suites={
             suite.name: SuiteInfo(
                 name=suite.name,

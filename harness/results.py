@@ -28,11 +28,14 @@ SAMPLES_FILE = "samples.jsonl"
 
 
 class ModelInfo(BaseModel):
-    """Which model produced a results file: its spec, backend and fingerprint."""
+    """Which model produced a results file: its spec, backend, fingerprint and weights dtype."""
 
     spec: str
     backend: str
     fingerprint: dict[str, Any]
+    # The dtype a local model (hf, vllm) computed in: float32, bfloat16, ... (on CPU chosen by the processor,
+    # harness/models/cpu.py). None: an API model, or results written before it was recorded.
+    dtype: str | None = None
 
 
 class SuiteInfo(BaseModel):

@@ -80,7 +80,7 @@ def test_hf_backend_length_on_a_tiny_budget_and_stop_when_eos_wins(tiny_model_di
 
     # Make the end token win every step: a new output layer that only favours EOS.
     model, tokenizer = backend._load()
-    head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=True)
+    head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=True, dtype=model.dtype)  # bfloat16 on a CPU that has it
     with torch.no_grad():
         head.weight.zero_()
         head.bias.zero_()

@@ -8,7 +8,7 @@ under the "harness.backends" entry-point group, which makes `SCHEME:TARGET` a mo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from harness.models.spec import ModelSpec, parse_model_spec
@@ -39,6 +39,49 @@ class Backend(ABC):
     @abstractmethod
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         """`params.samples` generations for each item, in item order."""
+
+    def generate_budgeted(
+        self,
+        items: Sequence[Item],
+        params: GenerationParams,
+        budgets: Sequence[int],
+        advance: Callable[[int], None] | None = None,
+    ) -> list[list[Generation]]:
+        """`params.samples` generations for each item, item i within `budgets[i]` new tokens, in item order.
+
+        What the evaluator calls, with every suite's items at once, so an engine that batches
+        continuously (vLLM) can fill its batch from all of them. `advance(n)`, when given, is told
+        as n more items are done (the caller's progress bar). This default asks `generate` once per
+        distinct budget, in order of first appearance, so a backend that only implements `generate`
+        works unchanged.
+        """
+        if len(budgets) != len(items):
+            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
+        groups: dict[int, list[int]] = {}
+        for i, budget in enumerate(budgets):
+            groups.setdefault(budget, []).append(i)
+        results: list[list[Generation]] = [[] for _ in items]
+        for budget, indices in groups.items():
+            answers = self.generate([items[i] for i in indices], params.model_copy(update={"max_new_tokens": budget}),
+                                    progress=False)
+            if len(answers) != len(indices):
+                from harness.errors import HarnessError
+
+                raise HarnessError(f"backend {self.name} returned {len(answers)} answers for {len(indices)} items")
+            for i, gens in zip(indices, answers, strict=True):
+                results[i] = gens
+            if advance is not None:
+                advance(len(indices))
+        return results
+
+    def batch_key(self, item: Item, budget: int) -> Any:
+        """Sort key of the order the evaluator asks for items in (a stable sort: ties keep item order),
+        so its chunks make good batches: here the longest budget first, so one budget fills a chunk."""
+        return -budget
+
+    def weights_dtype(self) -> str | None:
+        """The dtype a local model's weights are computed in (results.json `model.dtype`); None: not a local model."""
+        return None
 
     def close(self) -> None:  # noqa: B027 (an optional hook: most backends hold nothing to release)
         """Release engines, servers, connections."""

@@ -10,7 +10,9 @@ from harness.backends._thinking import split_thinking, thinks, thinks_natively
 from harness.backends.base import BACKENDS, Backend
 from harness.backends.options import HFOptions
 from harness.errors import HarnessError
-from harness.models.checkpoint import adapter_base, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
+from harness.models.checkpoint import adapter_base, checkpoint_dtype, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
+from harness.models.cpu import resolve_dtype
+from harness.models.engine_choice import gpu_present
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
@@ -102,12 +104,28 @@ class HFBackend(Backend):
         self.chat_template_kwargs = chat_template_kwargs or {}
         self.batch_size = batch_size
         self.device_name = device
-        self.dtype = dtype
+        on_cpu = (device or ("cuda" if gpu_present() else "cpu")).startswith("cpu")
+        self.dtype = resolve_dtype(dtype, on_cpu)  # on CPU: what the processor computes natively (harness/models/cpu.py)
         self._model = None
         self._tokenizer = None
 
+    @property
+    def chunk_size(self) -> int:
+        """Items per call from the response-cache loop: one batch, so each batch is committed as it ends."""
+        return self.batch_size
+
+    def batch_key(self, item: Item, budget: int) -> Any:
+        """Batches of one budget, their prompts of similar length (less padding): across every suite of a run."""
+        return (-budget, -sum(len(m.content) for m in item.messages))
+
+    def weights_dtype(self) -> str:
+        """The dtype the weights are (or will be) in: the loaded model's, else the resolved option."""
+        if self._model is not None:
+            return str(self._model.dtype).removeprefix("torch.")
+        return self.dtype if self.dtype != "auto" else checkpoint_dtype(adapter_base(self.checkpoint) or self.checkpoint) or "auto"
+
     def fingerprint(self) -> dict[str, Any]:
-        fingerprint = {"backend": "hf", **checkpoint_fingerprint(self.checkpoint)}
+        fingerprint = {"backend": "hf", **checkpoint_fingerprint(self.checkpoint), "dtype": self.dtype}
         if (base := adapter_base(self.checkpoint)) is not None:  # same adapter on another base: other answers
             fingerprint["base"] = checkpoint_fingerprint(base)
         if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
@@ -157,6 +175,36 @@ class HFBackend(Backend):
             self._model = model.to(device).eval()
         return self._model, self._tokenizer
 
+    def generate_batch(self, prompts: Sequence[str], params: GenerationParams, max_new_tokens: int,
+                       min_new_tokens: int | None = None) -> tuple[Any, Any, Any]:
+        """One `model.generate` call on rendered prompts: (encoded batch, new tokens, their log-probabilities).
+
+        `min_new_tokens` (the engine probe's fixed-length runs) keeps every row generating to the budget.
+        """
+        import torch
+
+        model, tokenizer = self._load()
+        sampling = params.temperature > 0
+        enc = tokenizer(list(prompts), return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        recorder = chosen_token_logprobs(params)
+        fixed = {"min_new_tokens": min_new_tokens} if min_new_tokens else {}
+        with torch.inference_mode():
+            out = model.generate(
+                **enc,
+                **fixed,
+                max_new_tokens=max_new_tokens,
+                do_sample=sampling,
+                temperature=params.temperature if sampling else None,
+                top_p=params.top_p if sampling else None,
+                top_k=None,
+                num_return_sequences=params.samples if sampling else 1,  # greedy: one answer; k "samples" copy it
+                pad_token_id=tokenizer.pad_token_id,
+                return_dict_in_generate=True,
+                logits_processor=[recorder],
+            )
+        new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
+        return enc, new_tokens, recorder.finish(new_tokens)
+
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         import torch
         from tqdm.auto import tqdm
@@ -167,32 +215,14 @@ class HFBackend(Backend):
         # Longest first: similar lengths share a batch (less padding), and memory errors show up early.
         order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
         results: list[list[Generation]] = [[] for _ in prompts]
-        sampling = params.temperature > 0
-        # Greedy decoding gives one answer; k greedy "samples" are copies of it.
-        per_prompt = params.samples if sampling else 1
+        per_prompt = params.samples if params.temperature > 0 else 1
+        budget = generation_budget(params)
+        stops = stop_token_ids(model, tokenizer)
         torch.manual_seed(params.seed)
         bar = tqdm(total=len(prompts), desc=f"generate {self.spec}", unit="prompt", disable=not progress)
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=False)
-            enc = enc.to(model.device)
-            recorder = chosen_token_logprobs(params)
-            with torch.inference_mode():
-                out = model.generate(
-                    **enc,
-                    max_new_tokens=generation_budget(params),
-                    do_sample=sampling,
-                    temperature=params.temperature if sampling else None,
-                    top_p=params.top_p if sampling else None,
-                    top_k=None,
-                    num_return_sequences=per_prompt,
-                    pad_token_id=tokenizer.pad_token_id,
-                    return_dict_in_generate=True,
-                    logits_processor=[recorder],
-                )
-            new_tokens = out.sequences[:, enc["input_ids"].shape[1] :]
-            scores = recorder.finish(new_tokens)
-            stops = stop_token_ids(model, tokenizer)
+            enc, new_tokens, scores = self.generate_batch([prompts[i] for i in batch], params, budget)
             for row, (tokens, token_scores) in enumerate(zip(new_tokens, scores, strict=True)):
                 keep = tokens != tokenizer.pad_token_id
                 n = int(keep.sum())
@@ -206,7 +236,7 @@ class HFBackend(Backend):
                     logprob=logprob,
                     prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()),
                     completion_tokens=n,
-                    finish_reason=hf_finish_reason(tokens.tolist(), stops, generation_budget(params)),
+                    finish_reason=hf_finish_reason(tokens.tolist(), stops, budget),
                 )
                 results[prompt_index].extend([generation] * (params.samples // per_prompt))
             bar.update(len(batch))

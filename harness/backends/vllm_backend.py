@@ -16,7 +16,7 @@ engine core in a spawned process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -25,10 +25,12 @@ from harness.backends.base import BACKENDS, Backend
 from harness.backends.options import VLLMOptions
 from harness.errors import HarnessError
 from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
+from harness.models.cpu import resolve_dtype
+from harness.models.engine_choice import vllm_device
 from harness.models.spec import ModelSpec
+from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
-from harness.token_budget import generation_budget
 CPU_MEMORY_FRACTION = 0.3
 GPU_MEMORY_FRACTION = 0.9
 
@@ -90,6 +92,35 @@ def split_with_parser(parser: Any, prompt: str, completion: str) -> tuple[str | 
     return tidy(reasoning, content)
 
 
+class _Discard:
+    """A file that drops what is written to it."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def forwarding_bar(advance: Callable[[int], None]) -> Callable[..., Any]:
+    """A `use_tqdm` callable for `LLM.chat`: vLLM's "processed prompts" bar, silent, telling `advance(1)`
+    per finished request (one item, its k samples included). vLLM also wraps the conversations it
+    renders in a bar (called with them as the first argument); those are handed back unwrapped."""
+    from tqdm import tqdm
+
+    class Forwarding(tqdm):
+        def update(self, n: float | None = 1) -> bool | None:
+            advance(1)
+            return super().update(n)
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            return args[0]
+        return Forwarding(**{**kwargs, "file": _Discard()})
+
+    return make
+
+
 def mean_logprob(completion: Any) -> float | None:
     n = len(completion.token_ids)
     if not n or completion.cumulative_logprob is None:
@@ -112,6 +143,7 @@ class VllmBackend(Backend):
         gpu_memory_utilization: float | None = None,
         max_model_len: int | None = None,
         enforce_eager: bool | None = None,
+        dtype: str = "auto",
         chat_template_kwargs: dict[str, Any] | None = None,
         reasoning_parser: str | None = AUTO_PARSER,
         **options: Any,
@@ -124,6 +156,9 @@ class VllmBackend(Backend):
             check_reasoning_parser(self.reasoning_parser_option)
         self._parser_name: str | None | bool = False  # False: not resolved yet
         self._parser = None
+        # On CPU "auto" is the processor's native dtype (harness/models/cpu.py), not vLLM's own "auto",
+        # which loads a float32 checkpoint as bfloat16 on any x86 CPU.
+        self.dtype = resolve_dtype(dtype, vllm_device() == "cpu")
         self.engine_args: dict[str, Any] = {
             "tensor_parallel_size": tensor_parallel_size,
             "data_parallel_size": data_parallel_size,
@@ -133,8 +168,14 @@ class VllmBackend(Backend):
         }
         self._llm = None
 
+    def weights_dtype(self) -> str:
+        """The dtype the engine holds the weights in: the running engine's, else the resolved option."""
+        if self._llm is not None:
+            return str(self._llm.llm_engine.model_config.dtype).removeprefix("torch.")
+        return self.dtype
+
     def fingerprint(self) -> dict[str, Any]:
-        fingerprint = {"backend": "vllm", **checkpoint_fingerprint(self.checkpoint)}
+        fingerprint = {"backend": "vllm", **checkpoint_fingerprint(self.checkpoint), "dtype": self.dtype}
         if self.chat_template_kwargs:  # thinking on and off give other answers: other cache keys
             fingerprint["chat_template_kwargs"] = self.chat_template_kwargs
         if (parser := self.reasoning_parser_name()) is not None:  # cached answers hold the split
@@ -182,7 +223,7 @@ class VllmBackend(Backend):
         if on_cpu:
             for key, value in cpu_engine_defaults(args["max_model_len"]).items():
                 args.setdefault(key, value)
-        return {"model": str(self.checkpoint), **args}
+        return {"model": str(self.checkpoint), "dtype": self.dtype, **args}
 
     def _load(self) -> Any:
         if self._llm is None:
@@ -207,10 +248,26 @@ class VllmBackend(Backend):
         )
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
+        return self._chat(items, self.sampling_params(params), progress)
+
+    def generate_budgeted(
+        self,
+        items: Sequence[Item],
+        params: GenerationParams,
+        budgets: Sequence[int],
+        advance: Callable[[int], None] | None = None,
+    ) -> list[list[Generation]]:
+        """One engine call for every item, each request with its own `max_tokens`: continuous batching
+        refills the batch from any suite while one suite's longest answer is still running."""
+        if len(budgets) != len(items):
+            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
+        per_budget = {b: self.sampling_params(params.model_copy(update={"max_new_tokens": b})) for b in dict.fromkeys(budgets)}
+        return self._chat(items, [per_budget[b] for b in budgets], forwarding_bar(advance) if advance is not None else False)
+
+    def _chat(self, items: Sequence[Item], sampling: Any, use_tqdm: Any) -> list[list[Generation]]:
         llm = self._load()
         conversations = [[m.model_dump() for m in item.messages] for item in items]
-        outputs = llm.chat(conversations, self.sampling_params(params), use_tqdm=progress,
-                           chat_template_kwargs=self.chat_template_kwargs or None)
+        outputs = llm.chat(conversations, sampling, use_tqdm=use_tqdm, chat_template_kwargs=self.chat_template_kwargs or None)
         parser = self._reasoning_parser()
         results = []
         for out in outputs:

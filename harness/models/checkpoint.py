@@ -78,3 +78,12 @@ def checkpoint_fingerprint(path: Path | str) -> dict[str, Any]:
                 h.update(f.read(65_536))
         h.update(str(size).encode())
     return {"path": str(path), "hash": h.hexdigest()[:16]}
+
+
+def checkpoint_dtype(path: Path | str) -> str | None:
+    """The dtype a local checkpoint's config.json declares (`dtype`, older `torch_dtype`), else None."""
+    if not isinstance(path, Path) or not (path / "config.json").is_file():
+        return None
+    config = json.loads((path / "config.json").read_text())
+    value = config.get("dtype") or config.get("torch_dtype")
+    return str(value) if value else None
