@@ -208,8 +208,8 @@ def test_without_reasoning_gym_the_suites_are_absent():
 
 def test_eval_and_show_through_the_cli(cli, tmp_path):
     out = tmp_path / "rg"
-    proc = cli("eval", "--model", "reference", "--suite", "rg:leg_counting", "--limit", "3", "--no-progress",
-               "--no-cache", "--out", str(out))
+    proc = cli("eval", "--model", "reference", "--suite", "rg:leg_counting", "--groups", "1", "--no-progress",
+               "--no-cache", "--out", str(out))  # one whole group: the canonical problem and its difficulty rungs
     assert proc.returncode == 0, proc.stderr
     results = json.loads((out / "results.json").read_text())
     assert results["suites"]["rg:leg_counting"]["n_items"] == 3
