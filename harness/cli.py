@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if not args.debug and args.command != "serve":
-        # vLLM logs engine set-up and shutdown at INFO (dozens of lines a run) over harness's own output;
-        # a server keeps them. VLLM_LOGGING_LEVEL set by the user wins.
-        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+        # vLLM's engine set-up chatter (INFO lines, CPU set-up WARNINGs, one weight-cast WARNING per tensor) would
+        # cover harness's own output; a server keeps it, --debug shows it, a VLLM_LOGGING_LEVEL the user set wins.
+        # At ERROR the engine also starts quietly otherwise (harness/backends/_engine_quiet.py).
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     try:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
+from harness.backends._engine_quiet import QUIET_ENGINE_ARGS, engine_is_quiet, quiet_engine
 from harness.backends._thinking import THINK_END, thinking_opened, thinks, thinks_natively, tidy
 from harness.backends.base import BACKENDS, Backend
 from harness.backends.options import VLLMOptions
@@ -227,10 +228,14 @@ class VllmBackend(Backend):
 
     def _load(self) -> Any:
         if self._llm is None:
+            quiet = engine_is_quiet()
+            if quiet:  # before vLLM is imported and spawns its processes (harness/backends/_engine_quiet.py)
+                quiet_engine()
             from vllm import LLM
 
             try:
-                self._llm = LLM(**self.resolved_engine_args(), seed=0, disable_log_stats=True)
+                self._llm = LLM(**self.resolved_engine_args(), **(QUIET_ENGINE_ARGS if quiet else {}), seed=0,
+                                disable_log_stats=True)
             except (ValueError, OSError, RuntimeError) as exc:
                 raise HarnessError(f"vLLM could not start {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
         return self._llm
