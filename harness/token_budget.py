@@ -68,7 +68,7 @@ def explicit_budget(params: GenerationParams) -> int | None:
 
 def generation_budget(params: GenerationParams) -> int:
     """The budget a backend generates with: run_eval and distill resolve one per item first
-    (generate_within_budgets); a direct caller that leaves max_new_tokens None gets DEFAULT_BUDGET."""
+    (`item_budget`); a direct caller that leaves max_new_tokens None gets DEFAULT_BUDGET."""
     return params.max_new_tokens if params.max_new_tokens is not None else DEFAULT_BUDGET
 
 
@@ -120,24 +120,6 @@ def prompt_budget(suite: "Suite | None", item: Item, params: GenerationParams, t
         return item_budget(suite, item, params, thinking)
     explicit = explicit_budget(params)
     return explicit if explicit is not None else PROMPTS_BUDGET * (REASONING_FACTOR if thinking else 1)
-
-
-def generate_at_budgets(
-    items: Sequence[Item],
-    budgets: Sequence[int],
-    params: GenerationParams,
-    generate: Callable[[Sequence[Item], GenerationParams], list[list[Generation]]],
-) -> list[list[Generation]]:
-    """`generate(items, params)` once per distinct budget in `budgets` (one per item), answers in item order."""
-    groups: dict[int, list[int]] = {}
-    for i, budget in enumerate(budgets):
-        groups.setdefault(budget, []).append(i)
-    results: list[list[Generation]] = [[] for _ in items]
-    for budget, indices in groups.items():
-        answers = generate([items[i] for i in indices], params.model_copy(update={"max_new_tokens": budget}))
-        for i, gens in zip(indices, answers, strict=True):
-            results[i] = gens
-    return results
 
 
 # --- comparing the budgets of two runs -----------------------------------------------------------

@@ -24,7 +24,7 @@ from harness.config import Arg
 from harness.errors import HarnessError
 from harness.registry import LazyChoices
 from harness.evaluate import CacheOptions, CachedGenerator, default_temperature, score_samples, with_batch_ledger
-from harness.token_budget import backend_thinks, budget_record, generate_at_budgets, prompt_budget
+from harness.token_budget import backend_thinks, budget_record, prompt_budget
 from harness.types import Generation, GenerationParams, Item, Message, Score
 from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites
 from harness.trainers.keep import KEEP_POLICIES  # --keep; plug-ins: the harness.keep_policies entry-point group
@@ -232,7 +232,7 @@ class Distiller:
         params = self.params
         # each item within its suite's own budget unless --max-new-tokens, as harness eval (harness/token_budget.py)
         budgets = [prompt_budget(self.suites.get(item.suite), item, params, self.thinking) for item in items]
-        generations = generate_at_budgets(items, budgets, params, generator.generate)
+        generations = generator.generate(items, params, budgets)  # one pass, each item at its budget (its cache key holds it)
         by_suite: dict[str, list[int]] = defaultdict(list)
         for index, item in enumerate(items):
             by_suite[item.suite].append(index)
