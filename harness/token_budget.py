@@ -35,13 +35,13 @@ comparison then says so in its notes, marks the capability in the table and list
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from harness.types import Generation, GenerationParams, Item
+from harness.types import GenerationParams, Item
 
 if TYPE_CHECKING:
     from harness.suite import Suite
@@ -80,25 +80,6 @@ def item_budget(suite: "Suite", item: Item, params: GenerationParams, thinking: 
 
 def backend_thinks(backend: object) -> bool:
     return bool(getattr(backend, "thinking", False))
-
-
-def generate_within_budgets(
-    suite: "Suite",
-    items: Sequence[Item],
-    params: GenerationParams,
-    thinking: bool,
-    generate: Callable[[Sequence[Item], GenerationParams], list[list[Generation]]],
-) -> list[list[Generation]]:
-    """`generate(items, params)` once per distinct budget (in order of first appearance), answers in item order."""
-    groups: dict[int, list[int]] = {}
-    for i, item in enumerate(items):
-        groups.setdefault(item_budget(suite, item, params, thinking), []).append(i)
-    results: list[list[Generation]] = [[] for _ in items]
-    for budget, indices in groups.items():
-        answers = generate([items[i] for i in indices], params.model_copy(update={"max_new_tokens": budget}))
-        for i, gens in zip(indices, answers, strict=True):
-            results[i] = gens
-    return results
 
 
 def budget_record(suite: "Suite", items: Sequence[Item], params: GenerationParams, thinking: bool = False) -> TokenBudget:

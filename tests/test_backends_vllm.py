@@ -79,20 +79,49 @@ def read(out: Path):
     return results, records
 
 
-def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, tmp_path):
-    """The embedded default, on a workload above the calibrated CPU crossover, runs on the vllm:
-    engine (chosen by workload, said on stderr and in the results) and samples k per item."""
+# What a default (non --debug) run must not print: vLLM's log lines (INFO, its CPU set-up WARNINGs, the
+# one-per-tensor weight-cast warning), torch's Triton and NUMA notices, the weight-loading bar, Python warnings.
+CHATTER = (" INFO ", " WARNING ", "Attempted to load weight", "Triton not available", "NUMA", "Loading safetensors",
+           "FutureWarning", "resource_tracker", "UserWarning")
+
+
+def seeded_probes(cache: Path) -> None:
+    """This machine's probe store, filled with made-up numbers under the keys the run will look up: vLLM
+    far faster than hf, so the workload picks it without a real probe."""
+    from harness.backends.base import load_backend
+    from harness.models.engine_probe import Probe, ProbeStore, backend_key
+
+    store = ProbeStore(cache / "engine_probes.json")
+    for engine, probe in (("hf", Probe("hf", "", 16, 5.0, 0.5, 1.0, 0.001)), ("vllm", Probe("vllm", "", 32, 20.0, 0.02, 0.05, 0.001))):
+        backend = load_backend(f"{engine}:smollm2-135m", dtype="bfloat16")
+        store.put(backend_key(backend), Probe(**{**probe.as_dict(), "dtype": backend.dtype}))
+
+
+def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, tmp_path, embedded_model_dir):
+    """The embedded default, on a workload the (seeded) probes say vLLM runs faster, runs on the vllm: engine
+    (chosen by workload, said on stderr and in the results) and samples k per item; cast to bfloat16 (vLLM
+    then warns once per weight tensor), it prints none of the engine's chatter on a default run."""
+    from harness.paths import cache_dir
+    from conftest import fresh_harness_cache
+
+    cache = fresh_harness_cache(tmp_path / "harness-cache")
+    (cache / "models").symlink_to(cache_dir() / "models", target_is_directory=True)
+    seeded_probes(cache)
     out = tmp_path / "out"
-    # 9 items x 8 samples x 160 tokens: 72 generations, just above the calibrated CPU crossover (65 at 160 tokens)
     proc = cli("eval", "--suite", "arithmetic", "--limit", "9", "--samples", "8", "--max-new-tokens", "160",
-               "--temperature", "1.0", "--vote", "majority", "--no-cache", "--no-progress", "--out", str(out),
-               env={"HARNESS_ENGINE": "auto"})
+               "--temperature", "1.0", "--vote", "majority", "--dtype", "bfloat16", "--no-cache", "--no-progress",
+               "--out", str(out), env={"HARNESS_ENGINE": "auto", "HARNESS_CACHE": str(cache)})
     assert proc.returncode == 0, why(proc)
-    assert "harness: engine vllm for smollm2-135m" in proc.stderr
-    assert " INFO " not in proc.stderr  # vLLM's set-up chatter is off unless asked for (VLLM_LOGGING_LEVEL)
+    assert "harness: engine vllm for smollm2-135m" in proc.stderr and "measured on this machine" in proc.stderr
+    assert "measuring" not in proc.stderr  # the seeded numbers were used: no probe ran
+    for text in (proc.stdout, proc.stderr):
+        assert not [line for line in text.splitlines() if any(c in line for c in CHATTER)], text[-3000:]
+    assert [line for line in proc.stderr.splitlines() if not line.startswith("harness: ")] == []
     results, records = read(out)
     assert results["model"]["backend"] == "vllm" and results["model"]["fingerprint"]["backend"] == "vllm"
+    assert results["model"]["dtype"] == "bfloat16" and results["model"]["fingerprint"]["dtype"] == "bfloat16"
     assert results["model"]["fingerprint"]["hash"] and results["extra"]["engine"]["chosen_by"] == "workload"
+    assert results["extra"]["engine"]["measured"]["vllm"]["start_s"] == 20.0
     assert len(records) == 9
     for r in records:
         outputs = [s["output"] for s in r["samples"]]
@@ -104,6 +133,22 @@ def test_default_eval_above_the_crossover_samples_k_on_the_offline_engine(cli, t
     # SmolLM2 loops on some answers until the budget cuts it: vLLM's "length" reaches the records.
     assert any(s["finish_reason"] == "length" for r in records for s in r["samples"])
     assert results["usage"]["completion_tokens"] > 0
+
+
+def test_the_vllm_probe_measures_the_real_engine(embedded_model_dir):
+    """The real vLLM probe on the embedded model: the engine it starts is the one a run then uses."""
+    from harness.backends.base import load_backend
+    from harness.models.engine_probe import ROWS, measure_vllm
+
+    backend = load_backend("vllm:smollm2-135m", max_model_len=2048, gpu_memory_utilization=0.15)
+    try:
+        probe = measure_vllm(backend)
+        assert probe.engine == "vllm" and probe.dtype == backend.dtype and probe.rows == ROWS["vllm"]
+        assert probe.start_s > 1 and 0 < probe.step_s_1 <= probe.step_s_rows
+        assert probe.tokens_per_s(ROWS["vllm"]) > probe.tokens_per_s(1)  # batching pays
+        assert backend._llm is not None  # kept: the run goes on with this engine
+    finally:
+        backend.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,18 @@
-"""`harness doctor`: what this machine offers the harness (sandbox, Python, torch/vllm/CUDA)."""
+"""`harness doctor`: what this machine offers the harness (sandbox, Python, torch/vllm/CUDA, the CPU and each
+engine's dtype and measured speed on it)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--probe", action="store_true", help="also run a trivial program in the sandbox and time it")
+    parser.add_argument("--probe", action="store_true",
+                        help="also run a trivial program in the sandbox and time it, and measure each engine (hf, vllm) "
+                             "on the embedded model again (about a minute: it starts a vLLM engine); the engine choice "
+                             "uses these numbers")
 
 
 def _module_version(name: str) -> str | None:
@@ -41,6 +46,45 @@ def _cuda() -> str:
     return f"yes: {len(gpus)} × {gpus[0]}" if gpus else "no GPU listed by nvidia-smi"
 
 
+def _speed(probe: Any) -> str:
+    if probe is None:
+        return "not measured yet (harness doctor --probe, or the first eval that needs it)"
+    return (f"{probe.tokens_per_s(probe.rows):.0f} tok/s at {probe.rows} rows, {probe.tokens_per_s(1):.0f} tok/s at 1 row, "
+            f"{probe.start_s:.0f} s start ({probe.dtype}, measured {probe.measured_at or 'earlier'})")
+
+
+def engine_facts(measure: bool = False) -> dict[str, object]:
+    """The CPU as the engines see it, the dtype each engine of the embedded default would use here and
+    its measured speed (harness/models/engine_probe.py; with `measure`, measured now)."""
+    import sys
+
+    from harness.backends.base import load_backend
+    from harness.models.cpu import detect
+    from harness.models.engine_choice import vllm_device
+    from harness.models.engine_probe import cached_probe, measured_probe
+
+    cpu = detect()
+    facts: dict[str, object] = {
+        "cpu": cpu.model,
+        "cpu_cores": cpu.cores,
+        "cpu_flags": " ".join(cpu.shown_flags()) or "none of the vector extensions the engines use",
+        "cpu_native_bfloat16": "yes" if cpu.native_bf16 else "no (AVX-512 BF16, AMX or Arm BF16 missing: bfloat16 would be emulated)",
+    }
+    for engine in ("hf", "vllm"):
+        if engine == "vllm" and vllm_device() is None:
+            facts["engine_vllm"] = None
+            continue
+        backend: Any = load_backend(f"{engine}:smollm2-135m")  # HFBackend | VllmBackend: both have a dtype
+        try:
+            if measure:
+                print(f"harness: measuring {engine} ({backend.dtype}) on the embedded model...", file=sys.stderr)
+            probe = measured_probe(backend, again=True) if measure else cached_probe(backend)
+        finally:
+            backend.close()
+        facts[f"engine_{engine}"] = f"dtype {backend.dtype}; {_speed(probe)}"
+    return facts
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     import os
@@ -66,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         "vllm": _module_version("vllm"),
         "cuda": _cuda(),
     }
+    facts.update(engine_facts(measure=args.probe))
     if args.probe:
         result = run_program(Job("def f(x):\n    return x + 1\n", "f", [[1]]))
         ok = result.outcomes[0].status == "ok" and result.outcomes[0].value == 2
