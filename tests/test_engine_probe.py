@@ -40,8 +40,8 @@ def test_noise_never_makes_a_cost_negative():
 
 
 def test_a_probe_round_trips_through_its_dict():
-    probe = fit_probe("hf", "float32", 16, 4.2, timings(16), 100, measured_at="2026-12-07T06:00:00+00:00")
-    assert Probe.from_dict(json.loads(json.dumps(probe.as_dict()))) == probe
+    probe = fit_probe("hf", "float32", 16, 4.2, timings(16), 100, measured_at="2026-12-07T06:00:00+00:00", load=1.5)
+    assert probe.load == 1.5 and Probe.from_dict(json.loads(json.dumps(probe.as_dict()))) == probe
 
 
 def test_the_key_changes_with_everything_the_speed_depends_on():
@@ -124,13 +124,13 @@ def test_doctor_shows_the_cpu_each_engines_dtype_and_its_measured_speed(monkeypa
     monkeypatch.setattr("harness.models.cpu.detect", lambda: cpu(SAPPHIRE_RAPIDS, cores=8))
     monkeypatch.setattr(engine_choice, "vllm_device", lambda: "cpu")
     monkeypatch.setattr("harness.backends.vllm_backend.vllm_device", lambda: "cpu")
-    hf = fit_probe("hf", "bfloat16", 16, 3.0, timings(16), 100, measured_at="2026-12-07T06:00:00+00:00")
+    hf = fit_probe("hf", "bfloat16", 16, 3.0, timings(16), 100, measured_at="2026-12-07T06:00:00+00:00", load=0.4)
     monkeypatch.setattr(engine_probe, "cached_probe", lambda backend: hf if backend.name == "hf" else None)
     facts = doctor.engine_facts()
     assert facts["cpu"].startswith("Intel(R) Xeon(R) Platinum 8481C") and facts["cpu_cores"] == 8
     assert "avx512_bf16" in facts["cpu_flags"] and "amx_bf16" in facts["cpu_flags"] and facts["cpu_native_bfloat16"] == "yes"
     assert facts["engine_hf"] == ("dtype bfloat16; 80 tok/s at 16 rows, 20 tok/s at 1 row, 3 s start "
-                                  "(bfloat16, measured 2026-12-07T06:00:00+00:00)")
+                                  "(bfloat16, measured 2026-12-07T06:00:00+00:00 at load 0.4)")
     assert facts["engine_vllm"].startswith("dtype bfloat16; not measured yet")
 
     monkeypatch.setattr("harness.models.cpu.detect", lambda: cpu(EPYC_AVX2))

@@ -50,7 +50,8 @@ def _speed(probe: Any) -> str:
     if probe is None:
         return "not measured yet (harness doctor --probe, or the first eval that needs it)"
     return (f"{probe.tokens_per_s(probe.rows):.0f} tok/s at {probe.rows} rows, {probe.tokens_per_s(1):.0f} tok/s at 1 row, "
-            f"{probe.start_s:.0f} s start ({probe.dtype}, measured {probe.measured_at or 'earlier'})")
+            f"{probe.start_s:.0f} s start ({probe.dtype}, measured {probe.measured_at or 'earlier'}"
+            f"{f' at load {probe.load:.1f}' if probe.load is not None else ''})")
 
 
 def engine_facts(measure: bool = False) -> dict[str, object]:

@@ -34,7 +34,7 @@ from harness.models.cpu import CpuInfo, detect
 PROBE_VERSION = 1
 PROBE_FILE = "engine_probes.json"
 ROWS = {"hf": 16, "vllm": 32}  # hf: its default batch; vLLM: a batch its continuous batching easily holds
-SHORT, LONG = 4, 20  # new tokens of the two timed lengths
+SHORT, LONG = 4, 16  # new tokens of the two timed lengths (about 40 decoding steps in all, with the warm-up)
 # One prompt of about 130 tokens (numbered per row): the length of a typical suite prompt with its chat template.
 PROMPT = ("Solve the problem step by step and give the final answer on its own line. A shop sells pencils at 3 for "
           "45 cents and erasers at 2 for 30 cents. Maya buys 12 pencils and 6 erasers, pays with a 10 dollar note "
@@ -56,6 +56,7 @@ class Probe:
     prefill_token_s: float  # seconds per prompt token
     call_s: float = 0.0  # fixed seconds per generate call
     measured_at: str = ""
+    load: float | None = None  # the 1-minute load average when it was measured (a busy machine measures slow)
 
     def step_s(self, rows: float) -> float:
         """Seconds per decoding step at `rows` rows: the line through the two measured points."""
@@ -77,7 +78,7 @@ class Probe:
 
 
 def fit_probe(engine: str, dtype: str, rows: int, start_s: float, timings: Mapping[tuple[int, int], float],
-              prompt_tokens: int, measured_at: str = "") -> Probe:
+              prompt_tokens: int, measured_at: str = "", load: float | None = None) -> Probe:
     """A Probe from the four timed calls: `timings[(rows, new_tokens)]` seconds for (1|rows) x (SHORT|LONG).
 
     A noisy machine can make a difference negative; every term is kept at or above a floor.
@@ -88,7 +89,7 @@ def fit_probe(engine: str, dtype: str, rows: int, start_s: float, timings: Mappi
     over_rows = max(timings[(rows, SHORT)] - SHORT * step_rows, 0.0)  # prefill of `rows` prompts + the call
     prefill = max(over_rows - over_1, 0.0) / ((rows - 1) * prompt_tokens) if rows > 1 else 0.0
     call = max(over_1 - prompt_tokens * prefill, 0.0)
-    return Probe(engine, dtype, rows, round(start_s, 3), step_1, step_rows, prefill, call, measured_at)
+    return Probe(engine, dtype, rows, round(start_s, 3), step_1, step_rows, prefill, call, measured_at, load)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -176,6 +177,7 @@ def measure_hf(backend: Any) -> Probe:
     from harness.types import GenerationParams
 
     params = GenerationParams(temperature=0.0, max_new_tokens=LONG)
+    load = os.getloadavg()[0]
     start_s = _timed(backend._load)
     tokenizer = backend._load_tokenizer()
     rows = ROWS["hf"]
@@ -185,13 +187,14 @@ def measure_hf(backend: Any) -> Probe:
     for run, (n, new) in enumerate(((1, SHORT), (1, LONG), (rows, SHORT), (rows, LONG)), start=1):
         texts, prompt_tokens = _prompts(tokenizer, n, run)
         timings[(n, new)] = _timed(lambda t=texts, k=new: backend.generate_batch(t, params, k, min_new_tokens=k))
-    return fit_probe("hf", backend.dtype, rows, start_s, timings, prompt_tokens, _now())
+    return fit_probe("hf", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load)
 
 
 def measure_vllm(backend: Any) -> Probe:
     """Probe a vLLM backend (VllmBackend): its engine is started here and stays up for the run."""
     from vllm import SamplingParams
 
+    load = os.getloadavg()[0]
     start_s = _timed(backend._load)
     llm = backend._load()
     tokenizer = backend._tokenizer_and_type[0]
@@ -208,7 +211,7 @@ def measure_vllm(backend: Any) -> Probe:
     for run, (n, new) in enumerate(((1, SHORT), (1, LONG), (rows, SHORT), (rows, LONG)), start=1):
         texts, prompt_tokens = _prompts(tokenizer, n, run)
         timings[(n, new)] = _timed(lambda t=texts, k=new: run_batch(t, k))
-    return fit_probe("vllm", backend.dtype, rows, start_s, timings, prompt_tokens, _now())
+    return fit_probe("vllm", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load)
 
 
 MEASURE = {"hf": measure_hf, "vllm": measure_vllm}
