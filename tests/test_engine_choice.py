@@ -48,8 +48,9 @@ def test_a_batch_runs_to_its_budget_unless_no_row_loops():
     assert expected_steps(256, 64) == pytest.approx(256, rel=1e-6)
 
 
-def test_hf_runs_one_budget_per_batch_longest_first():
-    assert hf_batches([256] * 20 + [384] * 3, 16) == [(384, 3), (256, 13), (256, 7)]
+def test_hf_runs_batches_longest_budget_first_each_to_its_largest_budget():
+    assert hf_batches([256] * 20 + [384] * 3, 16) == [(384, 16), (256, 7)]
+    assert hf_batches([256] * 32, 16) == [(256, 16), (256, 16)]
     assert hf_batches([], 16) == []
 
 

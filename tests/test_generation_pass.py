@@ -190,3 +190,19 @@ def test_a_backend_returning_too_few_answers_is_an_error(selection, tmp_path):
 
     with pytest.raises(HarnessError, match="returned"):
         run_eval(config(tmp_path, suites=["arithmetic"], limit=3, use_cache=False), backend=Short())
+
+
+def test_an_hf_batch_of_mixed_budgets_cuts_each_row_at_its_own(tiny_model_dir, selection):
+    """One batch at the largest budget: each row keeps the tokens its own budget allows, ends "length" there,
+    and is exactly the start of what the batch generated for it (greedy)."""
+    from harness.backends.base import load_backend
+
+    _, items = selection[1]
+    hf = load_backend(f"hf:{tiny_model_dir}", device="cpu", batch_size=4)
+    three = list(items[:3])
+    mixed = hf.generate_budgeted(three, GenerationParams(), [12, 4, 8])
+    whole = hf.generate_budgeted(three, GenerationParams(), [12, 12, 12])
+    for [cut], [full], budget in zip(mixed, whole, [12, 4, 8], strict=True):
+        assert cut.completion_tokens == budget and cut.finish_reason == "length"  # the random model never stops
+        assert full.text.startswith(cut.text) and (budget == 12 or len(cut.text) < len(full.text))
+    assert whole[0][0].text == mixed[0][0].text  # the longest row is what it always was

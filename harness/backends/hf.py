@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -115,7 +115,8 @@ class HFBackend(Backend):
         return self.batch_size
 
     def batch_key(self, item: Item, budget: int) -> Any:
-        """Batches of one budget, their prompts of similar length (less padding): across every suite of a run."""
+        """Batches of one budget, their prompts of similar length (less padding), across every suite of a run
+        (a chunk where two budgets meet is one batch too: generate_budgeted)."""
         return (-budget, -sum(len(m.content) for m in item.messages))
 
     def weights_dtype(self) -> str:
@@ -206,28 +207,50 @@ class HFBackend(Backend):
         return enc, new_tokens, recorder.finish(new_tokens)
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
+        return self._generate(items, params, [generation_budget(params)] * len(items), progress=progress)
+
+    def generate_budgeted(
+        self,
+        items: Sequence[Item],
+        params: GenerationParams,
+        budgets: Sequence[int],
+        advance: Callable[[int], None] | None = None,
+    ) -> list[list[Generation]]:
+        """Batches in (budget, prompt length) order; a batch whose items' budgets differ (a few items of a
+        longer rung beside a shorter one's, where the evaluator's budget-sorted chunks meet) generates to
+        its largest budget and cuts each row at its own: a row's first tokens do not depend on how many
+        more the batch goes on to generate, so each answer is the one its own budget gives, and those
+        few items ride along instead of decoding a batch of their own."""
+        if len(budgets) != len(items):
+            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
+        return self._generate(items, params, budgets, advance=advance)
+
+    def _generate(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int], progress: bool = False,
+                  advance: Callable[[int], None] | None = None) -> list[list[Generation]]:
         import torch
         from tqdm.auto import tqdm
 
         model, tokenizer = self._load()
         prompts = [render_chat(tokenizer, item, self.chat_template_kwargs) for item in items]
         split = thinks_natively(tokenizer)
-        # Longest first: similar lengths share a batch (less padding), and memory errors show up early.
-        order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+        # Longest budget, then longest prompt first: similar lengths share a batch (less padding), and memory
+        # errors show up early.
+        order = sorted(range(len(prompts)), key=lambda i: (-budgets[i], -len(prompts[i])))
         results: list[list[Generation]] = [[] for _ in prompts]
         per_prompt = params.samples if params.temperature > 0 else 1
-        budget = generation_budget(params)
         stops = stop_token_ids(model, tokenizer)
         torch.manual_seed(params.seed)
         bar = tqdm(total=len(prompts), desc=f"generate {self.spec}", unit="prompt", disable=not progress)
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            enc, new_tokens, scores = self.generate_batch([prompts[i] for i in batch], params, budget)
+            enc, new_tokens, scores = self.generate_batch([prompts[i] for i in batch], params, max(budgets[i] for i in batch))
             for row, (tokens, token_scores) in enumerate(zip(new_tokens, scores, strict=True)):
+                prompt_index = batch[row // per_prompt]
+                budget = budgets[prompt_index]
+                tokens, token_scores = tokens[:budget], token_scores[:budget]  # the row's own budget
                 keep = tokens != tokenizer.pad_token_id
                 n = int(keep.sum())
                 text = tokenizer.decode(tokens[keep], skip_special_tokens=True)
-                prompt_index = batch[row // per_prompt]
                 reasoning, text = split_thinking(text, prompts[prompt_index]) if split else (None, text)
                 logprob = float(token_scores[keep].mean()) if n else None
                 generation = Generation(
@@ -240,6 +263,8 @@ class HFBackend(Backend):
                 )
                 results[prompt_index].extend([generation] * (params.samples // per_prompt))
             bar.update(len(batch))
+            if advance is not None:
+                advance(len(batch))
         bar.close()
         return results
 

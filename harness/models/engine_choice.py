@@ -7,9 +7,9 @@ model into transformers, and how much faster it then generates depends on the pr
 dtype and the workload, so both are measured on this machine (harness/models/engine_probe.py:
 a short probe per engine and dtype, cached per machine) and the choice estimates the run on each:
 
-- hf generates in batches of its batch size, one budget per batch (the order run_eval asks in,
-  Backend.batch_key); a batch decodes until its longest row stops, so its steps are its budget
-  times the chance that some row runs to it (`expected_steps`), each step at the batch's
+- hf generates in batches of its batch size, in budget order (the order run_eval asks in,
+  Backend.batch_key); a batch decodes until its longest row stops, so its steps are its largest
+  budget times the chance that some row runs to it (`expected_steps`), each step at the batch's
   measured step time;
 - vLLM decodes every request of the run together (up to `MAX_SEQS` at once, refilled as they
   finish): the tokens the answers are expected to use (`expected_tokens`) at the step time of
@@ -103,14 +103,10 @@ def expected_tokens(budget: int) -> float:
 
 
 def hf_batches(budgets: Sequence[int], batch: int) -> list[tuple[int, int]]:
-    """(budget, items) of each batch hf runs: longest budget first, `batch` items a chunk, one budget a batch."""
+    """(budget, items) of each batch hf runs: longest budget first, `batch` items a batch, which generates
+    to its largest budget (HFBackend.generate_budgeted)."""
     ordered = sorted(budgets, reverse=True)
-    out: list[tuple[int, int]] = []
-    for start in range(0, len(ordered), batch):
-        chunk = ordered[start : start + batch]
-        for budget in dict.fromkeys(chunk):
-            out.append((budget, chunk.count(budget)))
-    return out
+    return [(ordered[start], len(ordered[start : start + batch])) for start in range(0, len(ordered), batch)]
 
 
 def estimate_hf(probe: Probe, workload: Workload) -> float:
