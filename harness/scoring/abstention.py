@@ -1,13 +1,15 @@
 """Abstention: did the model decline to answer (or flag the question as flawed), and how well does it abstain.
 
-The default judge is "structured" (harness.scoring.judges: sentence-level cues vs the final
-commitment); the original detection, kept as the "patterns" judge, is phrase patterns over
+The default judge is "semantic" (harness.scoring.semantic: the structured reading plus a
+classifier over sentence embeddings); "structured" (harness.scoring.judges: sentence-level cues
+vs the final commitment) stays selectable; the original detection, kept as the "patterns" judge, is phrase patterns over
 the final text (after any thinking), grouped by what the model is saying (not enough
 information, contradiction, no solution, false premise, refusal). A reply that commits to a
 numeric final answer ("The answer is 12") is not an abstention even if it hedges on the way.
 Every judge is an entry of ABSTENTION_JUDGES, selected by name (`--judge`, or the
 HARNESS_ABSTENTION_JUDGE environment variable), or a model spec graded by
-harness.scoring.judges; a judge returns True/False, or None to defer to "structured".
+harness.scoring.judges; a judge returns True/False, or None when it has no verdict (the offline
+default then decides, and the verdict is marked unscored by that judge).
 A plug-in package adds a judge under the "harness.abstention_judges" entry-point group: a
 function (question, output) -> bool | None, optionally with a `version` attribute.
 
@@ -87,7 +89,8 @@ class Abstention:
     abstained: bool
     groups: list[str] = field(default_factory=list)  # which kinds of abstention phrase matched
     committed: bool = False  # the reply states a numeric final answer
-    judge: str = "patterns"
+    judge: str = "patterns"  # who decided: a judge name, or "<fallback> (unscored by <judge>)"
+    unscored: bool = False  # the selected judge gave no verdict (an unreadable model grade); `judge` says who decided
 
 
 def _final_text(output: str) -> str:
@@ -113,7 +116,30 @@ def structured_judge(question: str, output: str) -> bool:
     return structured_abstention(output)[0]
 
 
+@ABSTENTION_JUDGES.register("semantic")
+def semantic_judge(question: str, output: str) -> bool:
+    return semantic_judge_many([question], [output])[0]
+
+
+def semantic_judge_many(questions: Sequence[str], outputs: Sequence[str]) -> list[bool]:
+    from harness.scoring.semantic import judge_many
+
+    return judge_many(questions, outputs)
+
+
+def semantic_identity() -> dict[str, str]:
+    from harness.scoring.semantic import identity
+
+    return identity()
+
+
 patterns_judge.version = structured_judge.version = "1"  # type: ignore[attr-defined]  # recorded in results.json
+# A judge may also have `many(questions, outputs) -> list[bool | None]` (one call per batch: the
+# semantic judge embeds a whole chunk at once) and `identity() -> dict[str, str]` (more than a
+# version: what else its verdicts depend on, recorded in results.json and compared by check_same_judge).
+semantic_judge.version = "1"  # type: ignore[attr-defined]  # harness.scoring.semantic.VERSION
+semantic_judge.many = semantic_judge_many  # type: ignore[attr-defined]
+semantic_judge.identity = semantic_identity  # type: ignore[attr-defined]
 
 
 def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:
@@ -123,19 +149,27 @@ def detect_abstention(output: str, question: str = "", judge: str | None = None)
 
 def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: str | None = None) -> list[Abstention]:
     """One verdict per (question, output); a model judge grades the whole batch in one backend call."""
-    from harness.scoring.judges import active_spec, is_model_spec, model_judge
+    from harness.scoring.judges import DEFAULT_JUDGE, active_spec, is_model_spec, model_judge
 
     name = judge or active_spec()
     if is_model_spec(name):
-        said_all = model_judge(name).judge_many(list(questions), list(outputs))
+        said_all: list[bool | None] = list(model_judge(name).judge_many(list(questions), list(outputs)))
     else:
-        said_all = [ABSTENTION_JUDGES.get(name)(q, o) for q, o in zip(questions, outputs, strict=True)]
+        chosen = ABSTENTION_JUDGES.get(name)
+        many = getattr(chosen, "many", None)
+        said_all = list(many(questions, outputs)) if many else [chosen(q, o) for q, o in zip(questions, outputs, strict=True)]
+    deferred = [i for i, said in enumerate(said_all) if said is None]
+    fallback = DEFAULT_JUDGE if name != DEFAULT_JUDGE else "structured"
+    if deferred:  # a judge that gives no verdict (an unreadable model grade) is not mapped to a grade: the offline default decides
+        redo = judge_abstentions([questions[i] for i in deferred], [outputs[i] for i in deferred], fallback)
+        for i, v in zip(deferred, redo, strict=True):
+            said_all[i] = v.abstained
     verdicts = []
-    for output, said in zip(outputs, said_all, strict=True):
-        base, by = pattern_abstention(output), name  # the matched phrase groups are kept whoever decides
-        if said is None:  # a judge that defers (an unreadable model verdict) falls back to "structured"
-            said, by = structured_judge("", output), "structured"
-        verdicts.append(Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=by))
+    for i, (output, said) in enumerate(zip(outputs, said_all, strict=True)):
+        base = pattern_abstention(output)  # the matched phrase groups are kept whoever decides
+        by = f"{fallback} (unscored by {name})" if i in deferred else name
+        verdicts.append(Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=by,
+                                   unscored=i in deferred))
     return verdicts
 
 

