@@ -1,28 +1,43 @@
-"""Agreement of the abstention judges with the labelled corpus (tests/data/abstention_corpus.jsonl).
+"""Abstention judges measured: agreement with the labelled corpus, with the blind held-out set, and speed.
 
-For each judge: agreement overall, on the tuning phrasings and on the held-out phrasings;
-false-abstention rate (abstained predicted on replies that did not abstain) and
-missed-abstention rate (not predicted on replies that did), and the time to judge the corpus.
+For each judge (patterns, structured, semantic, and any --judge model spec): agreement, missed-abstention
+rate (abstaining replies judged as answers) and false-abstention rate (answering replies judged as
+abstentions), on
+- tests/data/abstention_corpus.jsonl by source (v1: the rows the structured judge was written against;
+  v2: paraphrases, longer replies, conditional answers) and part (tune / heldout). The semantic
+  judge's classifier is fitted on every corpus row, so its corpus rows are training data; its honest
+  corpus figure is the tune-only fit scored on the heldout rows (stored with the weights);
+- tests/data/abstention_blind.jsonl, when present: replies written by someone who never saw the cue
+  lists, the corpus generator or the classifier, frozen before the judge was measured on them;
+- the fresh probe below and the wordings issue #21 reports missed.
+Speed of the semantic judge, in a fresh process on one thread (torch.set_num_threads(1),
+OMP_NUM_THREADS=1): load (imports + model, wall and CPU seconds) and per reply (CPU and wall ms,
+over every reply and over the ones it embeds), judged in chunks as edge_cases scores them.
 
 Run: python bench/abstention_judge.py [--judge SPEC ...] [--limit N]
   --judge adds a model-graded judge (anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH,
   smollm2-135m); its verdicts go through the response cache. --limit N gives model judges an
-  evenly spread subset of about N rows (they are slow on CPU); offline judges always see all rows. Writes reports/abstention_judge.md.
+  evenly spread subset of about N rows (they are slow on CPU). Writes reports/abstention_judge.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 from _common import write_report
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "abstention_corpus.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT / "tests" / "data" / "abstention_corpus.jsonl"
+BLIND = ROOT / "tests" / "data" / "abstention_blind.jsonl"
+OFFLINE_JUDGES = ["patterns", "structured", "semantic"]
 # Written after the structured judge was tuned and never tuned against: a small out-of-corpus check.
 PROBE_ABSTAIN = [
     "Hmm. We know Ben's starting count, but the bags' contents are a mystery, so I'll stop here.",
@@ -45,115 +60,206 @@ PROBE_ANSWER = [
     "We don't need to know anything else: the answer is 21.",
     "There are no tricks here; Dev simply takes position 30. The answer is 30.",
 ]
+# The wordings issue #21 reports the structured judge missing (not in the corpus).
+ISSUE_WORDINGS = [
+    "This has no well-defined answer.",
+    "The question, as written, doesn't pin down a result.",
+    "The problem stops short of giving the one number that matters, so there's nothing to compute.",
+    "There are too many possibilities: the story fixes some quantities but leaves one free.",
+]
 
 
-def rates(rows, predicted) -> dict[str, float | int]:
-    pos = [p for r, p in zip(rows, predicted) if r["abstained"]]
-    neg = [p for r, p in zip(rows, predicted) if not r["abstained"]]
-    return {
-        "n": len(rows),
-        "agreement": sum(p == r["abstained"] for r, p in zip(rows, predicted)) / len(rows),
-        "false_abstention": sum(neg) / len(neg) if neg else float("nan"),
-        "missed_abstention": sum(not p for p in pos) / len(pos) if pos else float("nan"),
-    }
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rates(labels: list[bool], predicted: list[bool]) -> dict:
+    pos = [p for y, p in zip(labels, predicted, strict=True) if y]
+    neg = [p for y, p in zip(labels, predicted, strict=True) if not y]
+    missed, false = sum(not p for p in pos), sum(neg)
+    return {"n": len(labels), "agree": sum(p == y for y, p in zip(labels, predicted, strict=True)),
+            "missed": missed, "pos": len(pos), "false": false, "neg": len(neg)}
+
+
+def row(judge: str, what: str, m: dict, extra: str = "") -> str:
+    def pct(k: int, n: int) -> str:
+        lo, hi = wilson(k, n)
+        return f"{k}/{n} = {100 * k / n:.1f} % [{100 * lo:.1f}, {100 * hi:.1f}]" if n else "-"
+
+    return (f"| {judge} | {what} | {m['n']} | {m['agree'] / m['n']:.3f} | {pct(m['missed'], m['pos'])} | "
+            f"{pct(m['false'], m['neg'])} |{extra}")
+
+
+def judge_rows(judge: str, rows: list[dict]) -> list:
+    from harness.scoring.abstention import judge_abstentions
+    from harness.scoring.judges import use_judge
+
+    with use_judge(judge):
+        return judge_abstentions([r.get("question", "") for r in rows], [r["output"] for r in rows])
+
+
+SPEED = r"""
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+c0, w0 = time.process_time(), time.perf_counter()
+import torch
+torch.set_num_threads(1)
+from harness.scoring import semantic
+semantic.embedding_model()
+load = {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0}
+rows = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8") if l.strip()]
+qs, outs = [r.get("question", "") for r in rows], [r["output"] for r in rows]
+semantic.judge_many(qs[:4], outs[:4])  # warm-up (first-call allocations), not counted
+embedded = sum(semantic.needs_classifier(semantic.read(o, q)) for q, o in zip(qs, outs))
+result = {"load": load, "n": len(rows), "embedded": embedded}
+for chunk in (64, 1):
+    c, w = time.process_time(), time.perf_counter()
+    n = len(rows) if chunk > 1 else min(len(rows), 120)
+    for i in range(0, n, chunk):
+        semantic.judge_many(qs[i:i + chunk], outs[i:i + chunk])
+    result[f"chunk{chunk}"] = {"n": n, "cpu_ms": 1000 * (time.process_time() - c) / n, "wall_ms": 1000 * (time.perf_counter() - w) / n}
+print(json.dumps(result))
+"""
+
+
+def speed(path: Path) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    out = subprocess.run([sys.executable, "-c", SPEED, str(ROOT), str(path)], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def speed_line(name: str, s: dict) -> str:
+    c64, c1 = s["chunk64"], s["chunk1"]
+    return (f"| {name} | {s['n']} | {s['embedded']} | {c64['cpu_ms']:.2f} / {c64['wall_ms']:.2f} | "
+            f"{c64['cpu_ms'] * s['n'] / max(1, s['embedded']):.2f} | {c1['cpu_ms']:.2f} / {c1['wall_ms']:.2f} ({c1['n']}) |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judge", action="append", default=[], help="also measure this model-graded judge")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="model judges: judge every k-th row so that about N rows are used")
+    parser.add_argument("--limit", type=int, default=None, help="model judges: about N evenly spread rows")
+    parser.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     args = parser.parse_args()
-    from harness.scoring.abstention import judge_abstentions
-    from harness.scoring.judges import use_judge
+    from harness.scoring.semantic import load_classifier
 
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    corpus = rows
-    table, errors = [], defaultdict(list)
-    for judge in ["patterns", "structured", *args.judge]:
-        rows = corpus
-        if args.limit and judge in args.judge:
-            rows = corpus[:: max(1, len(corpus) // args.limit)][: args.limit]
+    corpus = load(CORPUS)
+    blind = load(BLIND) if BLIND.exists() else []
+    judges = OFFLINE_JUDGES + args.judge
+    corpus_table, blind_table, probe_table, disagreements = [], [], [], {}
+    for judge in judges:
+        def subset(rows: list[dict], judge: str = judge) -> list[dict]:
+            if args.limit and judge in args.judge:
+                return rows[:: max(1, len(rows) // args.limit)][: args.limit]
+            return rows
+
+        rows = subset(corpus)
         start = time.perf_counter()
-        with use_judge(judge):
-            verdicts = judge_abstentions([r["question"] for r in rows], [r["output"] for r in rows])
-        predicted = [v.abstained for v in verdicts]
+        verdicts = judge_rows(judge, rows)
         seconds = time.perf_counter() - start
-        # a model judge's unreadable verdicts fall back to "structured": count the ones it really gave
-        own = sum(v.judge == judge for v in verdicts) if judge not in ("patterns", "structured") else len(verdicts)
-        for part in ("all", "tune", "heldout"):
-            chosen = [(r, p) for r, p in zip(rows, predicted) if part == "all" or r["part"] == part]
-            m = rates([r for r, _ in chosen], [p for _, p in chosen])
-            table.append(f"| {judge} | {part} | {m['n']} | {m['agreement']:.3f} | {m['false_abstention']:.3f} | "
-                         f"{m['missed_abstention']:.3f} | {own}/{len(verdicts)} | {seconds:.2f} |")
-        for r, p in zip(rows, predicted):
-            if p != r["abstained"]:
-                errors[judge].append(r["category"])
-    probe = []
-    for judge in ["patterns", "structured"]:
-        with use_judge(judge):
-            caught = [v.abstained for v in judge_abstentions([""] * len(PROBE_ABSTAIN), PROBE_ABSTAIN)]
-            wrong = [v.abstained for v in judge_abstentions([""] * len(PROBE_ANSWER), PROBE_ANSWER)]
-        missed = [t for t, c in zip(PROBE_ABSTAIN, caught) if not c]
-        probe.append(f"| {judge} | {sum(caught)}/{len(caught)} | {sum(wrong)}/{len(wrong)} | "
-                     f"{(sum(caught) + len(wrong) - sum(wrong)) / (len(caught) + len(wrong)):.2f} | {'; '.join(missed)} |")
-    by_cat = []
-    for judge, cats in errors.items():
-        counts = defaultdict(int)
-        for c in cats:
-            counts[c] += 1
-        by_cat.append(f"- {judge}: " + ", ".join(f"{c} {n}" for c, n in sorted(counts.items(), key=lambda x: -x[1])))
+        unscored = sum(v.unscored for v in verdicts)
+        for source in ("v1", "v2"):
+            for part in ("tune", "heldout"):
+                chosen = [(r, v) for r, v in zip(rows, verdicts, strict=True)
+                          if r.get("source", "v1") == source and r["part"] == part]
+                if chosen:
+                    m = rates([r["abstained"] for r, _ in chosen], [v.abstained for _, v in chosen])
+                    corpus_table.append(row(judge, f"{source} {part}", m, f" {seconds:.2f} | {unscored} |"))
+        if blind:
+            rows = subset(blind)
+            verdicts = judge_rows(judge, rows)
+            m = rates([bool(r["abstains"]) for r in rows], [v.abstained for v in verdicts])
+            blind_table.append(row(judge, "blind", m, f" {sum(v.unscored for v in verdicts)} |"))
+            disagreements[judge] = [(r, v.abstained) for r, v in zip(rows, verdicts, strict=True) if v.abstained != bool(r["abstains"])]
+        if judge in OFFLINE_JUDGES:
+            caught = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ABSTAIN])]
+            wrong = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ANSWER])]
+            issue = [v.abstained for v in judge_rows(judge, [{"output": t} for t in ISSUE_WORDINGS])]
+            missed = [t for t, c in zip(PROBE_ABSTAIN + ISSUE_WORDINGS, caught + issue, strict=True) if not c]
+            probe_table.append(f"| {judge} | {sum(caught)}/{len(caught)} | {sum(issue)}/{len(issue)} | {sum(wrong)}/{len(wrong)} | "
+                               f"{'; '.join(missed) or '-'} |")
+
+    check = load_classifier().meta.get("heldout_check", {})
+    speeds = []
+    if not args.no_speed:
+        reference = Path("/tmp") / f"edge_reference_{os.getpid()}.jsonl"
+        from harness.suite import get_suite
+
+        items = get_suite("edge_cases").items("test")
+        reference.write_text("".join(json.dumps({"question": it.messages[-1].content, "output": it.reference_response}) + "\n"
+                                     for it in items), encoding="utf-8")
+        sets = [("edge_cases test reference responses", reference), ("corpus", CORPUS)] + ([("blind set", BLIND)] if blind else [])
+        measured = [(name, speed(path)) for name, path in sets]
+        reference.unlink()
+        speeds = [speed_line(name, s) for name, s in measured]
+        load_s = measured[0][1]["load"]
+        load_line = (f"Load (import torch and sentence-transformers, load the model from the wheel; fresh process): "
+                     f"{load_s['wall_s']:.2f} s wall, {load_s['cpu_s']:.2f} s CPU.")
+    else:
+        load_line = "Speed not measured (--no-speed)."
+
     command = "python bench/abstention_judge.py" + "".join(f" --judge {j}" for j in args.judge) + (
         f" --limit {args.limit}" if args.limit else "")
+    blind_part = "No blind set yet (tests/data/abstention_blind.jsonl)."
+    if blind:
+        lines = []
+        for judge, wrong in disagreements.items():
+            lines.append(f"\n{judge} disagrees with the blind labels on {len(wrong)} replies:\n")
+            for r, said in wrong:
+                text = r["output"].replace("\n", " ").replace("|", "/")
+                lines.append(f"- {r['item_id']} (labelled {'abstains' if r['abstains'] else 'answers'}, judged "
+                             f"{'abstains' if said else 'answers'}): {text[:220]}{'...' if len(text) > 220 else ''}")
+        blind_part = f"""{len(blind)} replies to edge_cases test items ({BLIND.name}), {sum(bool(r['abstains']) for r in blind)} labelled as abstaining.
+
+| judge | set | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] | unscored |
+|---|---|---|---|---|---|---|
+{chr(10).join(blind_table)}
+{chr(10).join(lines)}"""
     body = f"""
-Corpus: {len(corpus)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
+## Blind held-out set
+
+{blind_part}
+
+## Labelled corpus
+
+{len(corpus)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
 tests/data/make_abstention_corpus.py). `abstained` is whether the reply declined to answer, so a
 refusal on an answerable twin counts as an abstention and a made-up number on a flawed item does not.
+The semantic judge's classifier is fitted on every corpus row (bench/fit_abstention_classifier.py),
+so its rows below are training data; the same procedure fitted on the tune rows alone and scored on
+the {check.get('n')} heldout rows: agreement {check.get('agreement')}, missed {check.get('missed')}, false {check.get('false')}.
 
-| judge | part | n | agreement | false-abstention rate | missed-abstention rate | own verdicts | seconds |
+| judge | source and part | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] | seconds (whole corpus) | unscored |
 |---|---|---|---|---|---|---|---|
-{chr(10).join(table)}
+{chr(10).join(corpus_table)}
 
-False-abstention rate: share of non-abstaining replies judged as abstentions. Missed-abstention
-rate: share of abstaining replies judged as answers. Own verdicts: replies the judge decided itself
-(a model judge's unreadable verdicts fall back to "structured"); seconds: judging all n rows.
+## Probes
 
-Disagreements by corpus category:
-{chr(10).join(by_cat) or "- none"}
-
-Fresh probe (17 replies written after tuning, never tuned against; in this script):
-
-| judge | abstentions caught | answers called abstentions | agreement | missed |
+| judge | fresh probe abstentions caught | issue #21 wordings caught | probe answers called abstentions | missed |
 |---|---|---|---|---|
-{chr(10).join(probe)}
+{chr(10).join(probe_table)}
+
+## Speed of the semantic judge (one thread)
+
+{load_line}
+
+| replies | n | embedded | per reply, chunks of 64: CPU / wall ms | CPU ms per embedded reply | one reply at a time: CPU / wall ms (n) |
+|---|---|---|---|---|---|
+{chr(10).join(speeds)}
+
+Replies that end by stating their final answer ("The answer is 12") and empty ones are not embedded.
 
 Rerun: `{command}`
-
-## Reading
-
-- "patterns" is the original phrase list: it misses plain wording ("these statements conflict",
-  "no such pair exists", "the total is unknown", "I'd need to know ...", "doesn't make sense as
-  asked"), and calls a few hedged-then-committed answers abstentions.
-- "structured" (the default) reads sentence by sentence and lets the last stance decide: a
-  reply that hedges and then commits to a number is an answer; one whose last word is "it can't
-  be determined" is an abstention even after a tentative number; conditional numbers ("if each
-  bag held 10, it would be 81") do not count as commitments.
-- Honesty about the held-out figure: the held-out phrasings were never used while tuning the
-  cue list, but the same person wrote both pools and the cue list, so the held-out agreement is an
-  optimistic estimate of agreement on real model outputs: the fresh probe above (about 0.8 for
-  the structured judge) is the more realistic figure for unseen wording, and its misses are
-  metaphor-like or bare-math abstentions ("a mystery", "at odds", "No integer squared equals 491")
-  that a cue list cannot enumerate. The corpus is synthetic (phrasing ×
-  question × voice); real replies will contain wordings neither pool has. A model-graded judge
-  (`--judge anthropic:MODEL`) is the stronger option when an API model is available; measure it
-  with the command above before relying on it (check its "own verdicts" column: verdicts it
-  could not phrase as GRADE: A/B fell back to "structured").
-- The embedded SmolLM2-135M as a judge (`--judge smollm2-135m --limit 24`, about 3.5 minutes on
-  this CPU) never writes a GRADE line: it echoes "The answer is N", so every verdict falls back
-  to "structured" and its agreement row measures the fallback, not the model. The re-run reads all
-  24 verdicts from the response cache (the seconds column).
 """
-    write_report("abstention_judge", "Abstention judges vs a labelled corpus", body)
+    write_report("abstention_judge", "Abstention judges: blind held-out set, labelled corpus, speed", body)
 
 
 if __name__ == "__main__":

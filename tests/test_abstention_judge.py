@@ -1,6 +1,7 @@
 """Abstention judges: agreement with the labelled corpus, plain-word abstentions, the
 model-graded judge against a local anthropic_server Anthropic server (cached verdicts), judge identity
-in results.json, and refusing to compare runs judged differently."""
+in results.json, and refusing to compare runs judged differently. The semantic judge's own tests
+(embeddings, weights, GRADE parsing, unscored verdicts) are in test_abstention_semantic.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from harness.errors import HarnessError
 from harness.evaluate import EvalConfig, run_eval
 from harness.results import Results
 from harness.scoring.abstention import detect_abstention, judge_abstentions
-from harness.scoring.judges import LEGACY_JUDGE, check_same_judge, judge_identity, parse_grade
+from harness.scoring.judges import LEGACY_JUDGE, check_same_judge, judge_identity
 
 CORPUS = Path(__file__).parent / "data" / "abstention_corpus.jsonl"
 ROWS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -22,20 +23,27 @@ ROWS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlin
 
 def agreement(rows, judge):
     verdicts = judge_abstentions([r["question"] for r in rows], [r["output"] for r in rows], judge)
-    return sum(v.abstained == r["abstained"] for v, r in zip(verdicts, rows)) / len(rows)
+    return sum(v.abstained == r["abstained"] for v, r in zip(verdicts, rows, strict=True)) / len(rows)
+
+
+V1 = [r for r in ROWS if r.get("source", "v1") == "v1"]  # the rows the structured judge was written against
 
 
 def test_corpus_is_real_and_balanced():
-    assert len(ROWS) >= 300 and sum(r["part"] == "heldout" for r in ROWS) >= 100
-    assert {r["voice"] for r in ROWS} == {"terse", "markdown", "think", "chatty"}
+    assert len(ROWS) >= 900 and len(V1) == 330 and sum(r["part"] == "heldout" for r in ROWS) >= 200
+    assert {r["voice"] for r in V1} == {"terse", "markdown", "think", "chatty"}
+    assert {r["voice"] for r in ROWS} == {"terse", "markdown", "think", "chatty", "multi", "reference"}
+    assert {"conditional_abstain", "conditional_commit", "mention_then_commit", "answered_plain"} <= {r["category"] for r in ROWS}
     assert 0.3 < sum(r["abstained"] for r in ROWS) / len(ROWS) < 0.7
     assert all(r["question"].startswith("Solve the problem.") for r in ROWS)
 
 
 @pytest.mark.parametrize("part", ["tune", "heldout"])
-def test_default_judge_agrees_with_the_corpus(part):
+def test_judges_agree_with_the_corpus(part):
     rows = [r for r in ROWS if r["part"] == part]
-    assert agreement(rows, None) >= 0.97
+    assert agreement(rows, None) >= 0.97  # the default (semantic) judge, on every row
+    assert agreement([r for r in V1 if r["part"] == part], "structured") >= 0.97
+    assert agreement(rows, "structured") < 0.9  # the v2 paraphrases are what the cue list misses
     assert agreement(rows, "patterns") < 0.9  # the corpus is not one the old patterns already pass
 
 
@@ -50,8 +58,9 @@ def test_default_judge_agrees_with_the_corpus(part):
     ],
 )
 def test_plain_word_abstentions(text):
-    assert detect_abstention(text).abstained
-    assert detect_abstention(f"<think>The answer is 12.</think>\n**{text}**").abstained
+    for judge in ("structured", "semantic"):
+        assert detect_abstention(text, judge=judge).abstained
+        assert detect_abstention(f"<think>The answer is 12.</think>\n**{text}**", judge=judge).abstained
 
 
 @pytest.mark.parametrize(
@@ -66,20 +75,14 @@ def test_plain_word_abstentions(text):
     ],
 )
 def test_committed_hedged_answers_are_not_abstentions(text):
-    assert not detect_abstention(text).abstained
+    for judge in ("structured", "semantic"):
+        assert not detect_abstention(text, judge=judge).abstained
 
 
-def test_last_stance_wins():
-    assert detect_abstention("The answer is 35? No: the speed is never given, so it cannot be determined.").abstained
-    assert detect_abstention("It cannot be determined. If each bag held 10, it would be 81.").abstained
-
-
-def test_parse_grade_is_robust():
-    assert parse_grade("Reasoning...\nGRADE: A") is True
-    assert parse_grade("grade: b") is False
-    assert parse_grade("GRADE: B at first, but on reflection GRADE: **A**") is True
-    assert parse_grade("<think>GRADE: A</think>The reply commits. GRADE: B") is False
-    assert parse_grade("I think it abstained.") is None
+@pytest.mark.parametrize("judge", ["structured", "semantic"])
+def test_last_stance_wins(judge):
+    assert detect_abstention("The answer is 35? No: the speed is never given, so it cannot be determined.", judge=judge).abstained
+    assert detect_abstention("It cannot be determined. If each bag held 10, it would be 81.", judge=judge).abstained
 
 
 # --- the model-graded judge against a local server ------------------------------------------
@@ -109,12 +112,12 @@ def test_model_judge_end_to_end_with_cached_verdicts(anthropic_server, tmp_path)
     assert len(anthropic_server.messages_seen("GRADE: A")) == graded  # every verdict came from the cache
     assert [r.correct for r in records2] == [r.correct for r in records]
 
-    # without the model judge the same answers are all right (the structured default)
+    # without the model judge the same answers are all right (the semantic default)
     plain, plain_records = run_eval(EvalConfig(model="reference", suites=["edge_cases"], limit=6, progress=False))
-    assert all(r.correct for r in plain_records) and plain.judge["name"] == "structured"
+    assert all(r.correct for r in plain_records) and plain.judge["name"] == "semantic"
 
 
-def test_unreadable_verdicts_fall_back_to_the_structured_judge(anthropic_server, tmp_path):
+def test_unreadable_verdicts_fall_back_to_the_default_judge(anthropic_server, tmp_path):
     anthropic_server.responder = lambda body: "I am not sure what to say."
     config = EvalConfig(model="reference", suites=["edge_cases"], limit=4, progress=False,
                         cache_path=tmp_path / "cache.sqlite", judge="anthropic:claude-haiku-4-5")
@@ -129,11 +132,11 @@ def test_cli_eval_records_the_judge(cli, tmp_path):
     out = tmp_path / "run"
     proc = cli("eval", "--model", "reference", "--suite", "edge_cases", "--limit", "5", "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads((out / "results.json").read_text())["judge"] == {"name": "structured", "version": "1", "spec": "structured"}
+    assert json.loads((out / "results.json").read_text())["judge"] == judge_identity("semantic")
     proc = cli("eval", "--model", "reference", "--suite", "edge_cases", "--limit", "5", "--out", str(out / "p"),
                "--no-progress", "--judge", "patterns")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads((out / "p" / "results.json").read_text())["judge"]["name"] == "patterns"
+    assert json.loads((out / "p" / "results.json").read_text())["judge"] == {"name": "patterns", "version": "1", "spec": "patterns"}
 
 
 def results_with(judge, suites=("edge_cases",)):
