@@ -107,6 +107,15 @@ def judge_rows(judge: str, rows: list[dict]) -> list:
         return judge_abstentions([r.get("question", "") for r in rows], [r["output"] for r in rows])
 
 
+def blind_rows() -> list[dict]:
+    """The blind set's rows ({"item_id", "reply", "abstains", "note"}) with the question each reply answers
+    (the edge_cases test item's user message) and the reply as "output"."""
+    from harness.suite import get_suite
+
+    questions = {it.id: it.messages[-1].content for it in get_suite("edge_cases").items("test")}
+    return [{**r, "question": questions[r["item_id"]], "output": r["reply"]} for r in load(BLIND)]
+
+
 SPEED = r"""
 import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -152,7 +161,7 @@ def main() -> None:
     from harness.scoring.semantic import load_classifier
 
     corpus = load(CORPUS)
-    blind = load(BLIND) if BLIND.exists() else []
+    blind = blind_rows() if BLIND.exists() else []
     judges = OFFLINE_JUDGES + args.judge
     corpus_table, blind_table, probe_table, disagreements = [], [], [], {}
     for judge in judges:
@@ -196,9 +205,12 @@ def main() -> None:
         items = get_suite("edge_cases").items("test")
         reference.write_text("".join(json.dumps({"question": it.messages[-1].content, "output": it.reference_response}) + "\n"
                                      for it in items), encoding="utf-8")
-        sets = [("edge_cases test reference responses", reference), ("corpus", CORPUS)] + ([("blind set", BLIND)] if blind else [])
+        blind_path = reference.with_name(f"blind_{os.getpid()}.jsonl")
+        blind_path.write_text("".join(json.dumps(r) + "\n" for r in blind), encoding="utf-8")
+        sets = [("edge_cases test reference responses", reference), ("corpus", CORPUS)] + ([("blind set", blind_path)] if blind else [])
         measured = [(name, speed(path)) for name, path in sets]
         reference.unlink()
+        blind_path.unlink()
         speeds = [speed_line(name, s) for name, s in measured]
         load_s = measured[0][1]["load"]
         load_line = (f"Load (import torch and sentence-transformers, load the model from the wheel; fresh process): "
