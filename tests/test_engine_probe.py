@@ -44,7 +44,8 @@ def test_a_probe_round_trips_through_its_dict():
     assert probe.load == 1.5 and Probe.from_dict(json.loads(json.dumps(probe.as_dict()))) == probe
 
 
-def test_the_key_changes_with_everything_the_speed_depends_on():
+def test_the_key_changes_with_everything_the_speed_depends_on(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     base = probe_key(EPYC, VERSIONS, "vllm", "float32", "/m#abc")
     assert base == probe_key(CpuInfo("AMD EPYC 7B12", frozenset({"fma", "avx2"}), 2), dict(VERSIONS), "vllm", "float32", "/m#abc")
     others = [
@@ -56,6 +57,8 @@ def test_the_key_changes_with_everything_the_speed_depends_on():
         probe_key(EPYC, VERSIONS, "vllm", "bfloat16", "/m#abc"),  # its dtype
         probe_key(EPYC, VERSIONS, "vllm", "float32", "/m#def"),  # other weights
     ]
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # fewer threads than cores (a test worker, a pinned job)
+    others.append(probe_key(EPYC, VERSIONS, "vllm", "float32", "/m#abc"))
     assert len({base, *others}) == len(others) + 1
 
 

@@ -9,7 +9,7 @@ prompt token (prefill) and a fixed cost per call; loading the model (hf) or star
 (vLLM, tens of seconds on CPU) is the start. `fit_probe` is that arithmetic, pure.
 
 Numbers are cached in `<harness cache>/engine_probes.json` under a key of everything they depend
-on (`probe_key`): the CPU's model, flags and the cores this process may use, the torch,
+on (`probe_key`): the CPU's model, flags, the cores this process may use and OMP_NUM_THREADS, the torch,
 transformers and vLLM versions, the engine, its dtype and the model's fingerprint. A machine
 measures each once; `harness doctor --probe` measures again. An hf probe takes seconds to tens of
 seconds; a vLLM probe starts an engine, so the engine choice asks for one only when vLLM could
@@ -111,6 +111,7 @@ def library_versions() -> dict[str, str | None]:
 def probe_key(cpu: CpuInfo, versions: Mapping[str, str | None], engine: str, dtype: str, model: str) -> str:
     """The cache key of a probe: what its numbers depend on, hashed."""
     payload = {"v": PROBE_VERSION, "cpu": cpu.model, "flags": sorted(cpu.flags), "cores": cpu.cores,
+               "threads": os.environ.get("OMP_NUM_THREADS"),  # torch's and vLLM's thread count, when set
                "libraries": dict(sorted(versions.items())), "engine": engine, "dtype": dtype, "model": model}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
