@@ -136,9 +136,10 @@ def world(tmp_path_factory):
                         "--device", "cpu", "--log_samples", "--output_path", str(root / "lm-eval-a"), cwd=root)
     assert run_a.returncode == 0, run_a.stderr[-3000:]
 
-    # the same model and items through harness's own loop
+    # the same model and items through harness's own loop, at lm-eval's dtype (its `auto` is the checkpoint's float32;
+    # harness's CPU `auto` is bfloat16 on a processor that computes in it)
     native_a = run_cli("eval", "--model", f"hf:{model_a}", "--suite", "arithmetic", "--limit", str(N_ITEMS),
-                       "--max-new-tokens", MAX_NEW, "--batch-size", "1", "--device", "cpu", "--no-cache",
+                       "--max-new-tokens", MAX_NEW, "--batch-size", "1", "--device", "cpu", "--dtype", "float32", "--no-cache",
                        "--no-progress", "--out", str(root / "native-a"), env=OFFLINE)
     assert native_a.returncode == 0, native_a.stderr[-3000:]
 

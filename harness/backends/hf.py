@@ -168,9 +168,13 @@ class HFBackend(Backend):
                 else:
                     from peft import PeftModel
 
-                    model = AutoModelForCausalLM.from_pretrained(base, dtype=self.dtype)
-                    # merged: generation runs at the base model's speed, without the adapter's extra matmuls
+                    # merged in the base's own precision, then cast: the same weights as a merged model saved
+                    # by training and loaded at this dtype (merging in bfloat16 rounds twice); generation
+                    # runs at the base model's speed, without the adapter's extra matmuls
+                    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
                     model = PeftModel.from_pretrained(model, str(self.checkpoint)).merge_and_unload()
+                    if self.dtype != "auto":
+                        model = model.to(getattr(torch, self.dtype))
             except OSError as exc:
                 raise HarnessError(f"cannot load checkpoint {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
             self._model = model.to(device).eval()
