@@ -60,6 +60,16 @@ PROBE_ANSWER = [
     "We don't need to know anything else: the answer is 21.",
     "There are no tricks here; Dev simply takes position 30. The answer is 30.",
 ]
+# Replies that neither answer nor decline (openers, reasoning cut off by the budget): not abstentions.
+# Written after the first semantic classifier called every one of them an abstention; not in the corpus.
+PROBE_NON_ANSWER = [
+    "Hmm, let me see.",
+    "Let me think.",
+    "I'll solve it.",
+    "First, Ben has 12 apples. Then he",
+    "To solve this, we",
+    "Okay, so the problem gives us a few numbers. Let's",
+]
 # The wordings issue #21 reports the structured judge missing (not in the corpus).
 ISSUE_WORDINGS = [
     "This has no well-defined answer.",
@@ -192,9 +202,10 @@ def main() -> None:
             caught = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ABSTAIN])]
             wrong = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ANSWER])]
             issue = [v.abstained for v in judge_rows(judge, [{"output": t} for t in ISSUE_WORDINGS])]
+            rambles = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_NON_ANSWER])]
             missed = [t for t, c in zip(PROBE_ABSTAIN + ISSUE_WORDINGS, caught + issue, strict=True) if not c]
             probe_table.append(f"| {judge} | {sum(caught)}/{len(caught)} | {sum(issue)}/{len(issue)} | {sum(wrong)}/{len(wrong)} | "
-                               f"{'; '.join(missed) or '-'} |")
+                               f"{sum(rambles)}/{len(rambles)} | {'; '.join(missed) or '-'} |")
 
     check = load_classifier().meta.get("heldout_check", {})
     speeds = []
@@ -240,6 +251,14 @@ def main() -> None:
 
 {blind_part}
 
+History of this set: it was frozen and committed before any judge was measured on it. The first
+semantic classifier (corpus without non-answers) measured 3/85 missed and 0/115 false abstentions
+here; CI then showed that it called replies which neither answer nor decline ("Hmm, let me see.",
+reasoning cut off mid-sentence) abstentions, which would give a rambling student the abstention's
+credit on unanswerable items. The corpus gained such replies (category `non_answer`, openers and
+cut-off reasoning written without looking at this set), the classifier was refitted, and the table
+above is its second and final measurement on this set.
+
 ## Labelled corpus
 
 {len(corpus)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
@@ -255,8 +274,8 @@ the {check.get('n')} heldout rows: agreement {check.get('agreement')}, missed {c
 
 ## Probes
 
-| judge | fresh probe abstentions caught | issue #21 wordings caught | probe answers called abstentions | missed |
-|---|---|---|---|---|
+| judge | fresh probe abstentions caught | issue #21 wordings caught | probe answers called abstentions | non-answers called abstentions | missed |
+|---|---|---|---|---|---|
 {chr(10).join(probe_table)}
 
 ## Speed of the semantic judge (one thread)

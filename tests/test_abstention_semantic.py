@@ -93,6 +93,18 @@ def test_answers_are_not_abstentions(text):
     assert not detect_abstention(text, QUESTION, judge="semantic").abstained
 
 
+@pytest.mark.parametrize("text", [
+    "Let me see.",
+    "Okay, I'll work it out.",
+    "Chloe has 13 apples and buys 3 bags, so first we",
+    "Sure, let's go through it.",
+])
+def test_replies_that_neither_answer_nor_decline_are_not_abstentions(text):
+    """A student that starts and stops (an opener, reasoning cut off by the budget) declined nothing:
+    on an unanswerable item it must not earn the abstention's credit."""
+    assert not detect_abstention(text, QUESTION, judge="semantic").abstained
+
+
 def test_empty_final_text_and_final_answers_never_reach_the_classifier():
     readings = [semantic.read(t) for t in ("<think>still thinking about the bags", "Working... The answer is 34.")]
     assert not any(semantic.needs_classifier(r) for r in readings)

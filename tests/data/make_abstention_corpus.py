@@ -739,6 +739,27 @@ def voice_think_v2(body: str, ctx: dict) -> str:
     return f"<think>\n{thought}\n</think>\n\n{body}"
 
 
+# Replies that neither answer nor decline: openers, restatements, reasoning cut off by the token budget.
+# Not abstentions (the reply never declined), so a student that rambles without concluding gets no
+# abstention credit on an unanswerable item.
+NON_ANSWER = {
+    "tune": [
+        "Let me think about this.", "Okay, let's work through it step by step.", "Sure! Let's start.",
+        "Good question.", "I'd be happy to help with this problem.", "Here is how I would approach it:",
+        "Let's break the problem down.", "Alright, so", "To solve this, we first list what we know.",
+        "{known}", "{known} So first we", "Step 1: {known}\nStep 2:", "We start with {h} and then",
+        "Let me compute: {h} + {h2} =", "Let's restate the problem. {known} We need to find",
+        "First, note that {known} Next,", "Solution:", "Thinking...", "Let's see what we have here.",
+        "Interesting one. Give me a moment.", "OK. {known} Then the next step is to",
+        "We can set up an equation. Let x be", "Let me read that again.", "So the question is asking",
+    ],
+    "heldout": [
+        "Hmm, okay.", "Let's think step by step.", "Right, let me work it out.", "{known} Now",
+        "First we add {h} and", "Here's the solution:", "Let me figure this out.", "So we have {h} items and",
+    ],
+}
+
+
 VOICES_V2 = {"terse": voice_terse, "multi": voice_multi, "markdown": voice_markdown_v2, "think": voice_think_v2,
              "chatty": voice_chatty}
 
@@ -802,6 +823,9 @@ def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
         emit(template, "multi_answer", False, by_kind["multi_answer"])
     for template in FALSE_ABSTAIN_V2[part]:
         emit(template, "false_abstention", True, answerable)
+    everything = [it for its in by_kind.values() for it in its]
+    for template in NON_ANSWER[part]:
+        emit(template, "non_answer", False, everything, reps=2)
     return rows
 
 
