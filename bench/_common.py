@@ -11,8 +11,15 @@ REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
 def machine() -> str:
+    """The header line of every report: the processor, the flags its kernels use, cores and load. One machine's
+    numbers say little about the next (an AVX2-only CPU runs bfloat16 at a quarter of float32's speed)."""
+    from harness.models.cpu import detect
+
+    cpu = detect()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load average {load} (shared machine)"
+    flags = " ".join(cpu.shown_flags()) or "none known"
+    return (f"{cpu.model or platform.processor() or platform.machine()} ({cpu.arch}), {cpu.cores} of {os.cpu_count()} CPUs, "
+            f"flags: {flags}, native bfloat16: {'yes' if cpu.native_bf16 else 'no'}; load average {load} (shared machine)")
 
 
 def write_report(name: str, title: str, body: str) -> Path:

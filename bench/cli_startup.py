@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import machine
+
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 RUNS = 15
 
@@ -35,6 +37,8 @@ def main() -> None:
     base = statistics.median(timings["python -c pass"])
     lines = [
         "# CLI start-up",
+        "",
+        f"_{machine()}_",
         "",
         f"Median of {RUNS} interleaved runs, `python bench/cli_startup.py`. Target: `harness --help` < 0.3 s.",
         "",

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import machine
+
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = str(Path(sys.executable).parent / "harness")
 
@@ -101,6 +103,8 @@ def main() -> None:
     (REPO / "reports" / "train_throughput.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
         "# Training throughput: `harness train` vs a bare TRL script",
+        "",
+        f"_{machine()}_",
         "",
         f"Student `{opts.model}`, {opts.rows} distilled arithmetic rows, {opts.steps} steps of {opts.batch_size} packed sequence(s) (≤{opts.max_length} tokens), "
         f"fp32 on the shared 2-core CPU, {opts.repeats} alternating repeats per arm (medians).",

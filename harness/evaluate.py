@@ -12,6 +12,7 @@ so the next run retries exactly those.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -347,6 +348,13 @@ def _judge_identity(spec: str | None) -> dict[str, str]:
         return judge_identity()
 
 
+def quiet_weight_loading() -> None:
+    """No "Loading weights" bars from transformers or the hub (--no-progress), whether or not they are imported yet."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read by transformers when it is imported
+    if "transformers.utils.logging" in sys.modules:
+        sys.modules["transformers.utils.logging"].disable_progress_bar()
+
+
 def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend | None = None) -> tuple[Results, list[SampleRecord]]:
     """Generate and score `config`'s suites with one model: what `harness eval` runs.
 
@@ -366,6 +374,8 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
             raise HarnessError(f"suite {suite.name} has no {config.split} items for variants {config.variants}")
         selections.append((suite, items))
 
+    if not config.progress:
+        quiet_weight_loading()
     own_backend = backend is None
     backend = backend or default_engine_backend(  # the embedded default: hf or vllm, per workload
         config.model, selections, config.generation,
