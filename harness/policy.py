@@ -27,7 +27,7 @@ from harness.errors import HarnessError
 from harness.stats import (
     DEFAULT_CONFIDENCE, DEFAULT_MIN_GROUPS, DEFAULT_MIN_ITEMS, DEFAULT_RESAMPLES, DEFAULT_SEED, BootstrapSettings,
 )
-from harness.types import is_known_capability, known_capabilities
+from harness.suite import is_known_capability, known_capabilities
 
 DEFAULT_KEY = "default"
 

@@ -18,11 +18,22 @@ from typing import Any, ClassVar
 
 from harness.errors import HarnessError
 from harness.registry import Registry
-from harness.types import Item, Score
+from harness.types import CAPABILITIES, Item, Score
 
 SUITES: Registry[type["Suite"]] = Registry(
     "suite", entry_point_group="harness.suites", builtin_packages=["harness.tasks"]
 )
+
+
+def known_capabilities() -> list[str]:
+    """The built-in capabilities, then any new one a registered suite (a plug-in's) declares."""
+    declared = {getattr(cls, "capability", None) for cls in SUITES.values()}
+    return [*CAPABILITIES, *sorted(c for c in declared if isinstance(c, str) and c not in CAPABILITIES)]
+
+
+def is_known_capability(name: str) -> bool:
+    """Built-ins answer without loading the suite registry."""
+    return name in CAPABILITIES or name in known_capabilities()
 
 
 def normalise_prompt(text: str) -> str:

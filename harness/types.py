@@ -12,18 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CAPABILITIES = ("math", "logic", "code", "edge_cases", "format", "style", "knowledge")  # the built-in ones
 
-
-def known_capabilities() -> list[str]:
-    """The built-in capabilities, then any new one a registered suite (a plug-in's) declares."""
-    from harness.suite import SUITES
-
-    declared = {getattr(cls, "capability", None) for cls in SUITES.values()}
-    return [*CAPABILITIES, *sorted(c for c in declared if isinstance(c, str) and c not in CAPABILITIES)]
-
-
-def is_known_capability(name: str) -> bool:
-    """Built-ins answer without loading the suite registry."""
-    return name in CAPABILITIES or name in known_capabilities()
 SPLITS = ("train", "dev", "test")
 
 

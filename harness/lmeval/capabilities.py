@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from harness.errors import HarnessError
-from harness.types import CAPABILITIES, is_known_capability, known_capabilities
+from harness.suite import is_known_capability, known_capabilities
+from harness.types import CAPABILITIES
 
 # Task (or group) name → capability. Subtasks of a group inherit the group's capability.
 DEFAULT_CAPABILITIES: dict[str, str] = {
