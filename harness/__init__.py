@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "run_eval": "harness.evaluate",
     # models and backends
     "Backend": "harness.backends.base",
-    "BACKENDS": "harness.backends.base",
+    "BACKENDS": "harness.backends.registry",
     "load_backend": "harness.backends.base",
     "ModelSpec": "harness.models.spec",
     "parse_model_spec": "harness.models.spec",
@@ -92,7 +92,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports on demand
-    from harness.backends.base import BACKENDS, Backend, load_backend
+    from harness.backends.base import Backend, load_backend
+    from harness.backends.registry import BACKENDS
     from harness.errors import HarnessError
     from harness.evaluate import EvalConfig, run_eval
     from harness.gate import GateVerdict, evaluate_gate

@@ -204,7 +204,7 @@ def test_eval_derived_defaults_come_from_one_place():
 
 
 def test_backend_classes_declare_the_options_the_cli_offers():
-    from harness.backends.base import BACKENDS
+    from harness.backends.registry import BACKENDS
     from harness.backends.options import BUILTIN_OPTIONS
 
     for scheme, options in BUILTIN_OPTIONS.items():

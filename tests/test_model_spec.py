@@ -30,7 +30,7 @@ def test_rejects_malformed_specs(text):
 
 @pytest.fixture
 def toy_backend():
-    from harness.backends.base import BACKENDS
+    from harness.backends.registry import BACKENDS
     from harness.backends.reference import ReferenceBackend
 
     class ToyBackend(ReferenceBackend):

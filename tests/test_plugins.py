@@ -129,7 +129,7 @@ def test_help_reads_entry_point_metadata_only_when_a_package_declares_a_harness_
 def test_plugin_keep_policy_and_lazy_loading(plugin_env):
     out = python(
         "import sys\n"
-        "from harness.backends.base import BACKENDS\n"
+        "from harness.backends.registry import BACKENDS\n"
         "from harness.trainers.distill import choose_sample\n"
         "from harness.types import Generation, Item, Message, Score\n"
         "names = BACKENDS.names()\n"

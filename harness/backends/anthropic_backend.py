@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends._api import ApiBackend
-from harness.backends.base import BACKENDS
 from harness.backends.options import AnthropicOptions
+from harness.backends.registry import BACKENDS
 from harness.errors import HarnessError
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget

@@ -1,6 +1,7 @@
 """The backend concept: turns items' chat messages into sampled completions.
 
-A backend is registered under its model-spec scheme: in-tree with `@BACKENDS.register("hf")`
+A backend is registered under its model-spec scheme (in BACKENDS, harness/backends/registry.py):
+in-tree with `@BACKENDS.register("hf")`
 (every public module of harness/backends is imported on first lookup), or by another package
 under the "harness.backends" entry-point group, which makes `SCHEME:TARGET` a model spec.
 """
@@ -11,13 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from harness.backends.registry import BACKENDS
 from harness.models.spec import ModelSpec, parse_model_spec
-from harness.registry import Registry
 from harness.types import Generation, GenerationParams, Item
-
-BACKENDS: Registry[type["Backend"]] = Registry(
-    "backend", entry_point_group="harness.backends", builtin_packages=["harness.backends"]
-)
 
 
 class Backend(ABC):

@@ -7,8 +7,9 @@ from functools import cached_property
 from typing import Any
 
 from harness.backends._thinking import split_thinking, thinks, thinks_natively
-from harness.backends.base import BACKENDS, Backend
+from harness.backends.base import Backend
 from harness.backends.options import HFOptions
+from harness.backends.registry import BACKENDS
 from harness.errors import HarnessError
 from harness.models.checkpoint import adapter_base, checkpoint_dtype, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
 from harness.models.cpu import resolve_dtype

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.backends._api import ApiBackend
-from harness.backends.base import BACKENDS
 from harness.backends.options import OpenAIOptions
+from harness.backends.registry import BACKENDS
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item

@@ -136,7 +136,7 @@ def _flag(name: str) -> str:
 def check_spec_options(spec: str | None, options: dict[str, Any]) -> None:
     """check_options for a model spec, before anything is loaded. An embedded name runs on hf or vllm
     (harness/models/engine_choice.py): it takes the options of either one, not a mix."""
-    from harness.backends.base import BACKENDS
+    from harness.backends.registry import BACKENDS
     from harness.models.spec import EMBEDDED_NAMES, parse_model_spec
 
     model_spec = parse_model_spec(spec)

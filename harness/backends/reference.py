@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness import __version__
-from harness.backends.base import BACKENDS, Backend
+from harness.backends.base import Backend
 from harness.backends.options import ReferenceOptions
+from harness.backends.registry import BACKENDS
 from harness.types import Generation, GenerationParams, Item
 
 

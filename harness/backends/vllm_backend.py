@@ -22,8 +22,9 @@ from typing import Any
 
 from harness.backends._engine_quiet import QUIET_ENGINE_ARGS, engine_is_quiet, quiet_engine
 from harness.backends._thinking import THINK_END, thinking_opened, thinks, thinks_natively, tidy
-from harness.backends.base import BACKENDS, Backend
+from harness.backends.base import Backend
 from harness.backends.options import VLLMOptions
+from harness.backends.registry import BACKENDS
 from harness.errors import HarnessError
 from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.cpu import resolve_dtype

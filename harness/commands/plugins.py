@@ -6,7 +6,7 @@ import argparse
 
 # (registry, "module:ATTRIBUTE"): every pluggable kind of harness
 REGISTRIES = (
-    ("backend", "harness.backends.base:BACKENDS"),
+    ("backend", "harness.backends.registry:BACKENDS"),
     ("suite", "harness.suite:SUITES"),
     ("vote method", "harness.voting:VOTE_METHODS"),
     ("abstention judge", "harness.scoring.abstention:ABSTENTION_JUDGES"),

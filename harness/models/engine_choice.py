@@ -268,8 +268,9 @@ def default_engine_backend(
     `selections`: (suite, items) pairs to be evaluated. The chosen backend carries `engine_choice`
     (an EngineChoice, or None for an explicit spec); one line on stderr says which engine and why.
     """
-    from harness.backends.base import BACKENDS, load_backend
+    from harness.backends.base import load_backend
     from harness.backends.options import check_options
+    from harness.backends.registry import BACKENDS
     from harness.models.spec import EMBEDDED_NAMES, ModelSpec, parse_model_spec
 
     spec = parse_model_spec(model)

@@ -62,12 +62,12 @@ def parse_model_spec(text: str | None) -> ModelSpec:
 
 def is_plugin_scheme(scheme: str) -> bool:
     """A backend registered beyond the built-ins (a plug-in package, or a test's in-process one)."""
-    from harness.backends.base import BACKENDS
+    from harness.backends.registry import BACKENDS
 
     return bool(scheme) and scheme in BACKENDS
 
 
 def plugin_schemes() -> list[str]:
-    from harness.backends.base import BACKENDS
+    from harness.backends.registry import BACKENDS
 
     return [name for name in BACKENDS.names() if name not in SCHEMES]

@@ -9,7 +9,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.kind == "backend":
-        from harness.backends.base import BACKENDS
+        from harness.backends.registry import BACKENDS
 
         print("echo-info backends:", " ".join(BACKENDS.names()))
     else:
