@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from harness.stats import BootstrapSettings, mean_or_none, paired_mean_ci, paired_ratio
 
 if TYPE_CHECKING:
-    from harness.retention import ScoredPair
+    from harness.retention.pairs import ScoredPair
 
 BREAK_SHARE = 0.5  # accuracy below this share of rung 0's breaks the model
 RETENTION_BREAK = 0.5
