@@ -16,8 +16,10 @@ from fake_anthropic import user_text
 
 from harness.errors import HarnessError
 from harness.scoring import semantic
-from harness.scoring.abstention import ABSTENTION_JUDGES, detect_abstention, judge_abstentions
-from harness.scoring.judges import DEFAULT_JUDGE, check_same_judge, judge_identity, model_judge, parse_grade, use_judge
+from harness.scoring.abstention import detect_abstention, judge_abstentions
+from harness.scoring.judges import (
+    ABSTENTION_JUDGES, DEFAULT_JUDGE, check_same_judge, judge_identity, model_judge, parse_grade, use_judge,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = (

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from harness.evaluate import score_generations
-from harness.scoring.abstention import ABSTENTION_JUDGES, detect_abstention, rates_from_records
+from harness.scoring.abstention import detect_abstention, rates_from_records
+from harness.scoring.judges import ABSTENTION_JUDGES
 from harness.suite import get_suite
 from harness.types import Generation
 

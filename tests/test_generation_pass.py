@@ -11,7 +11,8 @@ import pytest
 
 from harness.backends.base import Backend
 from harness.cache import ResponseCache, sample_keys
-from harness.evaluate import ChunkProgress, EvalConfig, generate_cached, run_eval
+from harness.evaluate import EvalConfig, run_eval
+from harness.generation import ChunkProgress, generate_cached
 from harness.models.spec import parse_model_spec
 from harness.suite import get_suite
 from harness.types import Generation, GenerationParams, Item

