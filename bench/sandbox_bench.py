@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPORTS, machine, write_report  # noqa: E402
 
 from harness.sandbox import Job, Limits, isolation, judge  # noqa: E402
-from harness.sandbox.execute import default_workers  # noqa: E402
+from harness.sandbox.program import default_workers  # noqa: E402
 from harness.sandbox.pool import POOL, Zygote  # noqa: E402
 from harness.suite import get_suite  # noqa: E402
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.sandbox import Job, Limits, isolation, judge, run_many, run_program
-from harness.sandbox.execute import _SLOTS, live_processes
+from harness.sandbox.program import SLOTS, live_processes
 from harness.sandbox.pool import POOL
 
 FAST = Limits(wall_seconds=4, cpu_seconds=2, memory_bytes=256 * 1024**2, processes=8)
@@ -57,7 +57,7 @@ def slot_uid_processes(patience: float = 2.0) -> list[int]:
     deadline = time.monotonic() + patience
     while True:
         own = POOL.host_pids()
-        alive = [pid for slot in list(_SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot) if pid not in own]
+        alive = [pid for slot in list(SLOTS._held) for pid in live_processes(isolation.UID_BASE + slot) if pid not in own]
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from harness.sandbox import Job, detect, run_program
-    from harness.sandbox.execute import default_workers
+    from harness.sandbox.program import default_workers
 
     sandbox = detect()
     facts: dict[str, object] = {

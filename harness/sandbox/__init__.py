@@ -7,10 +7,11 @@ See isolation.py for what the isolation is (and its modes: zygote fast path, per
 pool.py and zygote.py for the fast path, and runner.py for why results cannot be faked.
 """
 
-from harness.sandbox.execute import CallOutcome, Job, ProgramResult, default_workers, run_many, run_program
+from harness.sandbox.execute import run_many, run_program
 from harness.sandbox.isolation import Isolation, detect
 from harness.sandbox.judge import Verdict, encode, judge, values_equal
 from harness.sandbox.limits import Limits
+from harness.sandbox.program import CallOutcome, Job, ProgramResult, default_workers
 
 __all__ = [
     "CallOutcome", "Isolation", "Job", "Limits", "ProgramResult", "Verdict",

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sandbox.execute import ProgramResult
+from harness.sandbox.program import ProgramResult
 from harness.sandbox.runner import encode  # noqa: F401  (re-exported: expected values use the same encoding)
 
 

@@ -27,11 +27,11 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from harness.sandbox import isolation as iso_mod
-from harness.sandbox.execute import (
-    _MAX_RESULT_BYTES, _SLOTS, RUNNER_SOURCE, CallOutcome, Job, ProgramResult, _kill_uid, _parse_results, _read_capped,
-    payload_bytes,
-)
 from harness.sandbox.limits import Limits
+from harness.sandbox.program import (
+    MAX_RESULT_BYTES, RUNNER_SOURCE, SLOTS, CallOutcome, Job, ProgramResult, default_workers, kill_uid, parse_results,
+    payload_bytes, read_capped,
+)
 
 ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py").read_text()
 START_TIMEOUT = 20.0
@@ -89,7 +89,7 @@ class Zygote:
 
     def __init__(self, isolation: iso_mod.Isolation):
         self.isolation = isolation
-        self.slot: int | None = _SLOTS.acquire()
+        self.slot: int | None = SLOTS.acquire()
         self.uid = iso_mod.slot_uid(self.slot)
         self.programs = 0
         self._closed = False
@@ -202,12 +202,12 @@ class Zygote:
             result.exit_code = reply.get("exit_code")
             result.timed_out = bool(reply.get("timed_out"))
             result.seconds = time.perf_counter() - started
-            result.stdout = _read_capped(stdout_file, limits.output_chars)
-            result.stderr = _read_capped(stderr_file, limits.output_chars)
+            result.stdout = read_capped(stdout_file, limits.output_chars)
+            result.stderr = read_capped(stderr_file, limits.output_chars)
             if reply.get("setup_failed") and result.exit_code == SETUP_FAILED:
                 result.sandbox_error = f"sandbox set-up of the program failed: {result.stderr[-300:]}"
                 return result
-            _parse_results(_read_capped(result_file, _MAX_RESULT_BYTES), len(job.calls), result)
+            parse_results(read_capped(result_file, MAX_RESULT_BYTES), len(job.calls), result)
             return result
 
     def close(self) -> None:
@@ -224,9 +224,9 @@ class Zygote:
                 pass
             self.proc.wait()
         if self.uid is not None and self.proc is not None:
-            _kill_uid(self.uid)
+            kill_uid(self.uid)
         if self.slot is not None:
-            _SLOTS.release(self.slot)
+            SLOTS.release(self.slot)
             self.slot = None
         self._stderr.close()
 
@@ -251,8 +251,6 @@ class ZygotePool:
             zygote.close()
 
     def _give_back(self, zygote: Zygote) -> None:
-        from harness.sandbox.execute import default_workers
-
         if zygote.alive:
             with self._lock:
                 if len(self._idle) < default_workers():
