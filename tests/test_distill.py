@@ -47,7 +47,7 @@ def arithmetic():
 
 def config(**kw) -> DistillConfig:
     # no response cache unless asked: every scripted teacher here answers differently under the same fingerprint
-    return DistillConfig(**{"suites": ["arithmetic"], "progress": False, "tokenizer": "none:x", "use_cache": False, **kw})
+    return DistillConfig(**{"suites": ["arithmetic"], "progress": False, "tokenizer": "words", "use_cache": False, **kw})
 
 
 def test_keep_verified_rejects_wrong_answers_and_tops_up(tmp_path, arithmetic):
@@ -187,7 +187,7 @@ def test_focus_weights_follow_low_retention():
 
 def test_cli_distill_writes_dataset_and_card(cli, tmp_path):
     out = tmp_path / "data"
-    proc = cli("distill", "--teacher", "reference", "--suite", "arithmetic", "--n", "12", "--out", str(out), "--tokenizer", "hf:/nonexistent", "--no-progress")
+    proc = cli("distill", "--teacher", "reference", "--suite", "arithmetic", "--n", "12", "--out", str(out), "--tokenizer", "words", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "rows: 12" in proc.stdout
     from datasets import load_from_disk
@@ -238,12 +238,22 @@ def test_failed_prompts_are_recorded_and_a_rerun_asks_only_for_them(tmp_path):
     assert failed in load_from_disk(str(tmp_path / "b"))["id"]
 
 
+def test_cli_distill_refuses_a_tokenizer_it_cannot_load_before_the_teacher_runs(cli, tmp_path):
+    # a mistyped --tokenizer used to turn the card's token lengths into word counts without a word
+    out = tmp_path / "data"
+    proc = cli("distill", "--teacher", "reference", "--suite", "arithmetic", "--n", "4", "--out", str(out),
+               "--tokenizer", "hf:/nonexistent", "--no-progress")
+    assert proc.returncode == 2, proc.stderr
+    assert "--tokenizer 'hf:/nonexistent'" in proc.stderr and "words" in proc.stderr
+    assert not out.exists()
+
+
 ANTHROPIC_TEACHER = "anthropic:claude-sonnet-4-5"
 
 
 def test_cli_distill_passes_thinking_budget_and_a_rerun_sends_no_request(anthropic_server, cli, tmp_path):
     args = ("distill", "--teacher", ANTHROPIC_TEACHER, "--suite", "arithmetic", "--n", "3", "--keep", "all",
-            "--thinking-budget", "64", "--cache-dir", str(tmp_path / "cache"), "--tokenizer", "hf:/nonexistent", "--no-progress")
+            "--thinking-budget", "64", "--cache-dir", str(tmp_path / "cache"), "--tokenizer", "words", "--no-progress")
     env = {"HARNESS_CACHE": str(fresh_harness_cache(tmp_path / "harness-cache"))}
     proc = cli(*args, "--out", str(tmp_path / "a"), env=env)
     assert proc.returncode == 0, proc.stderr

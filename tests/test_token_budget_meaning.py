@@ -121,7 +121,7 @@ def test_distill_asks_each_suites_own_budget_unless_one_is_given(tmp_path):
     for given, out in ((None, "own"), (64, "flag")):
         spy = BudgetSpy()
         card = distill(DistillConfig(suites=["math"], n=12, edge_ratio=0.5, max_new_tokens=given, progress=False,
-                                     tokenizer="none:x", use_cache=False), tmp_path / out, backend=spy)
+                                     tokenizer="words", use_cache=False), tmp_path / out, backend=spy)
         assert spy.asked
         assert all(budget == (given or suite.token_budget(by_id[item_id])) for item_id, budget in spy.asked.items())
         recorded = card["suites"]["math"]["token_budget"]

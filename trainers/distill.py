@@ -90,7 +90,9 @@ class DistillConfig(CacheOptions):
     suite_seed: Annotated[int, Arg("suite generation seed (must match the eval's)", flag="--seed")] = 0
     suite_size: Annotated[int | None, Arg("suite size (must match the eval's)", flag="--size")] = None
     seed: Annotated[int, Arg("seed for drawing items and sampling", flag="--mix-seed")] = 0
-    tokenizer: Annotated[str | None, Arg("model spec whose tokenizer measures token lengths (default: the embedded model)")] = None
+    tokenizer: Annotated[str | None, Arg(
+        "model spec whose tokenizer measures the data card's token lengths (default: the embedded model); "
+        "'words' counts whitespace words instead", metavar="SPEC")] = None
     price_per_mtok: Annotated[tuple[float, float] | None, Arg(
         "teacher price in USD per million input,output tokens (for the data card)", flag="--price", metavar="IN,OUT",
         parse=parse_price)] = None
@@ -365,24 +367,43 @@ class Distiller:
         }
 
 
-def token_lengths(rows: list[Row], tokenizer_spec: str | None) -> dict[str, Any]:
-    """Token-length statistics of the rendered rows (falls back to whitespace words without a tokenizer)."""
-    texts_unit = "words"
-    lengths: list[int]
-    try:
-        from harness.models.checkpoint import resolve_checkpoint
-        from harness.models.spec import parse_model_spec
+WORDS = "words"  # --tokenizer words: the data card counts whitespace words, no tokenizer is loaded
 
+
+def length_tokenizer(tokenizer_spec: str | None) -> tuple[Any, str] | None:
+    """(tokenizer, unit) that token_lengths measures with; None: whitespace words (--tokenizer words, or
+    the default embedded model's tokenizer when it cannot be loaded, e.g. without the model stack).
+    A tokenizer the user named that cannot be loaded is a HarnessError: a typo would otherwise turn
+    the card's token lengths into word counts without a word."""
+    if tokenizer_spec == WORDS:
+        return None
+    from harness.models.checkpoint import resolve_checkpoint
+    from harness.models.spec import parse_model_spec
+
+    try:
         spec = parse_model_spec(tokenizer_spec)
         checkpoint = resolve_checkpoint(spec.target)  # before importing transformers: a bad spec costs nothing
 
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-        lengths = [len(tokenizer.apply_chat_template(r.messages, tokenize=True, return_dict=True)["input_ids"]) for r in rows]
-        texts_unit = f"tokens ({spec.raw})"
-    except Exception:  # no model stack or no tokenizer: words are still informative
+    except Exception as exc:
+        if tokenizer_spec is None:  # no model stack for the default: words are still informative
+            return None
+        raise HarnessError(f"--tokenizer {tokenizer_spec!r}: its tokenizer cannot be loaded ({type(exc).__name__}: {exc}); "
+                           f"name a model with a tokenizer (hf:PATH, an embedded name) or '{WORDS}' to count words") from exc
+    return tokenizer, f"tokens ({spec.raw})"
+
+
+def token_lengths(rows: list[Row], tokenizer: tuple[Any, str] | None) -> dict[str, Any]:
+    """Token-length statistics of the rendered rows, by `length_tokenizer`'s tokenizer (None: whitespace words)."""
+    lengths: list[int]
+    if tokenizer is None:
+        texts_unit = WORDS
         lengths = [sum(len(m["content"].split()) for m in r.messages) for r in rows]
+    else:
+        measure, texts_unit = tokenizer
+        lengths = [len(measure.apply_chat_template(r.messages, tokenize=True, return_dict=True)["input_ids"]) for r in rows]
     ordered = sorted(lengths)
     return {
         "unit": texts_unit,
@@ -455,9 +476,10 @@ def distill(config: DistillConfig, out_dir: Path | None = None, backend: Any = N
         import datasets
 
         datasets.disable_progress_bars()
+    tokenizer = length_tokenizer(config.tokenizer)  # before the teacher runs: a mistyped --tokenizer fails at once
     distiller = Distiller(config)
     rows = distiller.run(backend)
-    card = distiller.card(rows, token_lengths(rows, config.tokenizer))
+    card = distiller.card(rows, token_lengths(rows, tokenizer))
     save_dataset(rows, card, out_dir)
     return card
 
