@@ -16,7 +16,7 @@ DEMO_LIMIT ?= 20
 TEST_WORKERS ?= 2
 DEMO_OUT   ?= runs/demo
 
-.PHONY: install system-deps demo lint test test-fast bench clean
+.PHONY: install system-deps demo lint test test-fast bench study clean
 
 install: $(STAMP)
 
@@ -84,6 +84,13 @@ test-fast: install lint
 
 bench: install
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# The seed's table on a student harness trains itself: distil the reference teacher on every
+# capability's train split, fine-tune the embedded SmolLM2-135M, evaluate before and after, vote;
+# writes reports/seed_table_sft.md and .json. Resumable: a rerun skips the steps already done
+# (STUDY_ARGS=--fresh starts over). About 45-60 min on a 2-core CPU.
+study: install
+	$(BIN)/python bench/seed_table_sft.py $(STUDY_ARGS)
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A $(SHELL) for make that times every recipe line: appends "<seconds>\t<line>" to $TIMED_SHELL_LOG.
-# Used by bench/cpu_engine_demo.py to profile `make demo` step by step.
+# Used by bench/demo_time.py to profile `make demo` step by step.
 start=$(date +%s.%N)
 /bin/sh "$@"
 status=$?
