@@ -4,7 +4,11 @@ claims to measure."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -99,6 +103,22 @@ def test_features_measure_what_they_claim():
 
 
 @pytest.mark.slow
+def test_the_embedding_models_load_offline_without_touching_the_process_environment(monkeypatch):
+    # HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE used to be set for the whole process on the first load
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    code = ("import json, os; before = dict(os.environ); import harness.scoring.style, harness.scoring.semantic; "
+            "print(json.dumps(dict(os.environ) == before))")
+    assert json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    from harness.scoring import semantic, style
+
+    before = dict(os.environ)
+    for module in (style, semantic):
+        module.embedding_model.cache_clear()
+        assert module.embedding_model().encode(["a sentence"]).shape == (1, 384)
+    assert dict(os.environ) == before
+
+
 def test_eval_all_three_suites_on_the_embedded_model(cli, embedded_model_dir, tmp_path):
     from harness.results import load_results
 

