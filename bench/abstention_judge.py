@@ -152,7 +152,8 @@ print(json.dumps(result))
 
 def speed(path: Path) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    out = subprocess.run([sys.executable, "-c", SPEED, str(ROOT), str(path)], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", SPEED, str(ROOT), str(path)], env=env, capture_output=True, text=True, check=True,
+                         timeout=1800)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

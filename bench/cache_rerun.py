@@ -33,7 +33,7 @@ def main() -> None:
             t = time.perf_counter()
             subprocess.run([harness, "eval", "--model", args.model, "--suite", "arithmetic", "--limit", str(args.limit),
                             "--max-new-tokens", str(args.max_new_tokens), "--cache-dir", f"{tmp}/cache",
-                            "--out", f"{tmp}/{out}", "--no-progress"], check=True, capture_output=True)
+                            "--out", f"{tmp}/{out}", "--no-progress"], check=True, capture_output=True, timeout=3600)
             return time.perf_counter() - t
 
         first = run("first")

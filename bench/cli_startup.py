@@ -19,7 +19,7 @@ RUNS = 15
 
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     return time.perf_counter() - start
 
 

@@ -32,7 +32,7 @@ def run_fresh_demo(work: Path, limit: int) -> dict:
     clone = work / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=300)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True,
-                            check=True).stdout.strip()
+                            check=True, timeout=60).stdout.strip()
     steps = work / "steps.tsv"
     env = {**os.environ, "HARNESS_CACHE": str(work / "harness-cache"), "TIMED_SHELL_LOG": str(steps)}
     env.pop("HARNESS_ENGINE", None)

@@ -30,6 +30,7 @@ from _common import REPORTS, machine, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 LADDER_VARIANTS = {"math": ["canonical", "steps"], "logic": ["canonical", "links", "hops", "grid", "islanders"]}
+EVAL_TIMEOUT_S = 4 * 3600  # one model on one ladder, on a 2-core CPU at the largest size
 LOGIC_FAMILY_OF = {"links": "ordering", "hops": "ProntoQA", "grid": "zebra", "islanders": "knights"}
 
 
@@ -38,7 +39,7 @@ def harness_eval(model: str, suite: str, size: int, out: Path, extra: list[str])
            *[a for v in LADDER_VARIANTS[suite] for a in ("--variant", v)], "--no-progress", "--out", str(out), *extra]
     print("+", shlex.join(cmd), file=sys.stderr, flush=True)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, timeout=EVAL_TIMEOUT_S)
     return cmd, time.perf_counter() - start
 
 

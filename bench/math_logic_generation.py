@@ -32,7 +32,7 @@ def main() -> None:
     for name, sizes in SIZES.items():
         for size in sizes:
             out = subprocess.run([sys.executable, "-c", CODE.format(name=name, size=size)], check=True,
-                                 capture_output=True, text=True).stdout
+                                 capture_output=True, text=True, timeout=1800).stdout
             r = json.loads(out.strip().splitlines()[-1])
             per100 = 100 * r["build_s"] / r["items"]
             rows.append(f"| {name} | {size or 'default'} | {r['items']} | {r['test']} | {r['import_s']:.2f} | "

@@ -60,6 +60,7 @@ FINDINGS = """
 """
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+MEASURE_TIMEOUT_S = 2 * 3600  # one measured eval; a hung engine would otherwise hold the bench forever
 
 
 @dataclass
@@ -99,6 +100,10 @@ def measure(label: str, command: list[str], log: Path) -> Peak:
             pid, status, usage = os.wait4(popen.pid, os.WNOHANG)
             if pid:
                 break
+            if time.perf_counter() - started > MEASURE_TIMEOUT_S:
+                popen.kill()
+                popen.wait()
+                sys.exit(f"{label} ran past {MEASURE_TIMEOUT_S} s and was killed; see {log}")
             peak = max(peak, tree_rss(proc))
             time.sleep(0.05)
         wall = time.perf_counter() - started
@@ -125,7 +130,7 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     n, m = str(args.limit), str(args.max_new_tokens)
     subprocess.run([str(bindir / "harness"), "export", "lm-eval", "--suite", "math", "--limit", n, "--max-new-tokens", m,
-                    "--out", str(tmp / "tasks")], check=True, capture_output=True)
+                    "--out", str(tmp / "tasks")], check=True, capture_output=True, timeout=600)
 
     peaks = []
     harness_cmd = [str(bindir / "harness"), "eval", "--suite", "math", "--limit", n, "--max-new-tokens", m,

@@ -302,7 +302,7 @@ def profile(reps: int, typical: Job) -> dict[str, dict]:
     setpriv = iso_mod.spawn_identity(0)[0]
 
     def spawn(cmd):
-        return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
 
     trivial = Job("def f(x):\n    return x + 1\n", "f", [[1]])
     steps: dict[str, tuple] = {

@@ -21,13 +21,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = str(Path(sys.executable).parent / "harness")
+STEP_TIMEOUT_S = 4 * 3600  # one harness step (distill, train, eval) on a 2-core CPU
 FORMAT = re.compile(r"The answer is\s*\$?-?\d[\d,]*(\.\d+)?", re.IGNORECASE)
 
 
 def run(args: list[str], log: list[dict]) -> None:
     started = time.perf_counter()
     print("$ harness " + shlex.join(args), flush=True)
-    proc = subprocess.run([HARNESS, *args], cwd=REPO, text=True, capture_output=True)
+    proc = subprocess.run([HARNESS, *args], cwd=REPO, text=True, capture_output=True, timeout=STEP_TIMEOUT_S)
     elapsed = time.perf_counter() - started
     log.append({"command": "harness " + shlex.join(args), "seconds": round(elapsed, 1)})
     print(proc.stdout[-3000:], flush=True)

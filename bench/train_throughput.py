@@ -50,7 +50,7 @@ def run_harness(model: str, data: str, out: str, steps: int, batch: int, max_len
     proc = subprocess.run(
         [HARNESS, "train", "--student", model, "--data", data, "--out", out, "--max-steps", str(steps), "--batch-size", str(batch),
          "--max-length", str(max_length), "--lr", "1e-4", "--save-steps", str(10 * steps), "--no-eval"],
-        cwd=REPO, text=True, capture_output=True,
+        cwd=REPO, text=True, capture_output=True, timeout=3600,
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
@@ -61,7 +61,8 @@ def run_harness(model: str, data: str, out: str, steps: int, batch: int, max_len
 def run_bare(model_dir: str, data: str, out: str, steps: int, batch: int, max_length: int) -> dict:
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, __file__, "--bare", model_dir, data, out, str(steps), str(batch), str(max_length)], cwd=REPO, text=True, capture_output=True
+        [sys.executable, __file__, "--bare", model_dir, data, out, str(steps), str(batch), str(max_length)], cwd=REPO, text=True, capture_output=True,
+        timeout=3600,
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
@@ -88,7 +89,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="train-throughput-"))
     data = str(work / "data")
     subprocess.run([HARNESS, "distill", "--suite", "arithmetic", "--n", str(opts.rows), "--out", data, "--no-progress"],
-                   cwd=REPO, check=True, capture_output=True)
+                   cwd=REPO, check=True, capture_output=True, timeout=1800)
     runs: dict[str, list[dict]] = {"harness": [], "bare": []}
     for repeat in range(opts.repeats):
         runs["harness"].append(run_harness(f"hf:{model_dir}", data, str(work / f"harness-{repeat}"), opts.steps, opts.batch_size, opts.max_length))

@@ -63,7 +63,7 @@ def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> tuple
     start = time.perf_counter()
     with open(log, "w") as out:
         code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE, **(env or {})},
-                              check=False).returncode
+                              check=False, timeout=4 * 3600).returncode
     wall = time.perf_counter() - start
     if code:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {log}:\n{log.read_text()[-3000:]}")
@@ -137,7 +137,7 @@ def main() -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     n, m, k = str(args.limit), str(args.max_new_tokens), str(args.k)
     subprocess.run([str(BIN / "harness"), "export", "lm-eval", "--suite", args.suite, "--limit", n, "--max-new-tokens", m,
-                    "--out", str(tmp / "tasks")], check=True, capture_output=True)
+                    "--out", str(tmp / "tasks")], check=True, capture_output=True, timeout=600)
     task = task_name(args.suite)
     sampling_task(tmp / "tasks", task, args.k, args.max_new_tokens)
 
