@@ -16,6 +16,9 @@ registered name:
     [project.entry-points."harness.backends"]
     echo = "my_plugin.backend:EchoBackend"
 
+A test or a script that registers an entry of its own for a while uses `with REGISTRY.temporarily(name,
+obj):` (or `unregister(name)`), so nothing it adds outlives it.
+
 Groups: harness.backends, harness.suites, harness.vote_methods, harness.abstention_judges,
 harness.keep_policies, harness.output_formats, harness.commands. Built-in modules are imported
 on first lookup and a plug-in's module only when its entry is used, so importing a registry
@@ -31,6 +34,7 @@ import sys
 import types
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from harness.errors import HarnessError
@@ -110,6 +114,22 @@ class Registry(Generic[T]):
         bind_name(obj, name, self.kind)
         self._entries[name] = obj
         return obj
+
+    def unregister(self, name: str) -> T:
+        """Remove an entry this process registered (or loaded from a plug-in) and return it."""
+        if name not in self._entries:
+            raise KeyError(f"{self.kind} {name!r} is not registered in this process")
+        self._origins.pop(name, None)
+        return self._entries.pop(name)
+
+    @contextmanager
+    def temporarily(self, name: str, obj: T) -> Iterator[T]:
+        """`obj` registered as `name` inside the block only (a test's or a script's own entry), removed on the way out."""
+        self.add(name, obj)
+        try:
+            yield obj
+        finally:
+            self.unregister(name)
 
     def _load(self) -> None:
         if self._loaded:

@@ -85,11 +85,12 @@ def test_pluggable_judge_overrides_patterns(monkeypatch):
         calls.append(question)
         return "UNANSWERABLE" in output
 
-    ABSTENTION_JUDGES.register("test-strict")(strict_judge)
     monkeypatch.setenv("HARNESS_ABSTENTION_JUDGE", "test-strict")
-    assert not detect_abstention("There isn't enough information.", "q?").abstained
-    verdict = detect_abstention("UNANSWERABLE", "q?")
+    with ABSTENTION_JUDGES.temporarily("test-strict", strict_judge):  # not left in the registry for later tests
+        assert not detect_abstention("There isn't enough information.", "q?").abstained
+        verdict = detect_abstention("UNANSWERABLE", "q?")
     assert verdict.abstained and verdict.judge == "test-strict" and calls == ["q?", "q?"]
+    assert "test-strict" not in ABSTENTION_JUDGES
 
 
 def test_reference_is_perfect_and_rates_are_reported(suite):

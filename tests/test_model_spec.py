@@ -36,9 +36,9 @@ def toy_backend():
     class ToyBackend(ReferenceBackend):
         pass
 
-    BACKENDS.register("toy")(ToyBackend)
-    yield ToyBackend
-    BACKENDS._entries.pop("toy")
+    with BACKENDS.temporarily("toy", ToyBackend):
+        yield ToyBackend
+    assert "toy" not in BACKENDS
 
 
 def test_a_registered_plugin_scheme_is_a_model_spec(toy_backend):

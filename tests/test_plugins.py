@@ -177,6 +177,28 @@ def test_registry_names_its_entries_and_refuses_a_disagreeing_class_attribute():
     assert Sub.name == "sub" and Alpha.name == "alpha"
 
 
+def test_an_entry_registered_temporarily_is_gone_after_the_block_even_on_an_error():
+    things: Registry[object] = Registry("thing")
+
+    def alpha():
+        pass
+
+    with things.temporarily("alpha", alpha) as entry:
+        assert entry is alpha and things.get("alpha") is alpha and alpha.name == "alpha"
+    assert "alpha" not in things and things.names() == []
+    with pytest.raises(RuntimeError), things.temporarily("alpha", alpha):
+        raise RuntimeError("inside")
+    assert "alpha" not in things
+
+    @things.register("beta")
+    def beta():
+        pass
+
+    assert things.unregister("beta") is beta and things.names() == []
+    with pytest.raises(KeyError, match="'beta' is not registered"):
+        things.unregister("beta")
+
+
 def test_a_plugin_that_fails_to_import_is_a_clear_error_naming_its_entry():
     from importlib.metadata import EntryPoint
 

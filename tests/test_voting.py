@@ -72,17 +72,15 @@ def test_vote_methods_are_registry_entries_named_by_the_registry(suite, item):
     assert {"majority", "weighted", "verify"} <= set(VOTE_METHODS.names())
     assert all(VOTE_METHODS.get(n).name == n for n in ("majority", "weighted", "verify"))
 
-    @VOTE_METHODS.register("test-last")
     def last(ballot):
         return Electorate(eligible=[len(ballot.keys) - 1])
 
-    try:
+    with VOTE_METHODS.temporarily("test-last", last):
         right, wrong = item.answer, item.answer + 1
         outcome, scores = run_vote(suite, item, gens(wrong, wrong, right), "test-last")
         assert outcome.method == "test-last" and outcome.chosen == 2 and scores[2].correct
         assert outcome.agreement == pytest.approx(1 / 3)
-    finally:
-        VOTE_METHODS._entries.pop("test-last")
+    assert "test-last" not in VOTE_METHODS
 
 
 def test_weighted_lets_confident_samples_outvote_a_hesitant_majority(suite, item):
