@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CAPABILITIES = ("math", "logic", "code", "edge_cases", "format", "style", "knowledge")  # the built-in ones
 
-SPLITS = ("train", "dev", "test")
-
 
 class Message(BaseModel):
     """One chat turn: role and content."""

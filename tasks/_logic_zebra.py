@@ -35,7 +35,6 @@ ATTRIBUTES = {
 NEGATED_PREDICATES = {"color": "does not live in the {v} house", "pet": "does not own the {v}", "drink": "does not drink {v}",
                       "hobby": "does not enjoy {v}", "sport": "does not play {v}"}
 ORDER = list(ATTRIBUTES)
-NEGATIVE = {"not_pos", "not_same"}
 
 
 @dataclass(frozen=True)
@@ -50,10 +49,6 @@ class Spec:
 
 
 # --- the solver ------------------------------------------------------------------------
-
-def _clue_attrs(clue: tuple) -> set[int]:
-    return {x[0] for x in clue[1:] if isinstance(x, tuple)}
-
 
 def _holds(clue: tuple, pos) -> bool:
     kind = clue[0]

@@ -152,7 +152,6 @@ def render_distractor(p: Problem, rng: random.Random) -> Rendered:
 
 # --- the steps ladder: a chain of events on a running quantity -------------------------
 
-STEP_OPS = ("add", "sub", "mul", "div")
 UNIT_SINGULAR = {"objs": "{obj}", "slices": "slice", "kilometers": "kilometer", "tomatoes": "tomato", "pages": "page",
                  "cups": "cup", "wheels": "wheel", "years": "year", "liters": "liter", "passengers": "passenger",
                  "books": "book", "boxes": "box", "points": "point", "hours": "hour", "seeds": "seed",

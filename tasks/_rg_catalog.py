@@ -76,4 +76,3 @@ CATALOG: tuple[RGEntry, ...] = (
     RGEntry("needle_haystack", "cognition", ladder=1),  # level 2 haystacks run to ~22k characters
 )
 
-BY_SUITE = {entry.suite_name: entry for entry in CATALOG}

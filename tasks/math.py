@@ -55,9 +55,9 @@ MAGNITUDE_LADDER = (1, 2, 3)  # level k = every range ×10^k
 
 def ladder_rungs(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(steps levels, magnitude levels) the canonical test problem `index` carries."""
-    upper = (4, 8) if index % 2 == 0 else (6, 10)
+    low, high = STEPS_LADDER[:2], STEPS_LADDER[2:]  # every problem: 1, 2; then 4, 8 or 6, 10 by turns
     skipped = MAGNITUDE_LADDER[index % len(MAGNITUDE_LADDER)]
-    return (1, 2, *upper), tuple(level for level in MAGNITUDE_LADDER if level != skipped)
+    return (*low, *high[index % 2 :: 2]), tuple(level for level in MAGNITUDE_LADDER if level != skipped)
 
 
 @SUITES.register("math")
