@@ -39,6 +39,7 @@ COMMANDS: Registry[Command | ModuleType] = Registry("command", entry_point_group
 BUILTIN_COMMANDS = {  # name -> help, in the order `harness --help` lists them
     "tasks": "list and show the registered suites",
     "eval": "evaluate a model on suites and write results",
+    "merge": "join the shard dirs of an `eval --shard I/N` run into the unsharded run's results",
     "retention": "print per-capability retention of a student against a teacher",
     "report": "write an HTML report or a model-card block from results",
     "gate": "pass or fail a student against release rules (exit 0/1, 2 on bad input)",

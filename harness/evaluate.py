@@ -29,6 +29,7 @@ from harness.errors import HarnessError
 from harness.generation import DEFAULT_CHUNK_SIZE, CacheStats, generate_cached
 from harness.models.engine_choice import default_engine_backend, engine_record
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
+from harness.shard import SHARD_KEY, Shard, parse_shard, shard_info, shard_selections
 from harness.suite import Suite, default_suite_names, get_suite
 from harness.token_budget import backend_thinks, budget_record, item_budget
 from harness.types import Generation, GenerationParams, Item, SampleRecord, Score
@@ -84,6 +85,10 @@ class EvalConfig(CacheOptions):
     groups: Annotated[int | None, Arg(
         "G whole problem groups per suite (a canonical item with all its twins), evenly spread; with --limit, "
         "the groups first, then the limit among them", metavar="G", positive=True)] = None
+    shard: Annotated[Shard | None, Arg(
+        "evaluate only shard I of N (numbered from 1): the selected problem groups dealt round-robin, each group "
+        "whole in one shard; `harness merge` joins the N output dirs into the unsharded run's results "
+        "(docs/scale_out.md)", metavar="I/N", parse=parse_shard)] = None
     suite_seed: Annotated[int, Arg("suite generation seed", flag="--seed")] = 0
     suite_size: Annotated[int | None, Arg("canonical test items per suite", flag="--size")] = None
     generation: Annotated[GenerationParams, Arg(build=sampling_params, fields={
@@ -268,18 +273,20 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
     if config.vote is not None and config.generation.samples < 2:
         raise HarnessError("--vote needs --samples K with K >= 2")
     suites = select_suites(config)
-    selections = []
+    whole_run = []  # what an unsharded run evaluates
     for suite in suites:
         items = suite.items(config.split, variants=config.variants, limit=config.limit, groups=config.groups)
         if not items:
             raise HarnessError(f"suite {suite.name} has no {config.split} items for variants {config.variants}")
-        selections.append((suite, items))
+        whole_run.append((suite, items))
+    shard = parse_shard(config.shard) if config.shard is not None else None
+    selections = shard_selections(whole_run, shard) if shard is not None else whole_run  # harness/shard.py
 
     if not config.progress:
         quiet_weight_loading()
     own_backend = backend is None
     backend = backend or default_engine_backend(  # the embedded default: hf or vllm, per workload
-        config.model, selections, config.generation,
+        config.model, whole_run, config.generation,  # a shard picks the engine the whole run would
         with_batch_ledger(config.backend_options, config.cache_path), config.cache_path, config.use_cache, config.refresh)
     generator = CachedGenerator(backend, config, config.progress)
     cache, stats, fingerprint = generator.cache, generator.stats, generator.fingerprint
@@ -318,32 +325,36 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
     failures = sum(r.error is not None for r in records)
     if failures and config.progress:
         print(f"harness: {failures} items failed after retries (recorded, not scored; a re-run retries them)", file=sys.stderr)
+
+    def suite_info(suite: Suite, items: list[Item]) -> SuiteInfo:
+        return SuiteInfo(
+            name=suite.name,
+            capability=suite.capability,
+            version=suite.version,
+            seed=suite.seed,
+            size=suite.size,
+            split=config.split,
+            hash=suite.content_hash(items),
+            n_items=len(items),
+            token_budget=budget_record(suite, items, config.generation, backend_thinks(backend)),
+        )
+
+    extra: dict[str, Any] = {"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh},
+                             "engine": engine_record(backend)}
+    if shard is not None:
+        extra[SHARD_KEY] = shard_info(shard, whole_run, selections, suite_info)
     results = Results(
         harness_version=__version__,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         model=ModelInfo(spec=str(backend.spec), backend=backend.name, fingerprint=fingerprint, dtype=backend.weights_dtype()),
-        suites={
-            suite.name: SuiteInfo(
-                name=suite.name,
-                capability=suite.capability,
-                version=suite.version,
-                seed=suite.seed,
-                size=suite.size,
-                split=config.split,
-                hash=suite.content_hash(items),
-                n_items=len(items),
-                token_budget=budget_record(suite, items, config.generation, backend_thinks(backend)),
-            )
-            for suite, items in selections
-        },
+        suites={suite.name: suite_info(suite, items) for suite, items in selections},
         generation=config.generation,
         capabilities=summarise(records),
         failures=failures,
         usage=usage,
         sampling=sampling_stats(records),
-        extra={"cache": {**stats.as_dict(), "enabled": cache is not None, "refresh": config.refresh},
-               "engine": engine_record(backend)},
-        judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in selections) else None,
+        extra=extra,
+        judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in whole_run) else None,
     )
     out_dir = out_dir if out_dir is not None else config.out
     if out_dir is not None:

@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     # checkpoint sweep (harness/sweep.py): hf:RUN_DIR holding checkpoint-* folders
     from harness.sweep import eval_sweep, sweep_run_dir
 
+    if config.shard is not None and config.lm_eval_tasks:
+        raise HarnessError("--shard splits harness suites only; run --lm-eval-task tasks unsharded")
+    if config.shard is not None and sweep_run_dir(config.model) is not None:
+        raise HarnessError(f"--shard does not split a checkpoint sweep; shard each checkpoint instead (--model hf:{config.model[3:]}/checkpoint-N)")
     if (run_dir := sweep_run_dir(config.model)) is not None:
         return eval_sweep(run_dir, out, config)
     if config.lm_eval_tasks:
