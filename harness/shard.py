@@ -74,9 +74,7 @@ class Shard:
 
 
 def parse_shard(text: Any) -> Shard:
-    """`--shard I/N`: shard I of N, numbered from 1."""
-    if isinstance(text, Shard):
-        return text
+    """`--shard I/N` (or a Shard, checked the same way): shard I of N, numbered from 1."""
     m = re.fullmatch(r"\s*(-?\d+)\s*/\s*(-?\d+)\s*", str(text))
     if not m:
         raise HarnessError(f"--shard {text!r}: write I/N, shard I of N numbered from 1 (e.g. --shard 1/4 .. --shard 4/4)")

@@ -17,9 +17,9 @@ import pytest
 from harness.backends.reference import ReferenceBackend
 from harness.backends.registry import BACKENDS
 from harness.cli import main
-from harness.results import load_results
-from harness.shard import RUN_ONLY_FIELDS, comparable, parse_shard
 from harness.errors import HarnessError
+from harness.results import load_results
+from harness.shard import RUN_ONLY_FIELDS, Shard, comparable, parse_shard
 
 SELECTION = ("--suite", "arithmetic", "--suite", "logic", "--limit", "20")  # 10 problem groups per suite, 20 in all
 N_GROUPS = 20
@@ -151,6 +151,9 @@ def test_shards_split_what_limit_and_groups_chose(capsys, tmp_path):
 
 def test_shard_spec_is_one_based_and_checked(capsys, tmp_path):
     assert parse_shard("1/4").index == 1 and str(parse_shard(" 4 / 4 ")) == "4/4"
+    assert parse_shard(Shard(2, 3)) == Shard(2, 3)
+    with pytest.raises(HarnessError, match="numbered from 1"):
+        parse_shard(Shard(0, 3))  # the Python API's EvalConfig(shard=...) is checked too
     for bad, why in [("0/4", "numbered from 1"), ("5/4", "must be 1..4"), ("1/0", "at least 1"), ("2", "write I/N"),
                      ("a/b", "write I/N")]:
         with pytest.raises(HarnessError, match=why):
