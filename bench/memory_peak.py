@@ -65,6 +65,8 @@ MEASURE_TIMEOUT_S = 2 * 3600  # one measured eval; a hung engine would otherwise
 
 @dataclass
 class Peak:
+    """One measured run: its command, wall time and peak memory."""
+
     label: str
     command: list[str]
     wall_s: float

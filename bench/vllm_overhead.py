@@ -72,12 +72,12 @@ def main() -> None:
             assert len(records) == len(outputs) == len(items)
     backend.close()
 
-    ratios = [h / b for h, b in zip(harness, bare)]
+    ratios = [h / b for h, b in zip(harness, bare, strict=False)]
     ratio = statistics.median(ratios)
-    own = [h - e for h, e in zip(harness, engine)]
-    own_share = statistics.median(o / b for o, b in zip(own, bare))
+    own = [h - e for h, e in zip(harness, engine, strict=False)]
+    own_share = statistics.median(o / b for o, b in zip(own, bare, strict=False))
     rows = "\n".join(
-        f"| {i + 1} | {b:.2f} | {h:.2f} | {o:.3f} | {h / b:.3f} |" for i, (b, h, o) in enumerate(zip(bare, harness, own))
+        f"| {i + 1} | {b:.2f} | {h:.2f} | {o:.3f} | {h / b:.3f} |" for i, (b, h, o) in enumerate(zip(bare, harness, own, strict=False))
     )
     write_report(
         "vllm_overhead",

@@ -50,7 +50,7 @@ def main() -> None:
         words = ("Think carefully, check each step, and state the final answer clearly. " * args.context_words).split()
         context = " ".join(words[: args.context_words])
         conversations = [
-            [{"role": "system", "content": f"Problem {item.id}. {context}"}, *conv] for item, conv in zip(items, conversations)
+            [{"role": "system", "content": f"Problem {item.id}. {context}"}, *conv] for item, conv in zip(items, conversations, strict=False)
         ]
     engine_args = load_backend("vllm:smollm2-135m").resolved_engine_args()  # what the vllm: backend starts, but:
     engine_args["gpu_memory_utilization"] = args.memory_fraction

@@ -366,7 +366,7 @@ def _unit_aliases(unit: str) -> list[str]:
 
 def language_facts() -> list[Fact]:
     facts = []
-    for lang, (ext, creators, year) in LANGUAGES.items():
+    for lang, (ext, creators, _year) in LANGUAGES.items():
         # normalise_prompt drops punctuation, so "C#" and "C++" would read alike: spell C# out.
         shown = {"C#": "C# (C sharp)"}.get(lang, lang)
         names = [lang, "C sharp"] if lang == "C#" else [lang]

@@ -1,4 +1,4 @@
-"""Knights (always truthful) and knaves (always lying): who is which?
+"""Knights (always truthful) and knaves (always lying): who is which.
 
 The generator draws hidden roles and gives each islander a statement whose truth matches
 their role, redrawing until exactly one assignment of roles fits all statements (checked by

@@ -1,4 +1,4 @@
-"""Categorical syllogisms: does the conclusion follow? (valid / invalid)
+"""Categorical syllogisms: whether the conclusion follows (valid / invalid).
 
 Forms are drawn from all moods and figures; validity is decided by brute force over every
 model of three sets (which of the 8 regions of a Venn diagram are inhabited), keeping only

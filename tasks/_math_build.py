@@ -98,7 +98,7 @@ def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Pro
     digits = {var: _digits(like.values[var]) for var in t.ranges} if like else None
     shown = {k: _digits(v) for k, v in like.values.items()} if like else None
     fallback = None
-    for attempt in range(2000 if scale == 1 else 200):
+    for _attempt in range(2000 if scale == 1 else 200):
         values = _draw_values(t, rng, digits, scale)
         if values is None or (like is not None and values == like.values):
             continue

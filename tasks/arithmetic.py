@@ -30,6 +30,8 @@ INSTRUCTION = "Solve the problem. Show your steps, then give the final answer as
 
 @dataclass
 class Story:
+    """A generated word problem: its text, worked steps and answer."""
+
     text: str
     steps: list[str]
     answer: int
@@ -118,6 +120,8 @@ PERTURBATIONS = ("numbers", "names", "distractor")
 
 @SUITES.register("arithmetic")
 class ArithmeticSuite(Suite):
+    """Templated word problems whose numbers, names, distractors and step counts vary."""
+
     capability = "math"
     version = "1"
     default_size = 60

@@ -114,13 +114,15 @@ def _changed_constant(family: Family, rng_state: object, task: Task) -> Task:
         family.draw_constant(rng)  # keep the input stream aligned with the canonical instance
         changed = make_task(family, rng, constant)
         stale = [encode(canonical(*json.loads(json.dumps(t["args"])))) for t in changed.tests]
-        if any(json.dumps(s, sort_keys=True) != json.dumps(t["expected"], sort_keys=True) for s, t in zip(stale, changed.tests)):
+        if any(json.dumps(s, sort_keys=True) != json.dumps(t["expected"], sort_keys=True) for s, t in zip(stale, changed.tests, strict=False)):
             return changed
     raise AssertionError(f"family {family.key}: no changed constant alters the answers")
 
 
 @SUITES.register("code")
 class CodeSuite(Suite):
+    """Function tasks with hidden tests, run in the sandbox; perturbed prompts."""
+
     capability = "code"
     version = "1"
     default_size = 2 * len(FAMILIES)
@@ -194,7 +196,7 @@ class CodeSuite(Suite):
         return self.score_many([item], [output])[0]
 
     def verify(self, item: Item, output: str) -> bool:
-        """Answer-independent check for voting: does the code pass the prompt's visible examples?"""
+        """Answer-independent check for voting: the code passes the prompt's visible examples."""
         entry, examples = item.metadata["entry_point"], item.metadata["examples"]
         code = extract_code(output, entry)
         if code is None:

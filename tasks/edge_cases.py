@@ -61,6 +61,8 @@ def _multi_answer_values(output: str) -> list[float]:
 
 @SUITES.register("edge_cases")
 class EdgeCasesSuite(Suite):
+    """Unanswerable, contradictory, false-premise and multi-answer problems beside answerable twins."""
+
     capability = "edge_cases"
     version = "1"
     default_size = 60
@@ -163,7 +165,7 @@ class EdgeCasesSuite(Suite):
         verdicts = judge_abstentions([it.messages[-1].content for it in items], list(outputs))
         scores = [self.score(item, output, verdict) for item, output, verdict in zip(items, outputs, verdicts, strict=True)]
         rates = abstention_rates(
-            Outcome(not it.answer["answerable"], bool(s.answer["abstained"]), s.correct) for it, s in zip(items, scores)
+            Outcome(not it.answer["answerable"], bool(s.answer["abstained"]), s.correct) for it, s in zip(items, scores, strict=False)
         )
         for s in scores:
             s.details["batch_rates"] = rates

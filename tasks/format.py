@@ -31,6 +31,8 @@ SPLIT_OFFSETS = {"test": 0, "dev": 1_000_000, "train": 2_000_000}
 
 @SUITES.register("format")
 class FormatSuite(Suite):
+    """Instructions with checkable output formats (JSON, lists, lengths, casing)."""
+
     capability = "format"
     version = "1"
     default_size = 80  # 80 canonical test prompts → 400 test items with the four perturbations

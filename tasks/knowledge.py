@@ -23,6 +23,8 @@ INSTRUCTION = "Answer the question briefly. Finish with a line of the form 'Answ
 
 @SUITES.register("knowledge")
 class KnowledgeSuite(Suite):
+    """Common-knowledge questions, paraphrased, reversed and chained."""
+
     capability = "knowledge"
     version = "1"
     default_size = 100

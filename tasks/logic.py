@@ -22,7 +22,6 @@ never emitted. Labels are balanced by construction so that a constant answer sco
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -35,6 +34,8 @@ from harness.types import Item, Message, Score, Variant
 
 @dataclass(frozen=True)
 class Family:
+    """A puzzle generator and the answers and perturbations it cycles through."""
+
     name: str
     module: ModuleType
     targets: tuple[str | None, ...]  # the canonical answers cycle through these
@@ -57,6 +58,8 @@ MAX_ATTEMPTS = 40
 
 @SUITES.register("logic")
 class LogicSuite(Suite):
+    """Transitivity, syllogism, multi-hop, knights and knaves and grid puzzles with solver-checked answers."""
+
     capability = "logic"
     version = "2"
     default_size = 65  # canonical test puzzles; about 7 test items each with the variants and ladder rungs

@@ -62,6 +62,8 @@ def ladder_rungs(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 @SUITES.register("math")
 class MathSuite(Suite):
+    """Multi-step math problems with difficulty ladders (steps, magnitude, form)."""
+
     capability = "math"
     version = "2"
     default_size = 40  # canonical test problems; about 12 test items each with the variants

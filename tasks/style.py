@@ -73,6 +73,8 @@ def brief(text: str, sentences: int) -> str:
 
 @SUITES.register("style")
 class StyleSuite(Suite):
+    """Writing in the teacher's style, measured by the style metric."""
+
     capability = "style"
     version = "1"
     default_size = 40
