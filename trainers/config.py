@@ -26,6 +26,10 @@ class TrainConfig(BaseModel):
     """Everything `harness train` needs besides the student, the data and the output directory."""
 
     model_config = ConfigDict(extra="forbid")
+    # sft: fine-tune on distilled data (--data); grpo: sample completions for the suites' train prompts and
+    # reward them with the suites' own scorers (harness/trainers/grpo.py)
+    method: Annotated[Literal["sft", "grpo"], Arg(
+        "sft: fine-tune on distilled data (--data); grpo: reinforce with the suites' own scorers as rewards (--suite)")] = "sft"
     # optimisation
     learning_rate: Annotated[float, Arg("learning rate", flag="--lr")] = 5e-5
     lr_scheduler_type: str = "cosine"
@@ -61,6 +65,21 @@ class TrainConfig(BaseModel):
     eval_checkpoints: Annotated[bool, Arg("also evaluate every saved checkpoint")] = False
     teacher_results: Annotated[str | None, Arg("teacher results.json to compute retention against "
                                                "(default: the reference teacher when the data came from it)")] = None
+    # GRPO (method: grpo): prompts, group sampling, loss (TRL's GRPOConfig fields of the same names)
+    suites: Annotated[list[str], Arg("grpo: suite whose train split gives the prompts (repeatable)", flag="--suite")] = []
+    rows: Annotated[int | None, Arg("grpo: prompts drawn from those train splits, shared evenly by capability "
+                                    "(default: every one)", positive=True)] = None
+    num_generations: Annotated[int, Arg("grpo: completions sampled per prompt (the group whose rewards are compared)",
+                                        minimum=2)] = 4
+    max_completion_length: Annotated[int | None, Arg(
+        "grpo: generated tokens at most per completion (default: the largest of the prompts' own suite budgets)",
+        positive=True)] = None
+    beta: Annotated[float, Arg("grpo: KL coefficient against the starting model (0: no reference model is loaded)",
+                               minimum=0)] = 0.0
+    temperature: Annotated[float, Arg("grpo: sampling temperature of the completions", positive=True)] = 1.0
+    contamination_n: Annotated[int, Arg("grpo: word n-gram length for the contamination guard", positive=True)] = 13
+    contamination_threshold: Annotated[float, Arg(
+        "grpo: drop prompts containing more than this share of any test item's n-grams")] = 0.8
 
     @model_validator(mode="before")
     @classmethod
@@ -76,6 +95,16 @@ class TrainConfig(BaseModel):
             data["max_new_tokens"] = old
             print("harness: warning: training config key eval_max_new_tokens is deprecated; use max_new_tokens", file=sys.stderr)
         return data
+
+    @model_validator(mode="after")
+    def _grpo_settings(self) -> "TrainConfig":
+        if self.num_generations < 2:
+            raise ValueError("num_generations must be at least 2 (GRPO compares completions within a group)")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be positive (GRPO samples its completions)")
+        if self.beta < 0:
+            raise ValueError("beta must be at least 0")
+        return self
 
     @classmethod
     def load(cls, path: str | Path | None, overrides: dict[str, Any] | None = None) -> "TrainConfig":
@@ -108,7 +137,8 @@ class TrainRunConfig:
     `train` is the YAML file's TrainConfig with the flags given on top."""
 
     student: Annotated[str | None, Arg("student checkpoint spec: hf:PATH or an embedded name (default: smollm2-135m)")] = None
-    data: Annotated[str | None, Arg("dataset directory written by 'harness distill'", required=True, metavar="DIR")] = None
+    data: Annotated[str | None, Arg("dataset directory written by 'harness distill' (method sft; grpo takes --suite)",
+                                    metavar="DIR")] = None
     out: Annotated[str | None, Arg("run directory (checkpoints/, model/, eval/, retention.json)", required=True, metavar="DIR")] = None
     config: Annotated[str | None, Arg("YAML training settings (see trainers/sft.yaml); flags below override it", metavar="YAML")] = None
     resume: Annotated[bool, Arg("continue from the last checkpoint in OUT/checkpoints")] = False

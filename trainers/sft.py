@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,7 @@ def tokenize_dataset(dataset: Any, tokenizer: Any):
     )
 
 
-def _precision(config: TrainConfig) -> dict[str, bool]:
+def precision_args(config: TrainConfig) -> dict[str, bool]:
     import torch
 
     precision = config.precision
@@ -124,7 +126,7 @@ def sft_config(config: TrainConfig, out_dir: Path):
         report_to=list(config.report_to) or "none",
         dataset_num_proc=None,
         disable_tqdm=False,
-        **_precision(config),
+        **precision_args(config),
     )
 
 
@@ -137,23 +139,39 @@ def peft_config(config: TrainConfig):
     return LoraConfig(r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout, target_modules=s.target_modules, task_type="CAUSAL_LM")
 
 
-def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, out_dir: Path):
+@contextmanager
+def tensorboard_logdir(out_dir: Path) -> Iterator[None]:
+    """TensorBoard's callback reads its log dir from the environment when the trainer is built:
+    OUT/logs unless the user chose one."""
     import os
 
+    user_logdir = os.environ.get("TENSORBOARD_LOGGING_DIR")
+    os.environ["TENSORBOARD_LOGGING_DIR"] = user_logdir or str(out_dir / "logs")
+    try:
+        yield
+    finally:
+        if user_logdir is None:
+            del os.environ["TENSORBOARD_LOGGING_DIR"]
+
+
+def load_student(student_dir: Path, bf16: bool) -> tuple[Any, Any]:
+    """(model, tokenizer) of a local checkpoint, the tokenizer with a pad token."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(student_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dataset = tokenize_dataset(load_chat_dataset(data_dir), tokenizer)
+    model = AutoModelForCausalLM.from_pretrained(student_dir, dtype="bfloat16" if bf16 else "float32")
+    return model, tokenizer
+
+
+def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, out_dir: Path):
+    from trl import SFTTrainer
+
     args = sft_config(config, out_dir)
-    model = AutoModelForCausalLM.from_pretrained(student_dir, dtype="bfloat16" if args.bf16 else "float32")
-    # TensorBoard's callback reads its log dir from the environment when the trainer is built:
-    # OUT/logs unless the user chose one.
-    user_logdir = os.environ.get("TENSORBOARD_LOGGING_DIR")
-    os.environ["TENSORBOARD_LOGGING_DIR"] = user_logdir or str(out_dir / "logs")
-    try:
+    model, tokenizer = load_student(student_dir, args.bf16)
+    dataset = tokenize_dataset(load_chat_dataset(data_dir), tokenizer)
+    with tensorboard_logdir(out_dir):
         trainer = SFTTrainer(
             model=model,
             args=args,
@@ -161,9 +179,6 @@ def build_trainer(config: TrainConfig, student_dir: Path, data_dir: str | Path, 
             processing_class=tokenizer,
             peft_config=peft_config(config),
         )
-    finally:
-        if user_logdir is None:
-            del os.environ["TENSORBOARD_LOGGING_DIR"]
     return trainer, tokenizer, dataset
 
 
@@ -177,17 +192,25 @@ def save_final(trainer: Any, tokenizer: Any, out_dir: Path, lora: bool) -> Path:
     return target
 
 
-def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
+def resume_checkpoint(out_dir: Path, resume: bool) -> str | None:
+    """The last OUT/checkpoints/checkpoint-N to continue from (--resume), else None."""
+    if not resume:
+        return None
     from transformers.trainer_utils import get_last_checkpoint
 
+    checkpoint_dir = out_dir / CHECKPOINTS
+    resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    if resume_from is None:
+        raise HarnessError(f"--resume: no checkpoint in {checkpoint_dir}")
+    return resume_from
+
+
+def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
+    if config.method != "sft":
+        raise HarnessError(f"method {config.method!r}: this trainer fine-tunes on distilled data (method sft)")
     out_dir = Path(out_dir)
     student_dir = resolve_student(student)
-    checkpoint_dir = out_dir / CHECKPOINTS
-    resume_from = None
-    if resume:
-        resume_from = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
-        if resume_from is None:
-            raise HarnessError(f"--resume: no checkpoint in {checkpoint_dir}")
+    resume_from = resume_checkpoint(out_dir, resume)
     trainer, tokenizer, dataset = build_trainer(config, student_dir, data_dir, out_dir)
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
@@ -203,6 +226,7 @@ def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_di
     if trainer.is_world_process_zero():
         save_final(trainer, tokenizer, out_dir, config.lora)
         summary = {
+            "method": "sft",
             "student": str(student or "smollm2-135m"),
             "student_dir": str(student_dir),
             "data": str(data_dir),
