@@ -45,7 +45,7 @@ BUILTIN_COMMANDS = {  # name -> help, in the order `harness --help` lists them
     "gate": "pass or fail a student against release rules (exit 0/1, 2 on bad input)",
     "serve": "start a vLLM OpenAI-compatible server for a model",
     "distill": "generate verified teacher data for SFT",
-    "train": "fine-tune a student on distilled data (TRL SFT)",
+    "train": "fine-tune a student with TRL: SFT on distilled data, or GRPO rewarded by the suites' scorers",
     "loop": "retention-driven rounds: distill where retention is lowest, train, evaluate",
     "schema": "print the JSON Schema of the results format",
     "doctor": "show the environment: code sandbox (bubblewrap or fallback), torch, vllm, CUDA",

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.trainers.config import TrainConfig
 from harness.trainers.distill import load_card
 from harness.trainers.evaluation import (
@@ -22,8 +23,8 @@ from harness.trainers.sft import CHECKPOINTS, train
 
 
 def eval_settings(config: TrainConfig, card: dict[str, Any]) -> EvalSettings:
-    suites = config.eval_suites or sorted(card.get("suites", {}))
-    first = next(iter(card.get("suites", {}).values()), {})
+    suites = config.eval_suites or (list(config.suites) if config.method == "grpo" else sorted(card.get("suites", {})))
+    first: dict[str, Any] = next(iter(card.get("suites", {}).values()), {})
     return EvalSettings(
         suites=require_suites(suites),
         limit=config.eval_limit,
@@ -33,9 +34,26 @@ def eval_settings(config: TrainConfig, card: dict[str, Any]) -> EvalSettings:
     )
 
 
-def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str, out_dir: str, resume: bool = False) -> dict[str, Any]:
+def check_inputs(config: TrainConfig, data_dir: str | None) -> None:
+    """SFT trains on a distilled dataset (--data); GRPO on the train split of --suite, and takes no --data."""
+    if config.method == "sft" and not data_dir:
+        raise HarnessError("--data DIR is required with --method sft (a dataset written by 'harness distill')")
+    if config.method == "grpo" and data_dir:
+        raise HarnessError("--data is for --method sft; GRPO's prompts are the train split of --suite NAME")
+    if config.method == "sft" and (config.suites or config.rows is not None):
+        raise HarnessError("suites and rows (--suite, --rows) choose GRPO's prompts; --method sft trains on --data")
+
+
+def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str | None, out_dir: str, resume: bool = False) -> dict[str, Any]:
+    check_inputs(config, data_dir)
     out = Path(out_dir)
-    outcome = train(config, student, data_dir, out, resume=resume)
+    if config.method == "grpo":
+        from harness.trainers import grpo
+
+        outcome = grpo.train(config, student, out, resume=resume)
+    else:
+        assert data_dir is not None
+        outcome = train(config, student, data_dir, out, resume=resume)
     summary: dict[str, Any] = {"global_step": outcome.global_step, "model": str(outcome.model_dir), "metrics": outcome.metrics}
     if not config.eval:
         return summary
@@ -43,7 +61,7 @@ def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str, 
 
     if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
         return summary  # under `accelerate launch`, rank 0 evaluates
-    card = load_card(data_dir)
+    card = load_card(data_dir) if data_dir else {}
     settings = eval_settings(config, card)
     student_eval = evaluate_model(f"hf:{outcome.model_dir}", settings, out / "eval")
     teacher = teacher_results_for(config.teacher_results, card.get("teacher"), settings, out / "eval-teacher")

@@ -1,4 +1,4 @@
-"""`harness train`: fine-tune a student on distilled data with TRL, then evaluate it and print retention."""
+"""`harness train`: fine-tune a student with TRL (SFT on distilled data, or GRPO rewarded by the suites' scorers), then evaluate it."""
 
 from __future__ import annotations
 
