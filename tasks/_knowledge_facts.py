@@ -203,6 +203,7 @@ def capital_facts() -> list[Fact]:
     facts = []
     for code, (country, capital, extra) in CAPITALS.items():
         record = pycountry.countries.get(alpha_2=code)
+        assert record is not None, f"{code} is not an ISO 3166 alpha-2 code pycountry knows"
         facts.append(
             Fact(
                 question=f"What is the capital of {country}?",
@@ -227,6 +228,7 @@ def country_code_facts() -> list[Fact]:
     facts = []
     for code, (country, capital, _) in CAPITALS.items():
         record = pycountry.countries.get(alpha_2=code)
+        assert record is not None, f"{code} is not an ISO 3166 alpha-2 code pycountry knows"
         facts.append(
             Fact(
                 question=f"What is the two-letter ISO 3166 country code of {country}?",

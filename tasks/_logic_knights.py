@@ -130,7 +130,7 @@ def _say(spec: Spec, s: tuple) -> str:
         who, me = ("I", True) if args[0] == speaker else (spec.people[args[0]], False)
         verb = "am" if me else "is"
         return f"{who} {verb} not {_role(args[1], negated=True)}." if neg else f"{who} {verb} {_role(args[1])}."
-    x, y = args[0], args[1] if kind != "count" else (None, None)
+    x, y = (args[0], args[1]) if kind != "count" else (-1, -1)  # a count names no pair: x, y go unused
     if kind == "both":
         if neg:
             names, me = pair(x, y)

@@ -62,15 +62,15 @@ def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec |
     if kind == "links":  # 2 × level more entities inside the stretch the question depends on
         fresh = [n for n in EVERYDAY_NAMES if n not in spec.order]
         new = rng.sample(fresh, 2 * level)
-        order = list(spec.order)
+        grown = list(spec.order)
         if spec.question[0] == "pair":
-            lo, hi = sorted(order.index(q) for q in spec.question[1:])
+            lo, hi = sorted(grown.index(q) for q in spec.question[1:])
             positions = sorted(rng.randint(lo + 1, hi) for _ in new)
         else:
-            positions = sorted(rng.randint(1, len(order)) for _ in new)
+            positions = sorted(rng.randint(1, len(grown)) for _ in new)
         for offset, (pos, name) in enumerate(zip(positions, new, strict=True)):
-            order.insert(pos + offset, name)
-        return replace(spec, order=tuple(order), links=_links(tuple(order)))
+            grown.insert(pos + offset, name)
+        return replace(spec, order=tuple(grown), links=_links(tuple(grown)))
     if kind == "shuffled":
         return replace(spec, shuffled=True)
     if kind == "negated":  # every link stated through the opposite word or a negation

@@ -81,8 +81,8 @@ def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec |
     if kind == "shuffled":
         return replace(spec, shuffled=True)
     if kind == "negated":  # negate every rule about the queried property
-        rules = tuple((a, b, not pos) if b == spec.query[0] else (a, b, pos) for a, b, pos in spec.rules)
-        return replace(spec, rules=rules)
+        negated = tuple((a, b, not pos) if b == spec.query[0] else (a, b, pos) for a, b, pos in spec.rules)
+        return replace(spec, rules=negated)
     return None
 
 

@@ -135,11 +135,11 @@ def perturb(spec: Spec, kind: str, rng: random.Random, level: int = 1) -> Spec |
         verdict = rules_verdict(spec)
         options = []
         for which, with_conclusion in itertools.product((0, 1), (False, True)):
-            premises = list(spec.premises)
-            mood, a, b = premises[which]
-            premises[which] = (NEGATE[mood], a, b)
+            edited = list(spec.premises)
+            mood, a, b = edited[which]
+            edited[which] = (NEGATE[mood], a, b)
             conclusion = (NEGATE[spec.conclusion[0]], *spec.conclusion[1:]) if with_conclusion else spec.conclusion
-            out = replace(spec, premises=tuple(premises), conclusion=conclusion)
+            out = replace(spec, premises=tuple(edited), conclusion=conclusion)
             if rules_verdict(out) == verdict:  # keeps the label balance of the canonical items
                 options.append(out)
         return rng.choice(options) if options else None

@@ -171,7 +171,7 @@ def solve(spec: Spec) -> str | None:
 
 def _values(spec: Spec, attr: int) -> list[str]:
     entry = ATTRIBUTES[spec.attributes[attr]]
-    return entry[4 if spec.invented else 3][: spec.houses]
+    return (entry[4] if spec.invented else entry[3])[: spec.houses]
 
 
 def _clue_pool(solution, houses: int, rng: random.Random, negative: bool) -> list[tuple]:
@@ -191,7 +191,7 @@ def _clue_pool(solution, houses: int, rng: random.Random, negative: bool) -> lis
             pool.append(("left", y, x))
         if abs(pos(x) - pos(y)) == 1:
             pool.append(("next", x, y))
-    weight = {"pos": 1, "not_pos": 1, "same": 4, "not_same": 1, "left": 3, "next": 3}
+    weight: dict[str, float] = {"pos": 1, "not_pos": 1, "same": 4, "not_same": 1, "left": 3, "next": 3}
     if negative:
         weight.update(pos=0.2, same=0.5, not_pos=4, not_same=6)
     keyed = sorted(pool, key=lambda c: rng.random() ** (1 / weight[c[0]]), reverse=True)

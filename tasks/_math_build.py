@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, overload
 
 from harness.tasks._math_templates import COUNT_CONVERSION, TEMPLATES, UNIT_CONVERSIONS, Template
 
@@ -64,7 +64,7 @@ class Rendered:
     answer_text: str  # the answer as the reference response writes it
     tolerance: float = 0.0
     extension: tuple = ()  # extension equations' shape (for the sympy check)
-    params: dict[str, int] = field(default_factory=dict)
+    params: dict[str, int | Fraction] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -91,6 +91,12 @@ def _draw_values(t: Template, rng: random.Random, digits: dict[str, int] | None 
     return values
 
 
+@overload
+def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Problem | None = None,
+                 scale: Literal[1] = 1) -> Problem: ...
+@overload
+def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Problem | None = None,
+                 scale: int = 1) -> Problem | None: ...
 def draw_problem(t: Template, rng: random.Random, ctx: dict[str, str], like: Problem | None = None,
                  scale: int = 1) -> Problem | None:
     """A problem whose numbers satisfy the template's constraints (and match `like`'s digit counts).
@@ -226,6 +232,7 @@ def render_steps(p: Problem, rng: random.Random, n_ops: int) -> Rendered:
         start = f"So {np_} is {value}, and the jar starts with {value} beads."
         question = "How many beads are in the jar at the end?"
     steps = [p.fmt(s) for s in t.steps] + [start]
+    params: dict[str, int | Fraction]
     events, ops, params, previous = [], [], {}, None
     for i in range(n_ops):
         op, k = _step_op(value, rng, previous)

@@ -207,8 +207,9 @@ class CodeSuite(Suite):
     def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
         """Extract every solution, then run all hidden tests in the sandbox pool in parallel."""
         codes = [extract_code(out, item.answer["entry_point"]) for item, out in zip(items, outputs, strict=True)]
-        runnable = [i for i, code in enumerate(codes) if code is not None]
-        jobs = [Job(codes[i], items[i].answer["entry_point"], [t["args"] for t in items[i].answer["tests"]]) for i in runnable]
+        runnable = {i: code for i, code in enumerate(codes) if code is not None}
+        jobs = [Job(code, items[i].answer["entry_point"], [t["args"] for t in items[i].answer["tests"]])
+                for i, code in runnable.items()]
         results = dict(zip(runnable, run_many(jobs, SCORING_LIMITS), strict=True))
         scores = []
         for i, (item, code) in enumerate(zip(items, codes, strict=True)):

@@ -128,6 +128,7 @@ class LogicSuite(Suite):
 
     def score(self, item: Item, output: str) -> Score:
         kind, options = item.metadata["answer_type"], item.metadata["options"]
+        got: list[str] | str | None
         if kind == "ordering":
             got = extract_ordering(output, options)
             correct = got == item.answer

@@ -24,6 +24,7 @@ canonical problems only, drawn from their own seed streams and kept apart from t
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from harness.scoring.numeric import extract_answer, is_equivalent, to_fraction
 from harness.suite import SUITES, Suite
@@ -101,7 +102,7 @@ class MathSuite(Suite):
         steps = {level: (lambda rng, level=level: (canonical, render_steps(canonical, rng, level))) for level in steps_levels}
         magnitude = {level: (lambda rng, level=level: self._magnified(canonical, rng, level)) for level in magnitude_levels}
         lo_magnitude, hi_magnitude = magnitude_levels
-        makers = {  # short twins first (tasks show --n prints a canonical problem and its short twins)
+        makers: dict[tuple[str, int], Callable[[random.Random], tuple[Problem, Rendered | None]]] = {  # short twins first (tasks show --n prints a canonical problem and its short twins)
             ("numbers", 1): lambda rng: (p := draw_problem(canonical.template, rng, canonical.ctx, like=canonical), render_base(p)),
             ("names", 1): lambda rng: (p := self._renamed(canonical, rng), render_base(p)),
             ("distractor", 1): lambda rng: (canonical, render_distractor(canonical, rng)),

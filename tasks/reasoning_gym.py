@@ -174,7 +174,7 @@ class ReasoningGymSuite(Suite):
 
 def _register(entry: RGEntry) -> type[ReasoningGymSuite]:
     class_name = "RG" + "".join(part.title() for part in entry.dataset.split("_")) + "Suite"
-    suite_cls = type(class_name, (ReasoningGymSuite,), {
+    suite_cls: type[ReasoningGymSuite] = type(class_name, (ReasoningGymSuite,), {
         "__module__": __name__,
         "__doc__": f"reasoning-gym's {entry.dataset} dataset.",
         "capability": entry.capability,
@@ -185,7 +185,8 @@ def _register(entry: RGEntry) -> type[ReasoningGymSuite]:
             "scored by its score_answer."
         ),
     })
-    return SUITES.register(entry.suite_name)(suite_cls)
+    SUITES.register(entry.suite_name)(suite_cls)  # returns suite_cls itself, typed as the registry's type[Suite]
+    return suite_cls
 
 
 if importlib.util.find_spec("reasoning_gym") is not None:
