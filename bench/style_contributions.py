@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import cast
 
 from harness.suite import get_suite
+from harness.tasks.style import StyleSuite
 from harness.types import SampleRecord
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "style_contributions.md"
@@ -37,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=40)
     args = parser.parse_args()
-    suite = get_suite("style")
+    suite = cast(StyleSuite, get_suite("style"))
     items = suite.items("test", variants=["canonical"])[: args.n]
     teacher = [record(it, it.reference_response) for it in items]
     students = {

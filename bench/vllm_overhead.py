@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from _common import write_report
 
@@ -29,13 +30,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from harness.backends.base import load_backend
+    from harness.backends.vllm_backend import VllmBackend
     from harness.evaluate import EvalConfig, run_eval
     from harness.suite import get_suite
     from harness.types import GenerationParams
 
     params = GenerationParams(max_new_tokens=args.max_new_tokens)
     items = get_suite("arithmetic").items("test", limit=args.limit)
-    backend = load_backend("vllm:smollm2-135m")
+    backend = cast(VllmBackend, load_backend("vllm:smollm2-135m"))
     start = time.perf_counter()
     llm = backend._load()
     engine_start = time.perf_counter() - start

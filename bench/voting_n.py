@@ -21,6 +21,7 @@ import argparse
 import os
 import statistics
 import time
+from typing import cast
 
 from _common import write_report
 
@@ -42,6 +43,7 @@ def main() -> None:
     from vllm import LLM, SamplingParams
 
     from harness.backends.base import load_backend
+    from harness.backends.vllm_backend import VllmBackend
     from harness.suite import get_suite
 
     items = get_suite("arithmetic").items("test", limit=args.prompts)
@@ -52,7 +54,7 @@ def main() -> None:
         conversations = [
             [{"role": "system", "content": f"Problem {item.id}. {context}"}, *conv] for item, conv in zip(items, conversations, strict=False)
         ]
-    engine_args = load_backend("vllm:smollm2-135m").resolved_engine_args()  # what the vllm: backend starts, but:
+    engine_args = cast(VllmBackend, load_backend("vllm:smollm2-135m")).resolved_engine_args()  # what the vllm: backend starts, but:
     engine_args["gpu_memory_utilization"] = args.memory_fraction
 
     def params(n: int, seed: int) -> SamplingParams:
@@ -77,7 +79,7 @@ def main() -> None:
 
         warm = llm.chat(conversations[:1], params(1, 0), use_tqdm=False)  # warm-up, untimed
         prompt_tokens = len(warm[0].prompt_token_ids)
-        times = {"n": [], "sep": []}
+        times: dict[str, list[float]] = {"n": [], "sep": []}
         for r in range(args.rounds):
             order = (("n", one_request), ("sep", separate_requests))
             for name, fn in order if r % 2 == 0 else order[::-1]:  # alternate which goes first

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import yaml
 from _common import write_report
@@ -127,11 +128,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from harness.backends.base import load_backend
+    from harness.backends.vllm_backend import VllmBackend
     from harness.lmeval.export import task_name
     from harness.models.embedded import embedded_checkpoint
 
     checkpoint = embedded_checkpoint("smollm2-135m")
-    engine = load_backend("vllm:smollm2-135m").resolved_engine_args()  # the same engine settings for lm-eval
+    engine = cast(VllmBackend, load_backend("vllm:smollm2-135m")).resolved_engine_args()  # the same engine settings for lm-eval
     engine["gpu_memory_utilization"] = args.memory_fraction
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="voting-vs-lmeval-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -162,7 +164,8 @@ def main() -> None:
     envs = {"lm_eval --model vllm": shim}
 
     walls: dict[str, list[float]] = {name: [] for name in commands}
-    rows, votes = [], {}
+    rows: list[str] = []
+    votes: dict[str, dict[str, dict]] = {}
     for r in range(args.rounds):
         names = list(commands) if r % 2 == 0 else list(commands)[::-1]
         for name in names:
