@@ -145,6 +145,14 @@ def test_config_and_inputs_are_checked(tmp_path):
         TrainConfig.load(path)
     with pytest.raises(HarnessError, match="multiple of --num-generations"):
         grpo_config(TrainConfig(method="grpo", per_device_train_batch_size=6, num_generations=4), tmp_path, 8)
+    from harness.suite import get_suite
+    from harness.trainers.grpo import completion_budget
+
+    items = get_suite("arithmetic").items("train")[:3] + get_suite("code").items("train")[:3]
+    budget = max(get_suite(it.suite).token_budget(it) for it in items)
+    assert completion_budget(TrainConfig(method="grpo"), items) == budget  # the suites' own, as harness eval
+    assert completion_budget(TrainConfig(method="grpo"), items, thinking=True) == 4 * budget  # REASONING_FACTOR
+    assert completion_budget(TrainConfig(method="grpo", max_completion_length=7), items) == 7
     with pytest.raises(HarnessError, match="--data"):
         check_inputs(TrainConfig(method="grpo", suites=["arithmetic"]), "runs/data")
     with pytest.raises(HarnessError, match="--data DIR is required"):

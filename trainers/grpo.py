@@ -186,14 +186,17 @@ class SuiteReward:
 # --- training --------------------------------------------------------------------
 
 
-def completion_budget(config: TrainConfig, items: Sequence[Item]) -> int:
-    """max_completion_length, else the largest of the prompts' own suite budgets (as harness eval gives them)."""
+def completion_budget(config: TrainConfig, items: Sequence[Item], thinking: bool = False) -> int:
+    """max_completion_length, else the largest of the prompts' own budgets as harness eval gives them
+    (each suite's, times the reasoning factor for a model that thinks: token_budget.item_budget)."""
     if config.max_completion_length is not None:
         return config.max_completion_length
     from harness.suite import get_suite
+    from harness.token_budget import item_budget
+    from harness.types import GenerationParams
 
     suites = {name: get_suite(name) for name in {item.suite for item in items}}
-    return max(suites[item.suite].token_budget(item) for item in items)
+    return max(item_budget(suites[item.suite], item, GenerationParams(), thinking) for item in items)
 
 
 def grpo_config(config: TrainConfig, out_dir: Path, max_completion_length: int):
@@ -236,9 +239,13 @@ def grpo_config(config: TrainConfig, out_dir: Path, max_completion_length: int):
 
 def build_trainer(config: TrainConfig, student_dir: Path, items: Sequence[Item], out_dir: Path):
     """(GRPOTrainer, tokenizer, reward function) for these prompt items (already guarded)."""
+    from transformers import AutoTokenizer
     from trl import GRPOTrainer
 
-    args = grpo_config(config, out_dir, completion_budget(config, items))
+    from harness.backends.hf import thinks
+
+    thinking = thinks(AutoTokenizer.from_pretrained(student_dir), None)
+    args = grpo_config(config, out_dir, completion_budget(config, items, thinking))
     model, tokenizer = load_student(student_dir, args.bf16)
     reward = SuiteReward(items, tokenizer)
     with tensorboard_logdir(out_dir):
