@@ -164,10 +164,10 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
     for r in vote_lifts:
         vote_lift.append(f"| {r.capability} | {pct(r.base)} | {pct(r.treated)} | {pts(r.lift)} {ci(r.ci_low, r.ci_high)} | "
                          f"{r.gained} / {r.lost} | {p_value(r.p_value)} |")
-    steps = ["| step | seconds | load | command |", "|---|---|---|---|"]
+    steps = ["| step | seconds | load at its end (1, 5, 15 min) | command | note |", "|---|---|---|---|---|"]
     for s in log:
         steps.append(f"| {s['step']} | {s['seconds']} | "
-                     f"{', '.join(map(str, s.get('load', [])))} | `{s['command']}` |")
+                     f"{', '.join(map(str, s.get('load', [])))} | `{s['command']}` | {s.get('note', '')} |")
 
     body = [
         f"_{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine()}_",

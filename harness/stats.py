@@ -247,6 +247,42 @@ def sign_flip_p_value(net: Sequence[int]) -> float:
     return float(min(1.0, pmf[sums >= observed].sum()))
 
 
+def sign_flip_mean_p_value(
+    differences: Sequence[float] | np.ndarray,
+    groups: Sequence[Hashable] | np.ndarray | None = None,
+    n_resamples: int = 20_000,
+    seed: int = 0,
+    exact_up_to: int = 16,
+) -> float:
+    """Two-sided p of "the paired differences are centred on 0", for scores that are not right/wrong.
+
+    Each problem group contributes the sum of its items' differences; under the null every group's
+    sum is as likely negated (the two runs are exchangeable within a group). The statistic is the
+    absolute total; its null distribution is every sign pattern (exact, up to `exact_up_to` groups)
+    or `n_resamples` random ones, counted with the observed pattern ((1 + hits) / (1 + draws)).
+    On right/wrong scores it is the clustered McNemar test above.
+    """
+    x = np.asarray(differences, dtype=float)
+    if len(x) == 0:
+        return 1.0
+    totals = group_totals(x, group_index(groups, len(x)))
+    totals = totals[np.abs(totals) > 1e-12]
+    if len(totals) == 0:
+        return 1.0
+    observed = abs(float(totals.sum()))
+    tolerance = 1e-9 * max(1.0, observed)
+    if len(totals) <= exact_up_to:
+        patterns = ((np.arange(2 ** len(totals))[:, None] >> np.arange(len(totals))) & 1) * 2 - 1
+        null = np.abs(patterns @ totals)
+        return float(np.mean(null >= observed - tolerance))
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for start in range(0, n_resamples, 4096):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(4096, n_resamples - start), len(totals)))
+        hits += int(np.sum(np.abs(signs @ totals) >= observed - tolerance))
+    return (1 + hits) / (1 + n_resamples)
+
+
 def mcnemar_clustered(
     teacher_correct: Sequence[bool] | np.ndarray,
     student_correct: Sequence[bool] | np.ndarray,

@@ -4,7 +4,8 @@ Both runs are first scored against the same teacher (so a relative suite such as
 each run against the teacher's outputs, not against the other run); then each item's two
 student scores are paired. The lift is the mean of (treated - base) over the paired items, with
 the expanded-percentile bootstrap interval over problem groups that every retention CI uses,
-and the clustered McNemar sign-flip test on the items one run got right and the other wrong.
+and the clustered McNemar sign-flip test on the items one run got right and the other wrong (for
+graded scores such as style's, the same sign flips over each group's summed score differences).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from harness.retention.pairs import ScoredPair, group_key
 from harness.retention.views import by_capability
-from harness.stats import BootstrapSettings, mcnemar_clustered, mean_or_none, paired_mean_ci
+from harness.stats import BootstrapSettings, mcnemar_clustered, mean_or_none, paired_mean_ci, sign_flip_mean_p_value
 
 
 @dataclass
@@ -29,9 +30,9 @@ class LiftRow:
     n_groups: int
     ci_low: float | None = None
     ci_high: float | None = None
-    gained: int = 0  # items the treated run got right and the base run wrong
-    lost: int = 0  # items the base run got right and the treated run wrong
-    p_value: float | None = None  # clustered McNemar: "the two runs differ"
+    gained: int = 0  # items the treated run got right and the base run wrong (graded scores: items whose score rose)
+    lost: int = 0  # items the base run got right and the treated run wrong (graded scores: items whose score fell)
+    p_value: float | None = None  # "the two runs differ": clustered McNemar, or the sign-flip test for graded scores
 
     @property
     def significant(self) -> bool:
@@ -67,8 +68,14 @@ def lift_row(capability: str, pairs: Sequence[LiftPair], settings: BootstrapSett
     row.lift = float(row.treated - row.base)  # type: ignore[operator]
     ci = paired_mean_ci([t - b for b, t in zip(base, treated, strict=True)], settings, groups)
     row.ci_low, row.ci_high = ci.low, ci.high
-    test = mcnemar_clustered([p.base.student_correct for p in pairs], [p.treated.student_correct for p in pairs], groups)
-    row.lost, row.gained, row.p_value = test.teacher_only, test.student_only, test.p_value
+    if all(x in (0.0, 1.0) for x in base + treated):
+        test = mcnemar_clustered([p.base.student_correct for p in pairs], [p.treated.student_correct for p in pairs], groups)
+        row.lost, row.gained, row.p_value = test.teacher_only, test.student_only, test.p_value
+    else:  # graded scores (style): items that rose / fell, and the sign-flip test on the differences
+        row.gained = sum(t > b for b, t in zip(base, treated, strict=True))
+        row.lost = sum(t < b for b, t in zip(base, treated, strict=True))
+        row.p_value = sign_flip_mean_p_value([t - b for b, t in zip(base, treated, strict=True)], groups,
+                                             seed=settings.seed)
     return row
 
 
