@@ -105,7 +105,7 @@ def reading(before, after, lifts, vote_lifts) -> list[str]:
         direction = "rose" if r.lift > 0 else "fell"
         lines.append(f"- **{r.capability}**: the student's score {direction} by {pts(r.lift)} points "
                      f"(95% CI {ci(r.ci_low, r.ci_high)} points over {r.n_groups} problem groups; "
-                     f"{r.gained} items gained, {r.lost} lost; clustered McNemar p = {p_value(r.p_value)}).")
+                     f"{r.gained} items up, {r.lost} down; paired test p = {p_value(r.p_value)}).")
     if still:
         lines.append("- **No significant change** (the lift's interval contains 0): "
                      + "; ".join(f"{r.capability} {pts(r.lift)} {ci(r.ci_low, r.ci_high)}" for r in still) + ".")
@@ -132,6 +132,12 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
     summary = json.loads((work / "run" / "train_summary.json").read_text())
     losses = summary.get("loss_history") or []
     total_s = sum(s["seconds"] or 0 for s in log)
+    first_loss = f"{losses[0]['loss']:.2f}" if losses else "-"
+    last_loss = f"{losses[-1]['loss']:.2f}" if losses else "-"
+    train_s = next((s["seconds"] for s in log if s["step"] == "train"), None)
+    steps_n = summary.get("global_step") or 0
+    per_step = f"{train_s / steps_n:.0f} s per optimizer step, {summary.get('train_tokens', 0) / train_s:.0f} training tokens/s" \
+        if train_s and steps_n else "-"
 
     b_rows = {r.capability: r for r in before.rows}
     a_rows = {r.capability: r for r in after.rows}
@@ -178,11 +184,13 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
         f"({', '.join(f'{k} {v}' for k, v in card['per_capability'].items())}; {card['contamination']['dropped']} dropped "
         f"by the contamination guard). Training: full fine-tune, fp32, {summary.get('global_step')} optimizer steps "
         f"(batch {opts.batch_size} packed sequence of <= {opts.max_length} tokens, lr {opts.lr}, cosine, one epoch), "
-        f"training loss {losses[0]['loss'] if losses else '-'} (first log) → {losses[-1]['loss'] if losses else '-'} (last log). "
+        f"training loss {first_loss} (first log) → {last_loss} (last log). "
         f"Evaluation: the test split, `--limit {opts.limit}` per suite (whole problem groups: a canonical item and one perturbed "
         f"twin each, the twin's perturbation rotating), each suite's own token budget, greedy, `{opts.engine}` engine for both "
         f"before and after. Intervals: 95% expanded-percentile bootstrap over problem groups; tests: clustered McNemar "
-        f"(sign-flip over groups). Total wall time {total_s / 60:.1f} min on this CPU.",
+        f"(sign-flip over groups) on right/wrong suites, sign flips of each group's summed score differences on style's "
+        f"graded scores. Total wall time {total_s / 60:.1f} min on this CPU (training: {per_step}); the load average "
+        f"at the end of each step is in the Steps table: a machine shared with other work measures slower.",
         "",
         "## Retention per capability, before and after SFT",
         "",
