@@ -64,6 +64,18 @@ def test_hf_estimate_is_start_plus_each_batch():
     assert sampled > greedy == pytest.approx(estimate_hf(HF, work(16)))
 
 
+def test_hf_estimate_counts_the_context_each_batch_decodes_at():
+    """A probe with a context term: a batch's steps are priced at its mean context (prompt + half its steps),
+    so a long budget costs more per step than the probe's short runs measured."""
+    deep = Probe("hf", "float32", 16, start_s=5.0, step_s_1=0.06, step_s_rows=0.1, prefill_token_s=0.001,
+                 context=110.0, context_token_s=1e-5)
+    w = work(16)
+    steps = expected_steps(256, 16)
+    step = 0.1 + (100 + steps / 2 - 110.0) * 16 * 1e-5
+    assert estimate_hf(deep, w) == pytest.approx(5.0 + 100 * 16 * 0.001 + steps * step)
+    assert estimate_hf(deep, w) > estimate_hf(HF, w)
+
+
 def test_vllm_estimate_is_start_plus_the_expected_tokens_at_full_batch_but_not_less_than_the_tail():
     w = work(64)
     rows = 64

@@ -31,6 +31,28 @@ def test_four_timed_calls_give_step_times_prefill_and_call_overhead():
     assert probe.tokens_per_s(16) == pytest.approx(80) and probe.tokens_per_s(1) == pytest.approx(20)
 
 
+def test_long_prompt_runs_give_the_context_term():
+    """An engine whose step slows by 1e-5 s per row per token of context: the long-prompt runs recover it,
+    and a batch decoding deep into its answers is estimated slower than the short probe alone says."""
+    per_token, long_prompt = 1e-5, 500
+    base = timings(16)
+    context_short = 100 + (SHORT + LONG) / 2
+    step_long = 0.2 + 16 * per_token * (long_prompt - 100)  # the R-row step at the long prompt
+
+    def t(new):
+        return 0.3 + 16 * long_prompt * 0.001 + new * step_long
+
+    probe = fit_probe("hf", "float32", 16, 4.2, base, 100, long_timings={SHORT: t(SHORT), LONG: t(LONG)},
+                      long_prompt_tokens=long_prompt)
+    assert probe.context == pytest.approx(context_short)
+    assert probe.context_token_s == pytest.approx(per_token)
+    assert probe.step_s(16, context_short) == pytest.approx(0.2)
+    assert probe.step_s(16, context_short + 300) == pytest.approx(0.2 + 16 * per_token * 300)
+    assert probe.step_s(16) == pytest.approx(0.2)  # no context given: the short probe's step
+    flat = fit_probe("hf", "float32", 16, 4.2, base, 100)
+    assert flat.context_token_s == 0.0 and flat.step_s(16, 900) == pytest.approx(0.2)
+
+
 def test_noise_never_makes_a_cost_negative():
     noisy = timings(16)
     noisy[(16, LONG)] = noisy[(16, SHORT)] - 1  # the long call came back faster than the short one

@@ -118,8 +118,9 @@ def estimate_hf(probe: Probe, workload: Workload) -> float:
     total = probe.start_s
     for budget, items in hf_batches(budgets, workload.hf_batch):
         rows = items * per_item
+        steps = expected_steps(budget, rows)
         total += probe.call_s + rows * workload.prompt_tokens * probe.prefill_token_s
-        total += expected_steps(budget, rows) * probe.step_s(rows)
+        total += steps * probe.step_s(rows, workload.prompt_tokens + steps / 2)  # the cache grows as it decodes
     return total
 
 
@@ -133,7 +134,9 @@ def estimate_vllm(probe: Probe, workload: Workload) -> float:
     tokens = sum(expected_tokens(b) for b in budgets) * n
     longest = max(budgets)
     loopers = max(LOOP_SHARE * budgets.count(longest) * n, 1.0)  # the answers still running at the end
-    decode = max(tokens / rows * probe.step_s(rows), longest * probe.step_s(min(loopers, rows)))
+    context = workload.prompt_tokens + tokens / (len(budgets) * n) / 2  # mean context while decoding
+    decode = max(tokens / rows * probe.step_s(rows, context),
+                 longest * probe.step_s(min(loopers, rows), workload.prompt_tokens + longest / 2))
     return probe.start_s + probe.call_s + len(budgets) * workload.prompt_tokens * probe.prefill_token_s + decode
 
 

@@ -6,7 +6,10 @@ log-probability bookkeeping), on fixed-length greedy generations: one row and `R
 `min_tokens` + `ignore_eos`), each row its own prompt (vLLM's prefix cache must not skip a
 prefill). The four times give the seconds per decoding step at 1 and at R rows, the seconds per
 prompt token (prefill) and a fixed cost per call; loading the model (hf) or starting the engine
-(vLLM, tens of seconds on CPU) is the start. `fit_probe` is that arithmetic, pure.
+(vLLM, tens of seconds on CPU) is the start. Two more runs at R rows with a prompt `LONG_PROMPT_REPEAT`
+times as long give how a step slows as the context grows (transformers' cache is copied whole at every
+step: a batch decoding its 300th token steps about half as fast as its first). `fit_probe` is that
+arithmetic, pure.
 
 Numbers are cached in `<harness cache>/engine_probes.json` under a key of everything they depend
 on (`probe_key`): the CPU's model, flags, the cores this process may use and OMP_NUM_THREADS, the torch,
@@ -31,7 +34,7 @@ from typing import Any
 
 from harness.models.cpu import CpuInfo, detect
 
-PROBE_VERSION = 1
+PROBE_VERSION = 2  # 2: the context term
 PROBE_FILE = "engine_probes.json"
 ROWS = {"hf": 16, "vllm": 32}  # hf: its default batch; vLLM: a batch its continuous batching easily holds
 SHORT, LONG = 4, 16  # new tokens of the two timed lengths (about 40 decoding steps in all, with the warm-up)
@@ -40,6 +43,7 @@ PROMPT = ("Solve the problem step by step and give the final answer on its own l
           "45 cents and erasers at 2 for 30 cents. Maya buys 12 pencils and 6 erasers, pays with a 10 dollar note "
           "and gets her change in quarters only. How many quarters does she get back, and how much money would she "
           "have saved had she bought the pencils in packs of 6 at 80 cents a pack? Explain each step briefly.")
+LONG_PROMPT_REPEAT = 4  # the long-context runs: the prompt this many times over (about 520 tokens)
 LIBRARIES = ("torch", "transformers", "vllm")
 
 
@@ -57,17 +61,24 @@ class Probe:
     call_s: float = 0.0  # fixed seconds per generate call
     measured_at: str = ""
     load: float | None = None  # the 1-minute load average when it was measured (a busy machine measures slow)
+    context: float = 0.0  # the mean context (prompt + tokens so far) the step times were measured at
+    context_token_s: float = 0.0  # extra seconds per decoding step per row for each token of context beyond it
 
-    def step_s(self, rows: float) -> float:
-        """Seconds per decoding step at `rows` rows: the line through the two measured points."""
+    def step_s(self, rows: float, context: float | None = None) -> float:
+        """Seconds per decoding step at `rows` rows: the line through the two measured points, plus the
+        context term when `context` (the mean prompt + generated tokens while decoding) is given."""
         if self.rows <= 1:
-            return self.step_s_1
-        slope = (self.step_s_rows - self.step_s_1) / (self.rows - 1)
-        return max(self.step_s_1 + slope * (max(rows, 1) - 1), self.step_s_1)
+            base = self.step_s_1
+        else:
+            slope = (self.step_s_rows - self.step_s_1) / (self.rows - 1)
+            base = max(self.step_s_1 + slope * (max(rows, 1) - 1), self.step_s_1)
+        if context is None or not self.context_token_s:
+            return base
+        return max(base + (context - self.context) * max(rows, 1) * self.context_token_s, 0.5 * base)
 
-    def tokens_per_s(self, rows: float) -> float:
+    def tokens_per_s(self, rows: float, context: float | None = None) -> float:
         """Generated tokens per second with `rows` rows decoding together."""
-        return max(rows, 1) / self.step_s(rows)
+        return max(rows, 1) / self.step_s(rows, context)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,8 +89,10 @@ class Probe:
 
 
 def fit_probe(engine: str, dtype: str, rows: int, start_s: float, timings: Mapping[tuple[int, int], float],
-              prompt_tokens: int, measured_at: str = "", load: float | None = None) -> Probe:
-    """A Probe from the four timed calls: `timings[(rows, new_tokens)]` seconds for (1|rows) x (SHORT|LONG).
+              prompt_tokens: int, measured_at: str = "", load: float | None = None,
+              long_timings: Mapping[int, float] | None = None, long_prompt_tokens: int = 0) -> Probe:
+    """A Probe from the four timed calls: `timings[(rows, new_tokens)]` seconds for (1|rows) x (SHORT|LONG),
+    and the context term from `long_timings[new_tokens]`: `rows` rows of `long_prompt_tokens`-token prompts.
 
     A noisy machine can make a difference negative; every term is kept at or above a floor.
     """
@@ -89,7 +102,13 @@ def fit_probe(engine: str, dtype: str, rows: int, start_s: float, timings: Mappi
     over_rows = max(timings[(rows, SHORT)] - SHORT * step_rows, 0.0)  # prefill of `rows` prompts + the call
     prefill = max(over_rows - over_1, 0.0) / ((rows - 1) * prompt_tokens) if rows > 1 else 0.0
     call = max(over_1 - prompt_tokens * prefill, 0.0)
-    return Probe(engine, dtype, rows, round(start_s, 3), step_1, step_rows, prefill, call, measured_at, load)
+    context = prompt_tokens + (SHORT + LONG) / 2
+    context_token_s = 0.0
+    if long_timings and long_prompt_tokens > prompt_tokens:
+        step_long = (long_timings[LONG] - long_timings[SHORT]) / (LONG - SHORT)
+        context_token_s = max(step_long - step_rows, 0.0) / (rows * (long_prompt_tokens - prompt_tokens))
+    return Probe(engine, dtype, rows, round(start_s, 3), step_1, step_rows, prefill, call, measured_at, load,
+                 context, context_token_s)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -161,9 +180,9 @@ class ProbeStore:
             os.replace(tmp, self.path)
 
 
-def _prompts(tokenizer: Any, rows: int, run: int) -> tuple[list[str], int]:
+def _prompts(tokenizer: Any, rows: int, run: int, repeat: int = 1) -> tuple[list[str], int]:
     """`rows` distinct prompts of one length (numbered by run and row), and their token count."""
-    texts = [f"Case {run:02d}-{row:03d}. {PROMPT}" for row in range(rows)]
+    texts = [f"Case {run:02d}-{row:03d}. " + " ".join([PROMPT] * repeat) for row in range(rows)]
     return texts, len(tokenizer(texts[0], add_special_tokens=False)["input_ids"])
 
 
@@ -188,7 +207,11 @@ def measure_hf(backend: Any) -> Probe:
     for run, (n, new) in enumerate(((1, SHORT), (1, LONG), (rows, SHORT), (rows, LONG)), start=1):
         texts, prompt_tokens = _prompts(tokenizer, n, run)
         timings[(n, new)] = _timed(lambda t=texts, k=new: backend.generate_batch(t, params, k, min_new_tokens=k))
-    return fit_probe("hf", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load)
+    long_timings, long_tokens = {}, 0
+    for run, new in enumerate((SHORT, LONG), start=5):
+        texts, long_tokens = _prompts(tokenizer, rows, run, LONG_PROMPT_REPEAT)
+        long_timings[new] = _timed(lambda t=texts, k=new: backend.generate_batch(t, params, k, min_new_tokens=k))
+    return fit_probe("hf", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load, long_timings, long_tokens)
 
 
 def measure_vllm(backend: Any) -> Probe:
@@ -212,7 +235,11 @@ def measure_vllm(backend: Any) -> Probe:
     for run, (n, new) in enumerate(((1, SHORT), (1, LONG), (rows, SHORT), (rows, LONG)), start=1):
         texts, prompt_tokens = _prompts(tokenizer, n, run)
         timings[(n, new)] = _timed(lambda t=texts, k=new: run_batch(t, k))
-    return fit_probe("vllm", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load)
+    long_timings, long_tokens = {}, 0
+    for run, new in enumerate((SHORT, LONG), start=5):
+        texts, long_tokens = _prompts(tokenizer, rows, run, LONG_PROMPT_REPEAT)
+        long_timings[new] = _timed(lambda t=texts, k=new: run_batch(t, k))
+    return fit_probe("vllm", backend.dtype, rows, start_s, timings, prompt_tokens, _now(), load, long_timings, long_tokens)
 
 
 MEASURE = {"hf": measure_hf, "vllm": measure_vllm}
