@@ -26,14 +26,16 @@ N_GROUPS = 20
 
 
 class FlakyBackend(ReferenceBackend):
-    """The reference answers, except "I don't know." on items whose id hashes to 0 mod 3."""
+    """The reference answers, except "I don't know." on items whose prompt hashes to 0 mod 3 (by the prompt,
+    as a real model answers: items with the same prompt are generated once per run and get one answer)."""
 
     def fingerprint(self):
         return {"backend": "flaky", "target": self.spec.target}
 
     def generate(self, items, params, progress=True):
         def answer(item):
-            wrong = int(hashlib.sha256(item.id.encode()).hexdigest(), 16) % 3 == 0
+            prompt = json.dumps([m.content for m in item.messages])
+            wrong = int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % 3 == 0
             return "I don't know." if wrong else item.reference_response
 
         return [[ReferenceBackend.generate(self, [item], params, progress)[0][0].model_copy(update={"text": answer(item)})
