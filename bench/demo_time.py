@@ -91,8 +91,9 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    install_s = sum(float(s) for s, c in run["profile"] if "pip" in c or "venv" in c or "system-deps" in c
-                    or "apt-get" in c or c.strip().startswith("touch"))
+    # the install is every recipe line up to and including the stamp it ends with
+    stamp = next((i for i, (_, c) in enumerate(run["profile"]) if c.strip().startswith("touch")), -1)
+    install_s = sum(float(s) for s, _ in run["profile"][: stamp + 1])
     steps = "\n".join(f"| {float(s):.1f} | `{c.strip()[:120]}` |" for s, c in run["profile"])
     rows = "\n".join(f"| {cap} | {groups} | "
                      f"{'undefined' if lo is None else f'[{100 * lo:.0f}, {100 * hi:.0f}] %'} |"
