@@ -152,11 +152,11 @@ def load_prompt_items(path: str) -> list[Item]:
 
 def choose_sample(item: Item, generations: list[Generation], scores: list[Score] | None, keep: str) -> tuple[Generation | None, Score | None]:
     """The sample that becomes a training row, or (None, None) when the prompt is rejected."""
-    usable = [(g, s) for g, s in zip(generations, scores or [None] * len(generations), strict=True) if g.error is None and g.text.strip()]
+    if scores is None:  # user prompts: nothing to verify, whatever the policy
+        return next((g for g in generations if g.error is None and g.text.strip()), None), None
+    usable = [(g, s) for g, s in zip(generations, scores, strict=True) if g.error is None and g.text.strip()]
     if not usable:
         return None, None
-    if scores is None:  # user prompts: nothing to verify, whatever the policy
-        return usable[0]
     return KEEP_POLICIES.get(keep)(usable) or (None, None)
 
 
@@ -201,10 +201,10 @@ class Distiller:
         names = list(config.suites) or ([] if config.prompts_file else default_suite_names())
         self.suites = {name: get_suite(name, seed=config.suite_seed, size=config.suite_size) for name in names}
         self.stats: dict[str, Any] = defaultdict(int)
-        self.usage = Counter()
+        self.usage: Counter[str] = Counter()
         self.contaminated: list[dict[str, Any]] = []
         self.unindexed: dict[str, str] = {}
-        self.cache_stats = None  # the response cache's counts, once run
+        self.cache_stats: Any = None  # the response cache's counts (CacheStats), once run
         self.thinking = False  # whether the teacher thinks (REASONING_FACTOR on suite budgets), once run
 
     def log(self, message: str) -> None:
@@ -246,7 +246,7 @@ class Distiller:
             for i, item_scores in zip(indexes, score_samples(suite, [items[i] for i in indexes], [generations[i] for i in indexes]), strict=True):
                 scores[i] = item_scores
         rows = []
-        for item, gens, item_scores in zip(items, generations, scores, strict=True):
+        for item, gens, sample_scores in zip(items, generations, scores, strict=True):
             for g in gens:
                 self.usage["requests"] += 1
                 self.usage["prompt_tokens"] += g.prompt_tokens or 0
@@ -255,12 +255,12 @@ class Distiller:
             if all(g.error is not None for g in gens):  # failed after the backend's retries: not cached, a rerun asks again
                 self.stats["prompts_failed"] += 1
                 continue
-            if item_scores is not None:
-                ok = [s for g, s in zip(gens, item_scores, strict=True) if g.error is None]
+            if sample_scores is not None:
+                ok = [s for g, s in zip(gens, sample_scores, strict=True) if g.error is None]
                 self.stats["samples_scored"] += len(ok)
                 self.stats["samples_correct"] += sum(s.correct for s in ok)
             self.stats["prompts_generated"] += 1
-            chosen, score = choose_sample(item, gens, item_scores, c.keep)
+            chosen, score = choose_sample(item, gens, sample_scores, c.keep)
             if chosen is None:
                 self.stats["prompts_rejected"] += 1
                 continue
@@ -295,7 +295,8 @@ class Distiller:
             self.teacher_fingerprint = generator.fingerprint
             self.thinking = backend_thinks(backend)
             for group, pool in pools.items():
-                want, position, kept = targets.get(group, 0), 0, []
+                want, position = targets.get(group, 0), 0
+                kept: list[Row] = []
                 while len(kept) < want and position < len(pool):
                     # Ask for what is missing; rejected or contaminated rows are topped up from the pool.
                     take = want - len(kept)
@@ -468,9 +469,10 @@ def save_dataset(rows: list[Row], card: dict[str, Any], out_dir: Path) -> None:
 
 
 def distill(config: DistillConfig, out_dir: Path | None = None, backend: Any = None) -> dict[str, Any]:
-    if out_dir is None and config.out is None:
+    target = out_dir if out_dir is not None else config.out
+    if target is None:
         raise HarnessError("distill needs an output folder (--out)")
-    out_dir = Path(out_dir if out_dir is not None else config.out)
+    out_dir = Path(target)
     check_out_dir(out_dir)
     if not config.progress:
         import datasets

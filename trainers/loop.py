@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from harness.config import Arg
+from harness.errors import HarnessError
 
 from harness.trainers.config import TrainConfig
 from harness.trainers.distill import DistillConfig, check_writable_dir, distill
@@ -126,7 +127,10 @@ def round_distill_config(config: LoopConfig, focus: Any, used: set[str], round_i
 
 
 def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[RoundResult]:
-    out = Path(out_dir if out_dir is not None else config.out)
+    target = out_dir if out_dir is not None else config.out
+    if target is None:
+        raise HarnessError("loop needs an output folder (--out)")
+    out = Path(target)
     check_writable_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = eval_settings(config)

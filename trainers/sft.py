@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +88,7 @@ def precision_args(config: TrainConfig) -> dict[str, bool]:
     return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
 
 
-def check_reporters(report_to: list[str]) -> None:
+def check_reporters(report_to: Sequence[str]) -> None:
     import importlib.util
 
     packages = {"tensorboard": "tensorboard", "wandb": "wandb"}
