@@ -258,7 +258,7 @@ def main() -> None:
     parser.add_argument("--teacher", default="reference", help="teacher model spec (its answers are verified before training)")
     parser.add_argument("--rows", type=int, default=400, help="distilled training rows over every capability")
     parser.add_argument("--limit", type=int, default=20, help="test items per suite (whole groups of two)")
-    parser.add_argument("--engine", choices=("hf", "vllm"), default="hf", help="engine for the student evaluations")
+    parser.add_argument("--engine", choices=("hf", "vllm"), default="vllm", help="engine for the student evaluations (both runs on the same one)")
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--max-length", type=int, default=1024)
