@@ -90,7 +90,7 @@ bench: install
 # The seed's table on a student harness trains itself: distil the reference teacher on every
 # capability's train split, fine-tune the embedded SmolLM2-135M, evaluate before and after, vote;
 # writes reports/seed_table_sft.md and .json. Resumable: a rerun skips the steps already done
-# (STUDY_ARGS=--fresh starts over). About 45-60 min on a 2-core CPU.
+# (STUDY_ARGS=--fresh starts over). About 17 min on an idle 2-core CPU (reports/seed_table_sft.md).
 study: install
 	$(BIN)/python bench/seed_table_sft.py $(STUDY_ARGS)
 
