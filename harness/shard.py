@@ -163,27 +163,25 @@ def _differs(what: str, a: Any, b: Any) -> str:
     return f"{what} differs: {a!r} vs {b!r}"
 
 
+def _fields_differ(what: str, a: dict[str, Any], b: dict[str, Any]) -> str:
+    """`what` (a heading ending in its verb) and each key that differs, with both values."""
+    keys = [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
+    return f"{what}: " + "; ".join(f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
+
+
 def _disagreement(first: _Loaded, other: _Loaded) -> str | None:
     """What `other` does not share with `first` (None when they agree)."""
     a, b = first.results, other.results
-    if a.schema_version != b.schema_version:
-        return _differs("results schema_version", a.schema_version, b.schema_version)
-    if a.harness_version != b.harness_version:
-        return _differs("harness version", a.harness_version, b.harness_version)
-    if a.model.spec != b.model.spec:
-        return _differs("model spec", a.model.spec, b.model.spec)
-    if a.model.backend != b.model.backend:
-        return _differs("model backend", a.model.backend, b.model.backend)
+    for what, value in (("results schema_version", lambda r: r.schema_version), ("harness version", lambda r: r.harness_version),
+                        ("model spec", lambda r: r.model.spec), ("model backend", lambda r: r.model.backend)):
+        if value(a) != value(b):
+            return _differs(what, value(a), value(b))
     if a.model.fingerprint != b.model.fingerprint:
-        keys = sorted(k for k in {*a.model.fingerprint, *b.model.fingerprint}
-                      if a.model.fingerprint.get(k) != b.model.fingerprint.get(k))
-        return f"model fingerprint differs in {', '.join(keys)}: " + "; ".join(
-            f"{k} {a.model.fingerprint.get(k)!r} vs {b.model.fingerprint.get(k)!r}" for k in keys)
+        return _fields_differ("model fingerprint differs", a.model.fingerprint, b.model.fingerprint)
     if a.model.dtype != b.model.dtype:
         return _differs("model dtype", a.model.dtype, b.model.dtype)
     if a.generation != b.generation:
-        ga, gb = a.generation.model_dump(), b.generation.model_dump()
-        return "generation parameters differ: " + "; ".join(f"{k} {ga[k]!r} vs {gb[k]!r}" for k in ga if ga[k] != gb[k])
+        return _fields_differ("generation parameters differ", a.generation.model_dump(), b.generation.model_dump())
     sa, sb = first.info.selection, other.info.selection
     if list(sa) != list(sb):
         return _differs("suites", list(sa), list(sb))
@@ -197,17 +195,12 @@ def _disagreement(first: _Loaded, other: _Loaded) -> str | None:
             tb = mine.token_budget.model_dump() if mine.token_budget else None
             return f"suite {name}: token budget differs: {ta} vs {tb}"
         if info != mine:
-            da, db = info.model_dump(), mine.model_dump()
-            return f"suite {name}: " + "; ".join(f"{k} {da[k]!r} vs {db[k]!r}" for k in da if da[k] != db[k])
-    if a.judge != b.judge:
-        return _differs("abstention judge", a.judge, b.judge)
-    if first.info.count != other.info.count:
-        return _differs("shard count", first.info.count, other.info.count)
-    if first.info.n_groups != other.info.n_groups:
-        return _differs("problem groups in the run", first.info.n_groups, other.info.n_groups)
+            return _fields_differ(f"suite {name}", info.model_dump(), mine.model_dump())
     engine_a, engine_b = (a.extra.get("engine") or {}).get("engine"), (b.extra.get("engine") or {}).get("engine")
-    if engine_a != engine_b:
-        return _differs("engine", engine_a, engine_b)
+    for what, x, y in (("abstention judge", a.judge, b.judge), ("shard count", first.info.count, other.info.count),
+                       ("problem groups in the run", first.info.n_groups, other.info.n_groups), ("engine", engine_a, engine_b)):
+        if x != y:
+            return _differs(what, x, y)
     return None
 
 

@@ -30,18 +30,16 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.trainers.config import TrainConfig
 from harness.trainers.sft import (
-    CHECKPOINTS,
     FINAL_MODEL,
     SUMMARY_FILE,
     TrainOutcome,
-    check_reporters,
     load_student,
     peft_config,
-    precision_args,
     resolve_student,
     resume_checkpoint,
     save_final,
     tensorboard_logdir,
+    training_args,
 )
 from harness.types import Generation, Item, Score
 
@@ -202,38 +200,18 @@ def completion_budget(config: TrainConfig, items: Sequence[Item], thinking: bool
 def grpo_config(config: TrainConfig, out_dir: Path, max_completion_length: int):
     from trl import GRPOConfig
 
-    check_reporters(config.report_to)
     per_step = config.per_device_train_batch_size * config.gradient_accumulation_steps
     if per_step % config.num_generations:
         raise HarnessError(f"GRPO: --batch-size × --grad-accum ({per_step} completions per optimizer step) must be a multiple of "
                            f"--num-generations ({config.num_generations}): each prompt's group is sampled whole")
     return GRPOConfig(
-        output_dir=str(out_dir / CHECKPOINTS),
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # transformers 5: a float < 1 is a share of the total steps
-        weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        seed=config.seed,
-        data_seed=config.seed,
-        gradient_checkpointing=config.gradient_checkpointing,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        logging_steps=config.logging_steps,
-        report_to=list(config.report_to) or "none",
-        disable_tqdm=False,
+        **training_args(config, out_dir),
         num_generations=config.num_generations,
         max_completion_length=max_completion_length,
         temperature=config.temperature,
         beta=config.beta,
         use_vllm=False,
         log_completions=False,
-        **precision_args(config),
     )
 
 

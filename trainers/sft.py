@@ -97,11 +97,11 @@ def check_reporters(report_to: Sequence[str]) -> None:
             raise HarnessError(f"report_to {name} needs the '{packages[name]}' package: pip install {packages[name]}")
 
 
-def sft_config(config: TrainConfig, out_dir: Path):
-    from trl import SFTConfig
-
+def training_args(config: TrainConfig, out_dir: Path) -> dict[str, Any]:
+    """The TrainingArguments every harness trainer (SFT, GRPO) shares: schedule, batch, seeds, checkpoints,
+    logging and precision, from the harness config."""
     check_reporters(config.report_to)
-    return SFTConfig(
+    return dict(
         output_dir=str(out_dir / CHECKPOINTS),
         learning_rate=config.learning_rate,
         lr_scheduler_type=config.lr_scheduler_type,
@@ -114,19 +114,27 @@ def sft_config(config: TrainConfig, out_dir: Path):
         max_steps=config.max_steps,
         seed=config.seed,
         data_seed=config.seed,
-        max_length=config.max_length,
-        packing=config.packing,
-        packing_strategy="bfd",
-        padding_free=config.packing,
         gradient_checkpointing=config.gradient_checkpointing,
         save_strategy="steps",
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps,
         report_to=list(config.report_to) or "none",
-        dataset_num_proc=None,
         disable_tqdm=False,
         **precision_args(config),
+    )
+
+
+def sft_config(config: TrainConfig, out_dir: Path):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        **training_args(config, out_dir),
+        max_length=config.max_length,
+        packing=config.packing,
+        packing_strategy="bfd",
+        padding_free=config.packing,
+        dataset_num_proc=None,
     )
 
 
