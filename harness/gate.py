@@ -21,7 +21,7 @@ from harness.retention import RetentionAnalysis, RetentionRow, clustering_info, 
 class RuleResult:
     """The outcome of one gate rule on one capability: pass, fail or skip, with what was measured."""
 
-    rule: str  # required_capability, retention_floor, score_floor, max_regression, perturbation_floor, min_breaking_point
+    rule: str  # required_capability, retention_floor, score_floor, max_regression, min_lift, perturbation_floor, min_breaking_point, ...
     capability: str
     status: str  # pass, fail, skip
     measured: float | None
@@ -208,12 +208,48 @@ def _output_health_checks(policy: GatePolicy, analysis: RetentionAnalysis, rows:
     return out
 
 
+def _lift_checks(policy: GatePolicy, analysis: RetentionAnalysis, lift_base: RetentionAnalysis | None,
+                 targets: list[tuple[str, float]]) -> list[RuleResult]:
+    """min_lift: the student's score over the untreated student's on the same items, per capability
+    (harness/retention/lift.py), judged on the lift's CI lower bound or its point like retention floors."""
+    if lift_base is None:
+        return [RuleResult("min_lift", cap, "fail", None, need, "min_lift needs --lift-base (the untreated student's "
+                           "results); fails closed") for cap, need in targets]
+    from harness.retention.lift import lift_rows
+
+    lifts = {r.capability: r for r in lift_rows(lift_base.pairs, analysis.pairs, analysis.settings)}
+    out = []
+    for cap, need in targets:
+        row = lifts.get(cap)
+        if row is None or row.lift is None:
+            out.append(RuleResult("min_lift", cap, "fail", None, need, "the lift base does not measure this capability on "
+                                  "the same items (fails closed)"))
+            continue
+        p_value = "" if row.p_value is None else f", p={row.p_value:.3g}"
+        points = f"lift {row.lift:+.1%} over {lift_base.student_spec} (n={row.n}, {row.n_groups} groups{p_value})"
+        if policy.retention_statistic == "ci_low":
+            measured = row.ci_low
+            if measured is None:
+                out.append(RuleResult("min_lift", cap, "fail", None, need, f"{points} but its CI is undefined (too few "
+                                      f"problem groups); a floor on the CI's lower bound fails closed"))
+                continue
+            label = f"lift CI lower bound {measured:+.1%} ({points})"
+        else:
+            measured, label = row.lift, points
+        ok = measured >= need - 1e-12
+        out.append(RuleResult("min_lift", cap, "pass" if ok else "fail", measured, need,
+                              f"{label} {'>=' if ok else '<'} required {need:+.1%}"))
+    return out
+
+
 def evaluate_gate(
     policy: GatePolicy,
     analysis: RetentionAnalysis,
     baseline: RetentionAnalysis | None = None,
+    lift_base: RetentionAnalysis | None = None,
 ) -> GateVerdict:
-    """Judge a retention analysis by a policy (and against a baseline analysis for max_regression): `harness gate`."""
+    """Judge a retention analysis by a policy (against a baseline analysis for max_regression, and the
+    untreated student's analysis for min_lift): `harness gate`."""
     rows = {r.capability: r for r in analysis.rows}
     results: list[RuleResult] = []
     notes = list(analysis.notes)
@@ -250,6 +286,9 @@ def evaluate_gate(
                 ok = drop <= limit + 1e-12
                 results.append(RuleResult("max_regression", cap, "pass" if ok else "fail", drop, limit,
                                           f"score {_pct(now)} vs baseline {_pct(before)}: drop {drop:+.1%} {'<=' if ok else '>'} allowed {limit:.1%}"))
+
+    if policy.min_lift:
+        results += _lift_checks(policy, analysis, lift_base, targets(policy.min_lift))
 
     for cap, kinds in sorted(policy.perturbation_floors.items()):
         if not _measured(cap, rows, policy, notes):

@@ -4,6 +4,7 @@
     retention_floors: {default: 0.8, math: 0.5}   # "default" covers every measured capability
     score_floors: {math: 0.3}          # the student's absolute score
     max_regression: {default: 0.02}    # score drop allowed against --baseline (absolute points)
+    min_lift: {math: 0.05}             # score gain required over --lift-base (the untreated student), in points
     max_truncation_rate: {default: 0.05}   # share of outputs cut off at max_new_tokens (teacher and student)
     max_unparsed_rate: {default: 0.1}      # share of student outputs holding no answer the scorer finds
     required_capabilities: [math]      # missing from the results: fail (closed)
@@ -66,6 +67,8 @@ class GatePolicy(BaseModel):
     retention_floors: dict[str, float] = Field(default_factory=dict)
     score_floors: dict[str, float] = Field(default_factory=dict)
     max_regression: dict[str, float] = Field(default_factory=dict)
+    # Lift over the untreated student (--lift-base), judged like retention floors (CI lower bound or point).
+    min_lift: dict[str, float] = Field(default_factory=dict)
     # Output health (harness/diagnostics.py): unknown rates (older results) fail closed.
     max_truncation_rate: dict[str, float] = Field(default_factory=dict)
     max_unparsed_rate: dict[str, float] = Field(default_factory=dict)
@@ -75,7 +78,7 @@ class GatePolicy(BaseModel):
     min_breaking_point: dict[str, dict[str, int]] = Field(default_factory=dict)
     bootstrap: BootstrapPolicy = Field(default_factory=BootstrapPolicy)
 
-    @field_validator("retention_floors", "max_regression", "max_truncation_rate", "max_unparsed_rate")
+    @field_validator("retention_floors", "max_regression", "max_truncation_rate", "max_unparsed_rate", "min_lift")
     @classmethod
     def _known_or_default(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_capability_keys(v, allow_default=True)
@@ -114,9 +117,17 @@ class GatePolicy(BaseModel):
                 raise ValueError(f"{key}: {x} is outside 0..1 (scores are fractions: write 0.3 for 30 %)")
         return v
 
+    @field_validator("min_lift")
+    @classmethod
+    def _lift_range(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, x in v.items():
+            if not -1 <= x <= 1:
+                raise ValueError(f"{key}: a lift of {x} is outside -1..1 (score points are fractions: write 0.05 for 5 points)")
+        return v
+
     def is_empty(self) -> bool:
         return not (self.retention_floors or self.score_floors or self.max_regression or self.required_capabilities or self.perturbation_floors
-                    or self.max_truncation_rate or self.max_unparsed_rate)
+                    or self.max_truncation_rate or self.max_unparsed_rate or self.min_lift)
 
     @field_validator("min_breaking_point")
     @classmethod

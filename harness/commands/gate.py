@@ -9,6 +9,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--student", required=True, help="student results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--baseline", default=None, help="the previous release's results, for the policy's max_regression rules")
+    parser.add_argument("--lift-base", default=None,
+                        help="the untreated student's results (before SFT/GRPO/...), for the policy's min_lift rules")
     parser.add_argument("--policy", default=None, help="gate policy YAML (see gate.yaml)")
     parser.add_argument("--min-retention", type=float, default=None,
                         help="shortcut without a policy: floor on every capability's retention point estimate (default 0.8)")
@@ -49,15 +51,21 @@ def run(args: argparse.Namespace) -> int:
     student, s_records = load_results(args.student)
     allow = args.allow_budget_mismatch
     analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings, allow_budget_mismatch=allow)
-    baseline = None
-    if args.baseline:
-        b_results, b_records = load_results(args.baseline)
+
+    def other_student(path: str | None, what: str):
+        """The teacher against another run of the student (the previous release, the untreated student)."""
+        if not path:
+            return None
+        results, records = load_results(path)
         try:
-            baseline = analyse(teacher, t_records, b_results, b_records, intersect=args.intersect, settings=settings,
-                               allow_budget_mismatch=allow)
+            return analyse(teacher, t_records, results, records, intersect=args.intersect, settings=settings,
+                           allow_budget_mismatch=allow)
         except HarnessError as exc:
-            raise HarnessError(f"baseline: {exc}") from None
-    verdict = evaluate_gate(policy, analysis, baseline)
+            raise HarnessError(f"{what}: {exc}") from None
+
+    baseline = other_student(args.baseline, "baseline")
+    lift_base = other_student(args.lift_base, "lift base")
+    verdict = evaluate_gate(policy, analysis, baseline, lift_base)
     print(verdict.summary(), end="")
     if args.json_out:
         _write(args.json_out, verdict.to_json())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.commands.retention import add_bootstrap_arguments, bootstrap_settings
+from harness.commands.retention import add_bootstrap_arguments, add_remedy_argument, bootstrap_settings, load_remedies
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-card", action="store_true", help="write a markdown block for a Hugging Face model card instead")
     parser.add_argument("--worst", type=int, default=5, help="worst items shown per capability (default 5)")
     parser.add_argument("--title", default="Distillation retention report")
+    add_remedy_argument(parser)
     add_bootstrap_arguments(parser)
 
 
@@ -35,11 +36,14 @@ def run(args: argparse.Namespace) -> int:
     if args.worst < 0:
         raise HarnessError(f"--worst must be >= 0, got {args.worst}")
     teacher, t_records = load_results(teacher_path)
+    remedies = load_remedies(args.remedy)
+    if remedies and len(paths) != 1:
+        raise HarnessError("--remedy compares treated runs with one base student: name exactly one student's results")
 
     def compare(path: str, results, records):
         try:
             return analyse(teacher, t_records, results, records, intersect=args.intersect, settings=settings,
-                           allow_budget_mismatch=args.allow_budget_mismatch)
+                           allow_budget_mismatch=args.allow_budget_mismatch, remedies=remedies)
         except HarnessError as exc:
             raise HarnessError(f"{path}: {exc}") from None
 

@@ -30,6 +30,37 @@ def bootstrap_settings(args: argparse.Namespace):
     return settings
 
 
+def add_remedy_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--remedy", action="append", default=[], metavar="LABEL=RESULTS",
+                        help="a treated run of the same student (e.g. sft=runs/after, grpo=runs/grpo, vote=runs/voted; "
+                        "repeatable): the mitigation table compares each with --student as the base (lift with CI and "
+                        "paired test, canonical-vs-perturbed gap); a run with several samples per item adds its "
+                        "maj@4, maj@8 and verified@k rows")
+
+
+def load_remedies(specs: list[str]):
+    """RemedyRun per LABEL=RESULTS (RESULTS as --student takes it: a file, a directory, A,B merged)."""
+    from harness.errors import HarnessError
+    from harness.retention import load_merged
+    from harness.retention.remedies import RemedyRun
+
+    runs, seen = [], set()
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        label, path = label.strip(), path.strip()
+        if not sep or not label or not path:
+            raise HarnessError(f"--remedy takes LABEL=RESULTS (e.g. sft=runs/after), got {spec!r}")
+        if label in seen or label == "base":
+            raise HarnessError(f"--remedy label {label!r} is used twice or is reserved ('base' is --student)")
+        seen.add(label)
+        try:
+            results, records = load_merged(path)
+        except HarnessError as exc:
+            raise HarnessError(f"--remedy {label}: {exc}") from None
+        runs.append(RemedyRun(label, results, records))
+    return runs
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", required=True, help="teacher results.json or its directory (several runs of one model: A,B)")
     parser.add_argument("--student", required=True, help="student results.json or its directory (several runs of one model: A,B)")
@@ -39,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=LazyChoices("harness.report.formats:OUTPUT_FORMATS"), default=None, metavar="FORMAT",
                         help="format of --output: %(choices)s (default: from its suffix, else md)")
     parser.add_argument("--output", default=None, help="also write the table to this file")
+    add_remedy_argument(parser)
     add_bootstrap_arguments(parser)
 
 
@@ -60,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     teacher, t_records = load_results(args.teacher)
     student, s_records = load_results(args.student)
     analysis = analyse(teacher, t_records, student, s_records, intersect=args.intersect, settings=settings,
-                       allow_budget_mismatch=args.allow_budget_mismatch)
+                       allow_budget_mismatch=args.allow_budget_mismatch, remedies=load_remedies(args.remedy))
     warn_output_health(t_records, teacher.generation.max_new_tokens, "teacher")
     warn_output_health(s_records, student.generation.max_new_tokens, "student")
     if not args.output:

@@ -18,6 +18,7 @@ from harness.report.tables import (
     capability_table,
     ladder_table,
     mitigation_table,
+    remedy_table,
     render_table,
     seed_table,
     variant_table,
@@ -173,6 +174,16 @@ def _student_section(rep: StudentReport, worst: int) -> str:
         out.append(_img(plots.majority_curve(a.mitigation), "majority vote accuracy against k"))
     else:
         out.append("<p>Not measured: the student's results hold one sample per item (run <code>harness eval --samples K</code>).</p>")
+    if a.remedies:
+        out.append("<h3>Mitigations: what each remedy bought over the base student</h3>")
+        out.append(
+            f"<p>Each remedy against this student (the base row) on the same items. Lift: the treated score minus the base "
+            f"score in points, with its {conf:.0%} bootstrap CI over problem groups; gained/lost: items only the remedy / only "
+            "the base got right; p: clustered McNemar (sign-flip test over groups for graded scores). Gap: canonical minus "
+            "perturbed score per problem group, in points: a remedy that taught the surface widens it, one that taught the "
+            "problem lifts both variants. maj@k and verified@k rows are read from a sampled run's stored samples.</p>"
+        )
+        out.append(_table(remedy_table(a.remedies, conf)))
     out.append(f"<h3>Worst items per capability (up to {worst})</h3>")
     out.append(_worst_items_html(a, worst))
     return "\n".join(out)

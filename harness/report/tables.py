@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from harness.difficulty import BreakingPoint, Ladder
 from harness.retention import MitigationRow, RetentionAnalysis, RetentionRow, SeedRow, VariantRow
+from harness.retention.remedies import RemedyRow
 
 TABLEFMT = {"text": "simple", "md": "github", "html": "html", "latex": "latex_booktabs"}
 
@@ -80,6 +81,29 @@ def mitigation_table(rows: Sequence[MitigationRow], confidence: float) -> tuple[
     return headers, body
 
 
+def _points(value: float | None, low: float | None, high: float | None) -> str:
+    """A difference in score points with its CI: "+11.4 [6.0, 17.0]"."""
+    if value is None:
+        return "-"
+    text = f"{100 * value:+.1f}"
+    return text + (f" [{100 * low:+.1f}, {100 * high:+.1f}]" if low is not None and high is not None else " [undefined]")
+
+
+def remedy_table(rows: Sequence[RemedyRow], confidence: float) -> tuple[list[str], list[list[str]]]:
+    """The mitigation table: retention, lift over the base student (points), McNemar p, memorisation gap."""
+    headers = ["capability", "remedy", "student", "retention", f"{confidence:.0%} CI", "n",
+               f"lift, points ({confidence:.0%} CI)", "gained/lost", "p", f"gap canon-pert, points ({confidence:.0%} CI)"]
+    body = []
+    for r in rows:
+        base = r.remedy == "base"
+        body.append([r.capability, r.remedy, score(r.student), retention_cell(r), ci_cell(r), n_cell(r),
+                     "-" if base else _points(r.lift, r.lift_ci_low, r.lift_ci_high),
+                     "-" if base else f"{r.gained}/{r.lost}",
+                     "-" if r.lift_p_value is None else f"{r.lift_p_value:.3g}",
+                     _points(r.gap, r.gap_ci_low, r.gap_ci_high) + (f" ({r.gap_groups} groups)" if r.gap is not None else "")])
+    return headers, body
+
+
 def _interval(value: float | None, ci: tuple[float | None, float | None]) -> str:
     if value is None:
         return "-"
@@ -131,6 +155,8 @@ def sections(analysis: RetentionAnalysis, seed_only: bool = False) -> list[tuple
         out.append(("Canonical vs perturbed (memorisation gap)", variant_table(analysis.variants, conf)))
     if analysis.mitigation:
         out.append(("pass@1 vs maj@k vs verified", mitigation_table(analysis.mitigation, conf)))
+    if analysis.remedies:
+        out.append(("Mitigations: what each remedy bought over the base student", remedy_table(analysis.remedies, conf)))
     if analysis.ladders:
         out.append(("Accuracy against difficulty (rung 0 = canonical)", ladder_table(analysis.ladders, conf)))
         out.append(("Breaking points (accuracy below half of rung 0's)", breaking_point_table(analysis.ladders)))
@@ -157,11 +183,11 @@ def render(analysis: RetentionAnalysis, fmt: str, seed_only: bool = False) -> st
     if fmt == "json":
         data = analysis.to_dict()
         if seed_only:
-            data = {k: v for k, v in data.items() if k not in ("rows", "variants", "mitigation")}
+            data = {k: v for k, v in data.items() if k not in ("rows", "variants", "mitigation", "remedies")}
         return json.dumps(data, indent=2) + "\n"
     if fmt == "csv":
-        rows: list[RetentionRow | VariantRow | MitigationRow | SeedRow] = (
-            [*analysis.seed_table] if seed_only else [*analysis.rows, *analysis.variants, *analysis.mitigation]
+        rows: list[RetentionRow | VariantRow | MitigationRow | SeedRow | RemedyRow] = (
+            [*analysis.seed_table] if seed_only else [*analysis.rows, *analysis.variants, *analysis.mitigation, *analysis.remedies]
         )
         return rows_to_csv(rows)
     parts: list[str] = []
@@ -190,7 +216,7 @@ def render(analysis: RetentionAnalysis, fmt: str, seed_only: bool = False) -> st
     return "\n\n".join(parts) + "\n"
 
 
-def rows_to_csv(rows: Sequence[RetentionRow | VariantRow | MitigationRow | SeedRow]) -> str:
+def rows_to_csv(rows: Sequence[RetentionRow | VariantRow | MitigationRow | SeedRow | RemedyRow]) -> str:
     """One line per row with every field (kind says which view it belongs to)."""
     dicts = []
     for r in rows:

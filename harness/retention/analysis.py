@@ -12,6 +12,7 @@ from harness.results import Results
 from harness.retention.alignment import align
 from harness.retention.mitigation import MitigationRow, mitigation_rows
 from harness.retention.pairs import ScoredPair, score_pairs
+from harness.retention.remedies import RemedyRow, RemedyRun, remedy_rows
 from harness.retention.seed import SeedRow, seed_rows
 from harness.retention.views import RetentionRow, VariantRow, capability_rows, clustering_info, variant_rows
 from harness.stats import BootstrapSettings
@@ -37,6 +38,8 @@ class RetentionAnalysis:
     # suites compared although teacher and student were asked for different token budgets (--allow-budget-mismatch)
     budget_mismatches: list[BudgetMismatch] = field(default_factory=list)
     pairs: list[ScoredPair] = field(repr=False, default_factory=list)
+    # the mitigation table: the base student (this analysis's student), each remedy run and voting setting
+    remedies: list[RemedyRow] = field(default_factory=list)
 
     @property
     def budget_mismatch_capabilities(self) -> set[str]:
@@ -74,24 +77,30 @@ def analyse(
     intersect: bool = False,
     settings: BootstrapSettings | None = None,
     allow_budget_mismatch: bool = False,
+    remedies: Sequence[RemedyRun] = (),
 ) -> RetentionAnalysis:
     """Pair teacher and student records by item and derive every retention view: `harness retention`.
 
     The two results must have measured the same items; `intersect=True` keeps the common ones
     and says what it dropped. They must also have been asked for the same token budgets
     (harness/token_budget.py); `allow_budget_mismatch=True` compares them anyway and says so.
+    `remedies`: treated runs of the same student (SFT, GRPO, voting ...), compared with this
+    student as the base in the mitigation table (remedies.py).
     """
     settings = settings or BootstrapSettings()
     aligned = align(teacher, t_records, student, s_records, intersect, allow_budget_mismatch)
     pairs = score_pairs(aligned.teacher, aligned.student)
     if not pairs:
         raise HarnessError("the two results share no item answered without error by both models")
+    remedy_table, remedy_notes = (
+        remedy_rows(teacher, aligned.teacher, pairs, remedies, settings, allow_budget_mismatch) if remedies else ([], [])
+    )
     return RetentionAnalysis(
         teacher_spec=teacher.model.spec,
         student_spec=student.model.spec,
         suites={n: _suite_summary(teacher, n) for n in aligned.suites},
         settings=settings,
-        notes=aligned.notes,
+        notes=aligned.notes + remedy_notes,
         rows=capability_rows(pairs, settings),
         variants=variant_rows(pairs, settings),
         seed_table=seed_rows(pairs, settings),
@@ -100,4 +109,5 @@ def analyse(
         judge=_shared_judge(teacher, aligned.suites),
         budget_mismatches=aligned.budget_mismatches,
         pairs=pairs,
+        remedies=remedy_table,
     )
