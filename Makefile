@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 STACK  ?= cpu
 # Extra pip arguments for the torch install, e.g. an index URL that serves CPU wheels.
 TORCH_PIP_ARGS ?=
-EXTRAS  = models,train,api,report,style,suites,lmeval,test
+EXTRAS  = models,train,api,report,style,suites,lmeval,ray,test
 # Items per suite in `make demo`: 20 = 10 problem groups (a canonical item and one twin each), the
 # fewest for which every capability's retention CI is defined (--min-groups 10; harness/selection.py).
 DEMO_LIMIT ?= 20

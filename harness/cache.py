@@ -14,7 +14,8 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,27 @@ def default_cache_path() -> Path:
     from harness.paths import cache_dir
 
     return cache_dir() / CACHE_FILE
+
+
+# What open_response_cache returns instead of the SQLite file, while a `serving_cache` block is active
+# (a Ray shard's worker answers from, and writes to, the driver's cache: harness/executors/ray_executor.py).
+_OPENER: Callable[[Path], "ResponseCache"] | None = None
+
+
+def open_response_cache(path: str | Path) -> "ResponseCache":
+    """The response cache at `path`: the SQLite file, or what the active `serving_cache` block serves instead."""
+    return _OPENER(Path(path)) if _OPENER is not None else ResponseCache(path)
+
+
+@contextmanager
+def serving_cache(opener: Callable[[Path], "ResponseCache"]) -> Iterator[None]:
+    """Inside the block, every open_response_cache(path) returns opener(path) (this process only)."""
+    global _OPENER
+    previous, _OPENER = _OPENER, opener
+    try:
+        yield
+    finally:
+        _OPENER = previous
 
 
 def item_prefix(fingerprint: dict[str, Any], item: Item, params: GenerationParams) -> str:

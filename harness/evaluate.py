@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from harness import __version__
 from harness.backends.base import Backend
 from harness.backends.options import builtin_options
-from harness.cache import CACHE_FILE, ResponseCache, default_cache_path
+from harness.cache import CACHE_FILE, default_cache_path, open_response_cache
 from harness.config import Arg
 from harness.errors import HarnessError
 from harness.generation import DEFAULT_CHUNK_SIZE, CacheStats, generate_cached
@@ -215,7 +215,7 @@ class CachedGenerator:
         self.backend, self.refresh, self.progress = backend, settings.refresh, progress
         self.cache = None
         if settings.use_cache and backend.name not in UNCACHED_BACKENDS:
-            self.cache = ResponseCache(settings.cache_path or default_cache_path())
+            self.cache = open_response_cache(settings.cache_path or default_cache_path())
         self.chunk_size = settings.chunk_size or getattr(backend, "chunk_size", None) or DEFAULT_CHUNK_SIZE
         self.stats = CacheStats()
         self.fingerprint = backend.fingerprint()

@@ -9,8 +9,10 @@ import re
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from harness.config import add_config_arguments
     from harness.evaluate import EvalConfig
+    from harness.executors import ExecutorConfig
 
     add_config_arguments(parser, EvalConfig)
+    add_config_arguments(parser, ExecutorConfig)
 
 
 def default_out_dir(spec: str | None) -> str:
@@ -28,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from harness.config import config_from_args
     from harness.diagnostics import warn_output_health
     from harness.errors import HarnessError
-    from harness.evaluate import EvalConfig, run_eval
+    from harness.evaluate import EvalConfig
+    from harness.executors import EXECUTORS, ExecutorConfig
     from harness.models.spec import parse_model_spec
 
     config = config_from_args(EvalConfig, args)
+    executor = config_from_args(ExecutorConfig, args)
+    check_executor(executor, config)
     check_spec_options(config.model, config.backend_options)  # a bad spec or option fails before suites are built
     if config.judge:
         from harness.scoring.judges import is_model_spec
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
         results, records = eval_with_lm_eval(config, config.lm_eval_tasks, out_dir=out, include_path=config.lm_eval_include_path)
     else:
-        results, records = run_eval(config, out_dir=out)
+        results, records = EXECUTORS.get(executor.executor)(config, out, executor)
     rows = [
         [cap, variant, f"{s.score:.3f}" if s.score is not None else "-", s.n]
         for cap, summary in results.capabilities.items()
@@ -74,6 +79,25 @@ def run(args: argparse.Namespace) -> int:
 
     warn_output_health(records, explicit_budget(config.generation))  # truncated / unparsed above 5 %: stderr
     return 0
+
+
+def check_executor(executor, config) -> None:
+    """Executor flags that do not fit the rest of the command fail before anything loads."""
+    from harness.errors import HarnessError
+    from harness.sweep import sweep_run_dir
+
+    if executor.executor == "local":
+        given = [flag for flag, value in (("--shards", executor.shards), ("--ray-address", executor.ray_address)) if value is not None]
+        if given:
+            raise HarnessError(f"{' and '.join(given)} go with --executor ray")
+        return
+    if config.shard is not None:
+        raise HarnessError(f"--executor {executor.executor} makes the shards itself: drop --shard (use --shards N for how many)")
+    if config.lm_eval_tasks:
+        raise HarnessError(f"--executor {executor.executor} runs harness suites only; run --lm-eval-task tasks with the local executor")
+    if sweep_run_dir(config.model) is not None:
+        raise HarnessError(f"--executor {executor.executor} does not run a checkpoint sweep; evaluate each checkpoint "
+                           f"(--model hf:{config.model[3:]}/checkpoint-N)")
 
 
 def print_sampling(results) -> None:

@@ -303,9 +303,9 @@ def default_engine_backend(
             f"only {engine} takes the options given ({', '.join(sorted(options))})"
         choice = EngineChoice(engine, why, chosen_by="workload" if device is None else "options")
     else:
-        from harness.cache import ResponseCache, default_cache_path
+        from harness.cache import default_cache_path, open_response_cache
 
-        cache = ResponseCache(cache_path or default_cache_path()) if use_cache and not refresh else None
+        cache = open_response_cache(cache_path or default_cache_path()) if use_cache and not refresh else None
         try:
             pending: dict[str, list[int]] = {}
             for engine in usable:
