@@ -27,9 +27,11 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # sft: fine-tune on distilled data (--data); grpo: sample completions for the suites' train prompts and
-    # reward them with the suites' own scorers (harness/trainers/grpo.py)
-    method: Annotated[Literal["sft", "grpo"], Arg(
-        "sft: fine-tune on distilled data (--data); grpo: reinforce with the suites' own scorers as rewards (--suite)")] = "sft"
+    # reward them with the suites' own scorers (harness/trainers/grpo.py); distill-on-policy: sample them and
+    # match a local teacher's next-token distributions on them (harness/trainers/onpolicy.py)
+    method: Annotated[Literal["sft", "grpo", "distill-on-policy"], Arg(
+        "sft: fine-tune on distilled data (--data); grpo: reinforce with the suites' own scorers as rewards (--suite); "
+        "distill-on-policy: match a local teacher's token distributions on the student's own samples (--suite, --teacher)")] = "sft"
     # optimisation
     learning_rate: Annotated[float, Arg("learning rate", flag="--lr")] = 5e-5
     lr_scheduler_type: str = "cosine"
@@ -65,21 +67,33 @@ class TrainConfig(BaseModel):
     eval_checkpoints: Annotated[bool, Arg("also evaluate every saved checkpoint")] = False
     teacher_results: Annotated[str | None, Arg("teacher results.json to compute retention against "
                                                "(default: the reference teacher when the data came from it)")] = None
-    # GRPO (method: grpo): prompts, group sampling, loss (TRL's GRPOConfig fields of the same names)
-    suites: Annotated[list[str], Arg("grpo: suite whose train split gives the prompts (repeatable)", flag="--suite")] = []
-    rows: Annotated[int | None, Arg("grpo: prompts drawn from those train splits, shared evenly by capability "
-                                    "(default: every one)", positive=True)] = None
+    # GRPO (method: grpo): prompts, group sampling, loss (TRL's GRPOConfig fields of the same names);
+    # on-policy distillation shares the prompts, the completion length, the temperature and the guard
+    suites: Annotated[list[str], Arg("grpo, distill-on-policy: suite whose train split gives the prompts (repeatable)",
+                                     flag="--suite")] = []
+    rows: Annotated[int | None, Arg("grpo, distill-on-policy: prompts drawn from those train splits, shared evenly by "
+                                    "capability (default: every one)", positive=True)] = None
     num_generations: Annotated[int, Arg("grpo: completions sampled per prompt (the group whose rewards are compared)",
                                         minimum=2)] = 4
     max_completion_length: Annotated[int | None, Arg(
-        "grpo: generated tokens at most per completion (default: the largest of the prompts' own suite budgets)",
-        positive=True)] = None
+        "grpo, distill-on-policy: generated tokens at most per completion (default: the largest of the prompts' own "
+        "suite budgets)", positive=True)] = None
     beta: Annotated[float, Arg("grpo: KL coefficient against the starting model (0: no reference model is loaded)",
                                minimum=0)] = 0.0
-    temperature: Annotated[float, Arg("grpo: sampling temperature of the completions", positive=True)] = 1.0
-    contamination_n: Annotated[int, Arg("grpo: word n-gram length for the contamination guard", positive=True)] = 13
+    temperature: Annotated[float, Arg("grpo, distill-on-policy: sampling temperature of the completions", positive=True)] = 1.0
+    contamination_n: Annotated[int, Arg("grpo, distill-on-policy: word n-gram length for the contamination guard",
+                                        positive=True)] = 13
     contamination_threshold: Annotated[float, Arg(
-        "grpo: drop prompts containing more than this share of any test item's n-grams")] = 0.8
+        "grpo, distill-on-policy: drop prompts containing more than this share of any test item's n-grams")] = 0.8
+    # on-policy distillation (method: distill-on-policy): TRL's GKDConfig fields lmbda, beta (here jsd_beta: GRPO's
+    # beta is a KL penalty, this one picks the divergence) and seq_kd
+    lmbda: Annotated[float, Arg("distill-on-policy: share of batches on the student's own samples (1: fully on-policy; "
+                                "the rest on the items' reference answers, or the teacher's samples with --seq-kd)",
+                                minimum=0)] = 1.0
+    jsd_beta: Annotated[float, Arg("distill-on-policy: the generalized JSD's interpolation (0: KL(teacher||student), "
+                                   "1: KL(student||teacher), 0.5: JSD)", minimum=0)] = 0.5
+    seq_kd: Annotated[bool, Arg("distill-on-policy: the off-policy batches (1 - lmbda) are sampled from the teacher "
+                                "instead of the items' reference answers")] = False
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +118,9 @@ class TrainConfig(BaseModel):
             raise ValueError("temperature must be positive (GRPO samples its completions)")
         if self.beta < 0:
             raise ValueError("beta must be at least 0")
+        for name in ("lmbda", "jsd_beta"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1]")
         return self
 
     @classmethod
@@ -137,8 +154,10 @@ class TrainRunConfig:
     `train` is the YAML file's TrainConfig with the flags given on top."""
 
     student: Annotated[str | None, Arg("student checkpoint spec: hf:PATH or an embedded name (default: smollm2-135m)")] = None
-    data: Annotated[str | None, Arg("dataset directory written by 'harness distill' (method sft; grpo takes --suite)",
-                                    metavar="DIR")] = None
+    data: Annotated[str | None, Arg("dataset directory written by 'harness distill' (method sft; grpo and "
+                                    "distill-on-policy take --suite)", metavar="DIR")] = None
+    teacher: Annotated[str | None, Arg("distill-on-policy: the teacher, a local transformers model with the student's "
+                                       "tokenizer (hf:PATH or an embedded name)", metavar="SPEC")] = None
     out: Annotated[str | None, Arg("run directory (checkpoints/, model/, eval/, retention.json)", required=True, metavar="DIR")] = None
     config: Annotated[str | None, Arg("YAML training settings (see trainers/sft.yaml); flags below override it", metavar="YAML")] = None
     resume: Annotated[bool, Arg("continue from the last checkpoint in OUT/checkpoints")] = False

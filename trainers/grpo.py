@@ -23,9 +23,9 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.trainers.config import TrainConfig
@@ -43,6 +43,9 @@ from harness.trainers.sft import (
 )
 from harness.types import Generation, Item, Score
 
+if TYPE_CHECKING:
+    from harness.trainers.focus import Focus
+
 # How completions are generated: TRL's own `model.generate` path (GRPOConfig.use_vllm=False).
 GENERATION_PATH = "transformers"
 REWARD_NAME = "suite_score"
@@ -51,10 +54,12 @@ REWARD_NAME = "suite_score"
 # --- prompts ---------------------------------------------------------------------
 
 
-def guard_prompts(items: Sequence[Item], test_items: Sequence[Item], n: int = 13, threshold: float = 0.8) -> tuple[list[Item], dict[str, Any]]:
+def guard_prompts(items: Sequence[Item], test_items: Sequence[Item], n: int = 13, threshold: float = 0.8,
+                  with_reference: bool = False) -> tuple[list[Item], dict[str, Any]]:
     """The data guard of SFT data, for GRPO prompts: a test item is refused outright (HarnessError),
     repeated prompts are dropped, and so is every prompt containing more than `threshold` of any test
-    item's word n-grams. Returns (kept items, what was dropped and why)."""
+    item's word n-grams (`with_reference`: the prompt and its reference answer, for a trainer that also
+    trains on the answer, as SFT's rows are checked). Returns (kept items, what was dropped and why)."""
     from harness.trainers.contamination import ContaminationIndex, item_text
     from harness.trainers.mixing import dedup
 
@@ -66,33 +71,43 @@ def guard_prompts(items: Sequence[Item], test_items: Sequence[Item], n: int = 13
     index = ContaminationIndex.build(test_items, n=n)
     clean, dropped = [], []
     for item in kept:
-        overlap = index.overlap(item_text(item))
+        overlap = index.overlap(item_text(item) + (f"\n{item.reference_response}" if with_reference else ""))
         if overlap.score > threshold:
-            dropped.append({"id": item.id, "overlap": round(overlap.score, 3), "test_id": overlap.test_id, "stage": "prompt"})
+            dropped.append({"id": item.id, "overlap": round(overlap.score, 3), "test_id": overlap.test_id,
+                            "stage": "row" if with_reference else "prompt"})
         else:
             clean.append(item)
     report = {"n": n, "threshold": threshold, "duplicates_dropped": duplicates, "dropped": len(dropped), "dropped_rows": dropped[:100]}
     return clean, report
 
 
-def prompt_items(config: TrainConfig) -> tuple[list[Item], dict[str, Any]]:
+def prompt_items(config: TrainConfig, focus: Focus | None = None, exclude_ids: Collection[str] = (), seed: int | None = None,
+                 suite_seed: int = 0, suite_size: int | None = None) -> tuple[list[Item], dict[str, Any]]:
     """The guarded train-split items of `config.suites`, `config.rows` of them shared evenly by
-    capability (distill's mix, seeded by `config.seed`); and the guard's report."""
+    capability (distill's mix, seeded by `seed`, default `config.seed`); and the guard's report.
+    harness loop passes a round's retention `focus` and the items earlier rounds used (`exclude_ids`),
+    as it does to distill."""
     from harness.suite import get_suite
     from harness.trainers.contamination import test_items_of_all_suites
     from harness.trainers.mixing import plan_mix
 
     if not config.suites:
-        raise HarnessError("--method grpo needs the suites whose train split gives the prompts: --suite NAME (repeatable)")
-    suites = {name: get_suite(name) for name in config.suites}
-    candidates = [item for suite in suites.values() for item in suite.items("train")]
-    test_items, unindexed = test_items_of_all_suites()
+        raise HarnessError(f"--method {config.method} needs the suites whose train split gives the prompts: --suite NAME (repeatable)")
+    suites = {name: get_suite(name, seed=suite_seed, size=suite_size) for name in config.suites}
+    excluded = set(exclude_ids)
+    candidates = [item for suite in suites.values() for item in suite.items("train") if item.id not in excluded]
+    test_items, unindexed = test_items_of_all_suites(suite_seed, suite_size)
     for name, error in unindexed.items():
         print(f"harness: train: warning: suite {name} could not be built, its test split is not guarded ({error})", file=sys.stderr)
-    clean, report = guard_prompts(candidates, test_items, config.contamination_n, config.contamination_threshold)
+    clean, report = guard_prompts(candidates, test_items, config.contamination_n, config.contamination_threshold,
+                                  with_reference=config.method == "distill-on-policy")
     report["candidates"] = len(candidates)
     report["suites_not_indexed"] = unindexed
-    pools, targets = plan_mix(clean, config.rows, seed=config.seed)
+    if excluded:
+        report["excluded_ids"] = len(excluded)
+    pools, targets = plan_mix(clean, config.rows, focus=(focus.capabilities or None) if focus else None,
+                              variant_focus=(focus.variants or None) if focus else None,
+                              seed=config.seed if seed is None else seed)
     chosen = [item for group, pool in pools.items() for item in pool[: targets.get(group, 0)]]
     if not chosen:
         raise HarnessError(f"no train prompts left in {', '.join(config.suites)} after the contamination guard")
@@ -247,13 +262,16 @@ def reward_history(log_history: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return [{"step": h.get("step"), **{k: h[k] for k in REWARD_KEYS if k in h}} for h in log_history if "reward" in h]
 
 
-def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
+def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume: bool = False,
+          prompts: tuple[list[Item], dict[str, Any]] | None = None) -> TrainOutcome:
+    """`prompts`: the guarded items and the guard's report (default: prompt_items(config); harness loop
+    chooses them by retention)."""
     if config.method != "grpo":
         raise HarnessError(f"method {config.method!r}: this trainer is GRPO's (method grpo)")
     out_dir = Path(out_dir)
     student_dir = resolve_student(student)
     resume_from = resume_checkpoint(out_dir, resume)
-    items, guard = prompt_items(config)
+    items, guard = prompts or prompt_items(config)
     trainer, tokenizer, reward = build_trainer(config, student_dir, items, out_dir)
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)

@@ -22,8 +22,11 @@ from harness.trainers.evaluation import (
 from harness.trainers.sft import CHECKPOINTS, train
 
 
+PROMPT_METHODS = ("grpo", "distill-on-policy")  # trained on the train split of --suite, not on --data
+
+
 def eval_settings(config: TrainConfig, card: dict[str, Any]) -> EvalSettings:
-    suites = config.eval_suites or (list(config.suites) if config.method == "grpo" else sorted(card.get("suites", {})))
+    suites = config.eval_suites or (list(config.suites) if config.method in PROMPT_METHODS else sorted(card.get("suites", {})))
     first: dict[str, Any] = next(iter(card.get("suites", {}).values()), {})
     return EvalSettings(
         suites=require_suites(suites),
@@ -34,23 +37,34 @@ def eval_settings(config: TrainConfig, card: dict[str, Any]) -> EvalSettings:
     )
 
 
-def check_inputs(config: TrainConfig, data_dir: str | None) -> None:
-    """SFT trains on a distilled dataset (--data); GRPO on the train split of --suite, and takes no --data."""
+def check_inputs(config: TrainConfig, data_dir: str | None, teacher: str | None = None) -> None:
+    """SFT trains on a distilled dataset (--data); GRPO and on-policy distillation on the train split of --suite,
+    and take no --data; only on-policy distillation takes a --teacher model."""
     if config.method == "sft" and not data_dir:
         raise HarnessError("--data DIR is required with --method sft (a dataset written by 'harness distill')")
-    if config.method == "grpo" and data_dir:
-        raise HarnessError("--data is for --method sft; GRPO's prompts are the train split of --suite NAME")
+    if config.method in PROMPT_METHODS and data_dir:
+        raise HarnessError(f"--data is for --method sft; the prompts of --method {config.method} are the train split of --suite NAME")
     if config.method == "sft" and (config.suites or config.rows is not None):
-        raise HarnessError("suites and rows (--suite, --rows) choose GRPO's prompts; --method sft trains on --data")
+        raise HarnessError("suites and rows (--suite, --rows) choose GRPO's prompts (and on-policy distillation's); "
+                           "--method sft trains on --data")
+    if teacher and config.method != "distill-on-policy":
+        raise HarnessError(f"--teacher is the model of --method distill-on-policy; --method {config.method} "
+                           + ("learns from a teacher through --data (harness distill --teacher SPEC)" if config.method == "sft"
+                              else "is rewarded by the suites' scorers"))
 
 
-def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str | None, out_dir: str, resume: bool = False) -> dict[str, Any]:
-    check_inputs(config, data_dir)
+def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str | None, out_dir: str, resume: bool = False,
+                       teacher: str | None = None) -> dict[str, Any]:
+    check_inputs(config, data_dir, teacher)
     out = Path(out_dir)
     if config.method == "grpo":
         from harness.trainers import grpo
 
         outcome = grpo.train(config, student, out, resume=resume)
+    elif config.method == "distill-on-policy":
+        from harness.trainers import onpolicy
+
+        outcome = onpolicy.train(config, student, teacher, out, resume=resume)
     else:
         assert data_dir is not None
         outcome = train(config, student, data_dir, out, resume=resume)
@@ -64,13 +78,17 @@ def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str |
     card = load_card(data_dir) if data_dir else {}
     settings = eval_settings(config, card)
     student_eval = evaluate_model(f"hf:{outcome.model_dir}", settings, out / "eval")
-    teacher = teacher_results_for(config.teacher_results, card.get("teacher"), settings, out / "eval-teacher")
+    if config.method == "distill-on-policy" and not config.teacher_results:
+        assert teacher is not None
+        teacher_eval = evaluate_model(teacher, settings, out / "eval-teacher")  # the teacher distilled from, on the same items
+    else:
+        teacher_eval = teacher_results_for(config.teacher_results, card.get("teacher"), settings, out / "eval-teacher")
     print(f"student after {outcome.global_step} steps: " + ", ".join(
         f"{cap}={s.score:.3f}" for cap, s in student_eval[0].capabilities.items() if s.score is not None))
-    if teacher is None:
+    if teacher_eval is None:
         print("no teacher results for retention (pass --teacher-results)")
         return summary
-    analysis = retention_against(teacher, student_eval)
+    analysis = retention_against(teacher_eval, student_eval)
     print(format_retention(analysis.rows + analysis.variants))
     write_retention(out / "retention.json", analysis, {"global_step": outcome.global_step})
     summary["retention"] = [asdict(r) for r in analysis.rows]
@@ -78,7 +96,7 @@ def train_and_evaluate(config: TrainConfig, student: str | None, data_dir: str |
         per_checkpoint = {}
         for checkpoint in sorted((out / CHECKPOINTS).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1])):
             evaluated = evaluate_model(f"hf:{checkpoint}", settings, out / "eval-checkpoints" / checkpoint.name)
-            rows = retention_against(teacher, evaluated).rows
+            rows = retention_against(teacher_eval, evaluated).rows
             per_checkpoint[checkpoint.name] = [asdict(r) for r in rows]
             print(f"{checkpoint.name}:\n{format_retention(rows)}")
         summary["checkpoints"] = per_checkpoint

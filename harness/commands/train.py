@@ -1,4 +1,5 @@
-"""`harness train`: fine-tune a student with TRL (SFT on distilled data, or GRPO rewarded by the suites' scorers), then evaluate it."""
+"""`harness train`: fine-tune a student with TRL (SFT on distilled data, GRPO rewarded by the suites' scorers, or
+on-policy distillation from a local teacher), then evaluate it."""
 
 from __future__ import annotations
 
@@ -17,5 +18,5 @@ def run(args: argparse.Namespace) -> int:
     from harness.trainers.run import train_and_evaluate
 
     config = with_yaml_train_config(TrainRunConfig, args)
-    train_and_evaluate(config.train, config.student, config.data, config.out, resume=config.resume)
+    train_and_evaluate(config.train, config.student, config.data, config.out, resume=config.resume, teacher=config.teacher)
     return 0
