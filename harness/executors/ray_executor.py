@@ -256,7 +256,7 @@ def _init_ray(ray: Any, options: ExecutorConfig) -> None:
         check_address(options.ray_address)
     try:
         ray.init(address=options.ray_address, **kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
         raise HarnessError(f"cannot start or reach a Ray cluster{f' at {options.ray_address}' if options.ray_address else ''}: "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
