@@ -11,7 +11,8 @@ lives in one place, the config class. Works for dataclasses and pydantic models 
 keeps `Annotated` metadata in `FieldInfo.metadata`). Nested configs (a field whose type is itself a
 config) contribute their own flags; `Arg(fields=...)` picks which, `Arg(build=...)` builds the
 nested value from the given ones. `Arg(options=...)` turns a dict field into the union of the flags
-of several option classes (the per-backend options, harness/backends/options.py). `Arg(deprecated=...)`
+of several option classes (every backend's `Options`, harness/backends/options.py; a default that
+differs between them is shown per class). `Arg(deprecated=...)`
 keeps old flag names working for the same field: hidden from --help, a warning on stderr when used.
 
 This module imports only the standard library: `harness --help` must stay fast.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +60,7 @@ class Flag:
     type: Any  # the base type (Optional and Annotated removed)
     default: Any
     owners: tuple[str, ...] = ()  # for option unions: the option classes' names that take it
+    owner_defaults: tuple[tuple[str, Any], ...] = ()  # for option unions: (owner, its default), owners in order
 
     @property
     def dest(self) -> str:
@@ -120,7 +123,11 @@ def flags(cls: type, prefix: tuple[str, ...] = (), only: Mapping[str, Arg | None
         if arg.options is not None:
             out.extend(_option_flags(prefix + (name,), arg.options()))
         elif _is_config(tp) and arg.parse is None:
-            out.extend(flags(tp, prefix + (name,), arg.fields, default))
+            nested = flags(tp, prefix + (name,), arg.fields, default)
+            if arg.title:  # the nested config's flags form one group, unless they name their own
+                nested = [f if f.arg.title else dataclasses.replace(f, arg=dataclasses.replace(f.arg, title=arg.title))
+                          for f in nested]
+            out.extend(nested)
         else:
             out.append(Flag(prefix + (name,), arg, tp, default))
     return out
@@ -130,8 +137,9 @@ def _option_flags(path: tuple[str, ...], classes: Mapping[str, type]) -> list[Fl
     by_name: dict[str, Flag] = {}
     for owner, cls in classes.items():
         for flag in flags(cls, path):
-            known = by_name.get(flag.path[-1])
-            by_name[flag.path[-1]] = dataclasses.replace(known or flag, owners=(*(known.owners if known else ()), owner))
+            known = by_name.get(flag.path[-1]) or flag
+            by_name[flag.path[-1]] = dataclasses.replace(known, owners=(*known.owners, owner),
+                                                         owner_defaults=(*known.owner_defaults, (owner, flag.default)))
     return list(by_name.values())
 
 
@@ -144,11 +152,19 @@ def _element_type(tp: Any) -> Any | None:
     return None
 
 
+def _shown(default: Any) -> bool:
+    return default is not None and not isinstance(default, bool) and default not in ((), [], {})
+
+
 def _default_text(flag: Flag) -> str:
-    d = flag.default
-    if flag.arg.required or d is None or isinstance(d, bool) or d in ((), [], {}) or "default" in flag.arg.help:
+    """The default argparse shows after the help: the field's; for an option several classes take with
+    different defaults, each owner's ("openai: 16, anthropic: 8")."""
+    if flag.arg.required or "default" in flag.arg.help:
         return ""
-    return f" (default: {d})"
+    shown = [(owner, d) for owner, d in flag.owner_defaults if _shown(d)]
+    if len({repr(d) for _, d in flag.owner_defaults}) > 1 and shown:
+        return f" (default: {', '.join(f'{owner}: {d}' for owner, d in shown)})"
+    return f" (default: {flag.default})" if _shown(flag.default) else ""
 
 
 def _deprecated_action(new: str, repeat: bool) -> type[argparse.Action]:
@@ -168,7 +184,9 @@ def _deprecated_action(new: str, repeat: bool) -> type[argparse.Action]:
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     groups: dict[str, Any] = {}
-    for flag in flags(cls):
+    generated = flags(cls)
+    # the command's own flags first: a plug-in backend's option named like one of them is the one left out
+    for flag in [f for f in generated if not f.owners] + [f for f in generated if f.owners]:
         title = flag.arg.title or (f"{', '.join(o + ':' for o in flag.owners)} backend options" if flag.owners else None)
         target = parser if title is None else groups.setdefault(title, parser.add_argument_group(title))
         help_text = flag.arg.help + _default_text(flag)
@@ -177,7 +195,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["required"] = True
         if flag.type is bool:
             kwargs["action"] = "store_false" if flag.default is True else "store_true"
-            target.add_argument(flag.option, **kwargs)
+            _add(target, flag, kwargs)
             continue
         if flag.arg.parse is not None:  # the parser turns the text (or the list of texts) into the value
             base, repeat = str, flag.arg.repeat
@@ -196,9 +214,27 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         kwargs["type"] = base if base in (int, float) else str
         if "choices" not in kwargs or flag.arg.metavar:
             kwargs["metavar"] = flag.arg.metavar or flag.option.lstrip("-").replace("-", "_").upper()
-        target.add_argument(flag.option, **kwargs)
+        if not _add(target, flag, kwargs):
+            continue
         for old in flag.arg.deprecated:
             target.add_argument(old, **{**kwargs, "action": _deprecated_action(flag.option, repeat), "help": argparse.SUPPRESS})
+
+
+def _add(target: Any, flag: Flag, kwargs: dict[str, Any]) -> bool:
+    """Add the flag; an option of a union (a plug-in backend's) that clashes with a flag already there is left
+    out with a warning, so one plug-in cannot break the command (the user sees which flag it was)."""
+    try:
+        target.add_argument(flag.option, **kwargs)
+    except argparse.ArgumentError:
+        if not flag.owners:
+            raise
+        import sys
+
+        owners = ", ".join(o + ":" for o in flag.owners)
+        print(f"harness: warning: {flag.option} of the {owners} backend is not offered: the command has a flag of that name",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def given_values(cls: type, args: argparse.Namespace) -> dict[str, Any]:
@@ -259,3 +295,19 @@ def config_from_args(cls: type, args: argparse.Namespace, **fixed: Any) -> Any:
 def option_strings(cls: type) -> dict[str, str]:
     """Field path ("a.b") -> the flag it generates, for every flag of a config."""
     return {flag.dest: flag.option for flag in flags(cls)}
+
+
+STATED_DEFAULT = re.compile(r"\bdefault:?\s+(-?\d+(?:\.\d+)?)(?![\w.])")
+
+
+def stated_default_mismatches(cls: type) -> list[str]:
+    """Flags of a config whose help names a number as the default ("default 16") other than the field's own
+    default: the help was written by hand and the default moved (the field is the one declaration)."""
+    wrong = []
+    for flag in flags(cls):
+        for match in STATED_DEFAULT.finditer(flag.arg.help):
+            stated = float(match.group(1))
+            default = flag.default
+            if isinstance(default, bool) or not isinstance(default, (int, float)) or float(default) != stated:
+                wrong.append(f"{flag.option}: help says {match.group(0)!r}, the field's default is {default!r}")
+    return wrong

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from harness import __version__
 from harness.backends.base import Backend
-from harness.backends.options import builtin_options
+from harness.backends.options import options_by_scheme
 from harness.cache import CACHE_FILE, default_cache_path, open_response_cache
 from harness.config import Arg
 from harness.errors import HarnessError
@@ -99,7 +99,7 @@ class EvalConfig(CacheOptions):
         "seed": Arg("sampling seed", flag="--gen-seed"),
         "samples": Arg("samples per prompt", positive=True),
     })] = field(default_factory=GenerationParams)
-    backend_options: Annotated[dict, Arg(options=builtin_options)] = field(default_factory=dict)
+    backend_options: Annotated[dict, Arg(options=options_by_scheme)] = field(default_factory=dict)
     progress: Annotated[bool, Arg("no progress bars or per-suite lines on stderr")] = True
     vote: Annotated[str | None, Arg(
         "with --samples K: pick each item's answer by a registered vote method (majority: most common answer, "

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
+from typing import Annotated
 
 import pytest
+
+from harness.config import Arg
 
 HEAVY = ("torch", "transformers", "vllm", "trl", "datasets", "scipy", "matplotlib", "sympy", "pandas")
 
@@ -114,6 +118,7 @@ CONFIGS = {
     "distill": ("harness.trainers.distill", "DistillConfig", ("--out", "d")),
     "train": ("harness.trainers.config", "TrainRunConfig", ("--data", "d", "--out", "o")),
     "loop": ("harness.trainers.loop", "LoopConfig", ("--out", "o")),
+    "serve": ("harness.commands.serve", "ServeConfig", ()),
 }
 
 
@@ -203,12 +208,71 @@ def test_eval_derived_defaults_come_from_one_place():
     assert config_from_args(EvalConfig, parser.parse_args(["eval"])).generation.temperature == 0.0
 
 
-def test_backend_classes_declare_the_options_the_cli_offers():
+def test_backend_options_are_declared_once_by_each_backend_and_the_cli_offers_them(cli):
+    from harness.backends.base import load_backend
+    from harness.backends.options import options_by_scheme
     from harness.backends.registry import BACKENDS
-    from harness.backends.options import BUILTIN_OPTIONS
+    from harness.config import option_strings
 
-    for scheme, options in BUILTIN_OPTIONS.items():
-        assert BACKENDS.get(scheme).Options is options
+    by_scheme = options_by_scheme()
+    assert set(by_scheme) == set(BACKENDS.names())  # every built-in declares its options
+    for scheme, options in by_scheme.items():
+        assert options.__module__ == BACKENDS.get(scheme).__module__  # beside the backend, nowhere else
+    help_text = cli("eval", "--help").stdout
+    for options in by_scheme.values():
+        assert all(flag in help_text for flag in option_strings(options).values())
+    # one flag, two backends, two defaults: shown per backend, and each backend runs with its own
+    assert "(default: anthropic: 8, openai: 16)" in " ".join(help_text.split())
+    assert load_backend("anthropic:m").concurrency == 8 and load_backend("openai:http://127.0.0.1:9/v1#m").concurrency == 16
+    assert load_backend("openai:http://127.0.0.1:9/v1#m", concurrency=3).concurrency == 3
+
+
+@dataclass
+class StaleHelp:
+    """Help written by hand, then the default moved (the old API options said "default 16" for anthropic's 8)."""
+
+    concurrency: Annotated[int, Arg("requests in flight at once (default 16)")] = 8
+    timeout: Annotated[float | None, Arg("seconds per request (default: 600)")] = None
+    batch_size: Annotated[int, Arg("prompts per call (default 16)")] = 16
+    max_model_len: Annotated[int, Arg("context length (default: 4096 tokens)")] = 4096
+
+
+@dataclass
+class ClashingOptions:
+    """A backend option named like one of harness eval's own flags, beside one that is not."""
+
+    limit: Annotated[int, Arg("how many")] = 1
+    depth: Annotated[int, Arg("how deep")] = 2
+
+
+def test_a_backend_option_named_like_a_command_flag_is_left_out_with_a_warning(capsys):
+    from harness.backends.base import Backend
+    from harness.backends.registry import BACKENDS
+    from harness.cli import build_parser
+
+    class Clashing(Backend):
+        Options = ClashingOptions
+
+        def fingerprint(self):
+            return {}
+
+        def generate(self, items, params, progress=True):
+            return []
+
+    with BACKENDS.temporarily("clash", Clashing):
+        parser = build_parser(only="eval")
+    assert "--limit of the clash: backend is not offered: the command has a flag of that name" in capsys.readouterr().err
+    args = vars(parser.parse_args(["eval", "--limit", "4", "--depth", "3"]))
+    assert args["limit"] == 4 and args["backend_options.depth"] == 3
+
+
+def test_no_backend_option_help_names_a_default_its_field_does_not_have():
+    from harness.backends.options import options_by_scheme
+    from harness.config import stated_default_mismatches
+
+    for scheme, options in options_by_scheme().items():
+        assert stated_default_mismatches(options) == [], scheme
+    assert [m.split(":")[0] for m in stated_default_mismatches(StaleHelp)] == ["--concurrency", "--timeout"]
 
 
 def test_an_option_the_backend_does_not_take_is_an_error(cli, tmp_path):

@@ -120,7 +120,9 @@ def test_results_record_the_dtype_the_model_ran_in(tiny_model_dir, tmp_path, mon
 def test_cli_takes_dtype_for_hf_and_vllm(cli):
     help_text = cli("eval", "--help").stdout
     assert "--dtype {auto,float32,bfloat16,float16}" in help_text and "AVX-512 BF16" in help_text
-    from harness.backends.options import HFOptions, VLLMOptions, check_spec_options
+    from harness.backends.hf import HFOptions
+    from harness.backends.options import check_spec_options
+    from harness.backends.vllm_backend import VLLMOptions
 
     assert {"dtype"} <= HFOptions.__dataclass_fields__.keys() & VLLMOptions.__dataclass_fields__.keys()
     check_spec_options(None, {"dtype": "float32"})  # the embedded default takes it on either engine

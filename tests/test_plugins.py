@@ -48,7 +48,8 @@ def test_eval_runs_the_plugin_backend_vote_method_and_judge_from_the_cli(cli, pl
     proc = cli("eval", "--model", "echo:canned", "--vote", "last", "--out", str(tmp_path / "last"), *common, env=plugin_env)
     assert proc.returncode == 0, proc.stderr
     results = json.loads((tmp_path / "last" / "results.json").read_text())
-    assert results["model"]["backend"] == "echo" and results["model"]["fingerprint"] == {"backend": "echo", "label": "canned"}
+    assert results["model"]["backend"] == "echo"
+    assert results["model"]["fingerprint"] == {"backend": "echo", "label": "canned", "wrong_answer": 1234567}
     assert results["judge"] == {"name": "always", "version": "7", "spec": "always"}
     math = results["sampling"]["math"]
     assert math["method"] == "last" and math["k"] == 3
@@ -66,6 +67,38 @@ def test_eval_runs_the_plugin_backend_vote_method_and_judge_from_the_cli(cli, pl
     assert proc.returncode == 0, proc.stderr
     assert "vote method 'majority' from harness_echo_plugin.vote:vote_last is ignored: a built-in has that name" in proc.stderr
     assert json.loads((tmp_path / "majority" / "results.json").read_text())["sampling"]["math"]["maj_at_k"] == 0.0
+
+
+def test_plugin_backend_options_are_flags_that_reach_the_backend(cli, plugin_env, tmp_path):
+    help_text = cli("eval", "--help", env=plugin_env).stdout
+    assert "echo: backend options:" in help_text and "--wrong-answer WRONG_ANSWER" in help_text
+    assert "(default: 1234567)" in " ".join(help_text.split())  # the default from the plug-in's Options dataclass
+    assert "--wrong-answer" not in cli("eval", "--help").stdout
+    common = ["--suite", "arithmetic", "--limit", "2", "--samples", "2", "--no-cache", "--no-progress"]
+    proc = cli("eval", "--model", "echo:x", "--wrong-answer", "42", *common, "--out", str(tmp_path / "a"), env=plugin_env)
+    assert proc.returncode == 0, proc.stderr
+    records = read_jsonl(tmp_path / "a" / "samples.jsonl")
+    assert len(records) == 2 and all(r["samples"][0]["output"] == "The answer is 42." for r in records)
+    assert json.loads((tmp_path / "a" / "results.json").read_text())["model"]["fingerprint"]["wrong_answer"] == 42
+    proc = cli("eval", "--model", "reference", "--wrong-answer", "42", *common, "--out", str(tmp_path / "b"), env=plugin_env)
+    assert proc.returncode == 2 and "--wrong-answer is not an option of the reference: backend" in proc.stderr
+    proc = cli("eval", "--model", "echo:x", "--batch-size", "4", *common, "--out", str(tmp_path / "c"), env=plugin_env)
+    assert proc.returncode == 2 and "--batch-size is not an option of the echo: backend (it takes --wrong-answer)" in proc.stderr
+    listed = json.loads(cli("plugins", "--json", "--plugins-only", env=plugin_env).stdout)
+    [echo] = next(d["entries"] for d in listed if d["kind"] == "backend")
+    assert echo["options"] == [{"flag": "--wrong-answer", "default": 1234567, "help": "the number every sample but the last answers"}]
+    assert "--wrong-answer" in cli("plugins", env=plugin_env).stdout
+
+
+def test_no_backend_option_help_names_a_default_its_field_does_not_have_plugins_included(plugin_env):
+    out = python("import json\n"
+                 "from harness.backends.options import options_by_scheme\n"
+                 "from harness.config import stated_default_mismatches\n"
+                 "print(json.dumps({scheme: stated_default_mismatches(cls) for scheme, cls in options_by_scheme().items()}))\n",
+                 plugin_env)
+    found = json.loads(out)
+    assert set(found) == {"anthropic", "echo", "hf", "openai", "reference", "vllm"}
+    assert all(mismatches == [] for mismatches in found.values()), found
 
 
 def test_without_the_plugin_its_names_are_refused_with_the_known_ones(cli, plugin_env, tmp_path):

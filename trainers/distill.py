@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
-from harness.backends.options import builtin_options
+from harness.backends.options import options_by_scheme
 from harness.config import Arg
 from harness.errors import HarnessError
 from harness.registry import LazyChoices
@@ -96,7 +96,7 @@ class DistillConfig(CacheOptions):
     price_per_mtok: Annotated[tuple[float, float] | None, Arg(
         "teacher price in USD per million input,output tokens (for the data card)", flag="--price", metavar="IN,OUT",
         parse=parse_price)] = None
-    backend_options: Annotated[dict[str, Any], Arg(options=builtin_options)] = field(default_factory=dict)
+    backend_options: Annotated[dict[str, Any], Arg(options=options_by_scheme)] = field(default_factory=dict)
     progress: Annotated[bool, Arg("no progress bars or log lines on stderr")] = True
     out: Annotated[Path | None, Arg("output dataset directory", required=True, metavar="DIR")] = None  # distill()'s out_dir wins
 

@@ -9,6 +9,8 @@
   retried on the next run), never raised; `failed` counts it.
 - Usage: request and token counters for `usage()`, which lands in results.json.
 - finish_reason: each backend maps its API's values onto stop / length through `FINISH_REASONS`.
+- Options: `APIOptions` (timeout, retries) plus each backend's own `concurrency` (CONCURRENCY_ARG,
+  its own default).
 
 Private (leading underscore): the backends package imports every public submodule to find
 registered backends, and this one registers none.
@@ -16,18 +18,26 @@ registered backends, and this one registers none.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from harness.backends.base import Backend
+from harness.config import Arg
 from harness.models.spec import ModelSpec
 from harness.types import Generation
 
-DEFAULT_TIMEOUT = 600.0
-DEFAULT_MAX_RETRIES = 4
-
 T = TypeVar("T")
+
+CONCURRENCY_ARG = Arg("requests in flight at once", positive=True)
+
+
+@dataclass
+class APIOptions:
+    """Options of every HTTP API backend: timeout and retries (each declares its own `concurrency`)."""
+
+    timeout: Annotated[float, Arg("seconds per request", positive=True)] = 600.0
+    max_retries: Annotated[int, Arg("retries per request", minimum=0)] = 4
 
 
 def describe_error(exc: BaseException) -> str:
@@ -45,19 +55,17 @@ def map_finish_reason(reason: str | None, mapping: dict[str, str]) -> str | None
 class ApiBackend(Backend):
     """A backend that sends chat requests to an HTTP API through its vendor's SDK."""
 
-    default_concurrency: ClassVar[int] = 8
     # results.json "usage" keys, in order: "requests" and "failed_requests" are counted here,
     # the others are summed from each response's usage.
     usage_keys: ClassVar[tuple[str, ...]] = ("requests", "failed_requests")
     FINISH_REASONS: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, spec: ModelSpec, concurrency: int | None = None, timeout: float | None = None,
-                 max_retries: int | None = None, **options: Any):
+    def __init__(self, spec: ModelSpec, **options: Any):
         super().__init__(spec, **options)
         self.model = spec.target
-        self.concurrency = concurrency or self.default_concurrency
-        self.timeout = timeout or DEFAULT_TIMEOUT
-        self.max_retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+        self.concurrency: int = self.settings.concurrency
+        self.timeout: float = self.settings.timeout
+        self.max_retries: int = self.settings.max_retries
         self._usage: dict[str, int] = dict.fromkeys(self.usage_keys, 0)
 
     def client_options(self) -> dict[str, Any]:
@@ -94,11 +102,15 @@ class ApiBackend(Backend):
     ) -> list[T]:
         """Run `call(client)` for every call, at most `concurrency` at once, on one async SDK
         client made (and closed) inside the event loop."""
+        import asyncio
+
         return asyncio.run(self._gather(make_client, calls, unit, progress))
 
     async def _gather(
         self, make_client: Callable[[], Any], calls: Sequence[Callable[[Any], Awaitable[T]]], unit: str, progress: bool
     ) -> list[T]:
+        import asyncio
+
         from tqdm.auto import tqdm
 
         client = make_client()

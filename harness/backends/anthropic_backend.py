@@ -27,18 +27,29 @@ import json
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from harness.backends._api import ApiBackend
-from harness.backends.options import AnthropicOptions
+from harness.backends._api import CONCURRENCY_ARG, APIOptions, ApiBackend
 from harness.backends.registry import BACKENDS
+from harness.config import Arg
 from harness.errors import HarnessError
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
-DEFAULT_CONCURRENCY = 8
+
+@dataclass
+class AnthropicOptions(APIOptions):
+    """Options of the anthropic: backend: extended thinking and the Message Batches API."""
+
+    concurrency: Annotated[int, CONCURRENCY_ARG] = 8
+    thinking_budget: Annotated[int | None, Arg("extended thinking token budget", positive=True)] = None
+    batch: Annotated[bool, Arg("use the Message Batches API (half price)")] = False
+    poll_interval: float = 30.0
+    batch_wait: float = 24 * 3600.0
+    ledger_path: str | Path | None = None  # submitted batch ids (default: beside the response cache)
 
 # USD per million tokens: (input, output). Cache writes cost 1.25x input, cache reads 0.1x,
 # and the Batches API halves everything. Matched by model-name prefix, longest first.
@@ -170,27 +181,18 @@ class AnthropicBackend(ApiBackend):
         "max_tokens": "length",
         "model_context_window_exceeded": "length",
     }
-    default_concurrency = DEFAULT_CONCURRENCY
     chunk_size = 64
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        thinking_budget: int | None = None,
-        batch: bool = False,
-        poll_interval: float = 30.0,
-        batch_wait: float = 24 * 3600.0,
-        ledger_path: str | Path | None = None,
-        **options: Any,
-    ):
+    def __init__(self, spec: ModelSpec, **options: Any):
         super().__init__(spec, **options)
-        self.thinking_budget = thinking_budget
-        self.batch = batch
-        self.poll_interval = poll_interval
-        self.batch_wait = batch_wait
-        if batch:
+        settings: AnthropicOptions = self.settings
+        self.thinking_budget = settings.thinking_budget
+        self.batch = settings.batch
+        self.poll_interval = settings.poll_interval
+        self.batch_wait = settings.batch_wait
+        if self.batch:
             self.chunk_size = 10_000  # one batch per suite: batches are priced, not paced
-        self._ledger_path = Path(ledger_path) if ledger_path else None
+        self._ledger_path = Path(settings.ledger_path) if settings.ledger_path else None
 
     def fingerprint(self) -> dict[str, Any]:
         return {"backend": "anthropic", "model": self.model, "thinking_budget": self.thinking_budget}

@@ -3,7 +3,8 @@
 A backend is registered under its model-spec scheme (in BACKENDS, harness/backends/registry.py):
 in-tree with `@BACKENDS.register("hf")`
 (every public module of harness/backends is imported on first lookup), or by another package
-under the "harness.backends" entry-point group, which makes `SCHEME:TARGET` a model spec.
+under the "harness.backends" entry-point group, which makes `SCHEME:TARGET` a model spec. Its
+`Options` dataclass, in the same module, declares the options it takes (docs/plugins.md).
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ class Backend(ABC):
     """A model that answers items: what every registered backend implements (generate, fingerprint, close)."""
 
     name: ClassVar[str]  # the scheme it is registered under (set by the registry)
-    Options: ClassVar[type | None] = None  # the options it takes (harness/backends/options.py); None: any
+    # The options it takes: a dataclass, the one declaration of their flags, defaults and help
+    # (harness/backends/options.py); None: any keyword options, no flags.
+    Options: ClassVar[type | None] = None
     # Set on the embedded default's backend: the EngineChoice that picked it (harness/models/engine_choice.py).
     engine_choice: Any = None
 
     def __init__(self, spec: ModelSpec, **options: Any):
         self.spec = spec
-        self.options = options
+        self.options = options  # as given
+        self.settings: Any = self.Options(**options) if self.Options is not None else None  # every option, defaults filled in
 
     @abstractmethod
     def fingerprint(self) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 from harness.backends._thinking import split_thinking, thinks, thinks_natively
 from harness.backends.base import Backend
-from harness.backends.options import HFOptions
+from harness.backends.options import DTYPE_ARG, ChatTemplateOptions
 from harness.backends.registry import BACKENDS
+from harness.config import Arg
 from harness.errors import HarnessError
 from harness.models.checkpoint import adapter_base, checkpoint_dtype, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
 from harness.models.cpu import resolve_dtype
@@ -92,21 +94,31 @@ def chosen_token_logprobs(params: GenerationParams) -> Any:
     return ChosenTokenLogprobs()
 
 
+@dataclass
+class HFOptions(ChatTemplateOptions):
+    """Options of the hf: backend."""
+
+    batch_size: Annotated[int, Arg("prompts per generate call", positive=True)] = 16
+    device: Annotated[str | None, Arg("cpu, cuda, cuda:1 (default: cuda when present)")] = None
+    dtype: Annotated[str, DTYPE_ARG] = "auto"
+
+
 @BACKENDS.register("hf")
 class HFBackend(Backend):
     """A transformers checkpoint: batched generation with its chat template, greedy by default, CPU or CUDA."""
 
     Options = HFOptions
 
-    def __init__(self, spec: ModelSpec, batch_size: int = 16, device: str | None = None, dtype: str = "auto",
-                 chat_template_kwargs: dict[str, Any] | None = None, **options: Any):
+    def __init__(self, spec: ModelSpec, **options: Any):
         super().__init__(spec, **options)
+        settings: HFOptions = self.settings
         self.checkpoint = resolve_checkpoint(spec.target)
-        self.chat_template_kwargs = chat_template_kwargs or {}
-        self.batch_size = batch_size
-        self.device_name = device
-        on_cpu = (device or ("cuda" if gpu_present() else "cpu")).startswith("cpu")
-        self.dtype = resolve_dtype(dtype, on_cpu)  # on CPU: what the processor computes natively (harness/models/cpu.py)
+        self.chat_template_kwargs = settings.chat_template_kwargs or {}
+        self.batch_size = settings.batch_size
+        self.device_name = settings.device
+        on_cpu = (settings.device or ("cuda" if gpu_present() else "cpu")).startswith("cpu")
+        # on CPU: what the processor computes natively (harness/models/cpu.py)
+        self.dtype = resolve_dtype(settings.dtype, on_cpu)
         self._model = None
         self._tokenizer = None
 

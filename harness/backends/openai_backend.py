@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from harness.backends._api import ApiBackend
-from harness.backends.options import OpenAIOptions
+from harness.backends._api import CONCURRENCY_ARG, APIOptions, ApiBackend
+from harness.backends.options import ChatTemplateOptions
 from harness.backends.registry import BACKENDS
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
-DEFAULT_CONCURRENCY = 16
+
+@dataclass
+class OpenAIOptions(APIOptions, ChatTemplateOptions):
+    """Options of the openai: backend."""
+
+    concurrency: Annotated[int, CONCURRENCY_ARG] = 16
+    logprobs: bool = True
 
 
 def mean_token_logprob(choice: Any) -> float | None:
@@ -39,15 +46,14 @@ class OpenAIBackend(ApiBackend):
     # The API's finish_reason is "stop", "length", "content_filter", "tool_calls", ...; "eos" is
     # what TGI and some llama.cpp builds say for "stop".
     FINISH_REASONS = {"eos": "stop", "eos_token": "stop", "stop_sequence": "stop"}
-    default_concurrency = DEFAULT_CONCURRENCY
     chunk_size = 128
 
-    def __init__(self, spec: ModelSpec, logprobs: bool = True, chat_template_kwargs: dict[str, Any] | None = None,
-                 **options: Any):
+    def __init__(self, spec: ModelSpec, **options: Any):
         super().__init__(spec, **options)
-        self.chat_template_kwargs = chat_template_kwargs or {}
+        settings: OpenAIOptions = self.settings
+        self.chat_template_kwargs = settings.chat_template_kwargs or {}
         self.base_url = spec.base_url
-        self.logprobs = logprobs
+        self.logprobs = settings.logprobs
         self.chunk_size = max(self.chunk_size, self.concurrency * 4)
 
     def fingerprint(self) -> dict[str, Any]:

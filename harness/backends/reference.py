@@ -6,13 +6,18 @@ It is the oracle (it must score 1.0 on every suite) and the offline teacher for 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from harness import __version__
 from harness.backends.base import Backend
-from harness.backends.options import ReferenceOptions
 from harness.backends.registry import BACKENDS
 from harness.types import Generation, GenerationParams, Item
+
+
+@dataclass
+class ReferenceOptions:
+    """The reference backend takes no options."""
 
 
 @BACKENDS.register("reference")

