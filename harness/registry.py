@@ -20,7 +20,7 @@ A test or a script that registers an entry of its own for a while uses `with REG
 obj):` (or `unregister(name)`), so nothing it adds outlives it.
 
 Groups: harness.backends, harness.suites, harness.vote_methods, harness.abstention_judges,
-harness.keep_policies, harness.output_formats, harness.commands. Built-in modules are imported
+harness.keep_policies, harness.output_formats, harness.commands, harness.executors. Built-in modules are imported
 on first lookup and a plug-in's module only when its entry is used, so importing a registry
 (and listing names) stays cheap. Built-in entries win over a plug-in of the same name.
 """

@@ -58,7 +58,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,7 +170,7 @@ class RemoteCache(ResponseCache):
 
         return ray.get(self.service.get_many.remote(list(keys)))
 
-    def put_many(self, rows: Any) -> int:
+    def put_many(self, rows: Iterable[tuple[str, Generation]]) -> int:
         import ray
 
         rows = list(rows)
