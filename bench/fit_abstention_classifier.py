@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "tests" / "data" / "abstention_corpus.jsonl"
 SEED = 20261202
 FOLDS = 5
-L2_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 FALSE_WEIGHT = 2.0
 
 

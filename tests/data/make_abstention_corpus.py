@@ -764,12 +764,9 @@ VOICES_V2 = {"terse": voice_terse, "multi": voice_multi, "markdown": voice_markd
              "chatty": voice_chatty}
 
 
-def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
-    by_kind: dict[str, list] = {}
-    for it in items:
-        by_kind.setdefault(it.answer["kind"], []).append(it)
-    rows: list[dict] = []
-    voices = list(VOICES_V2)
+def make_emitter(part: str, rng: random.Random, rows: list[dict], source: str):
+    """emit(template, category, abstained, pool, reps): `reps` rows from `template`, each filled from the next
+    item of `pool` that has every slot it names, in the next voice of VOICES_V2."""
     counter = 0
 
     def emit(template: str, category: str, abstained: bool, pool: list, reps: int = 3) -> None:
@@ -790,15 +787,27 @@ def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
                         values=", ".join(map(str, values)),
                         values_and=", ".join(map(str, values[:-1])) + f" and {values[-1]}" if len(values) > 1 else str(values[0]),
                         values_or=", ".join(map(str, values[:-1])) + f" or {values[-1]}" if len(values) > 1 else str(values[0]))
+            if it.answer.get("trap") is not None:
+                ctx["trap"] = it.answer["trap"]
             body = fill(template, ctx)
             if body is None:
                 continue
-            voice = voices[counter % len(voices)]
+            voice = list(VOICES_V2)[counter % len(VOICES_V2)]
             counter += 1
             ctx |= dict(abstained=abstained, rng=rng, flag_conclusion=counter % 2 == 0)
             rows.append({"question": it.messages[-1].content, "output": VOICES_V2[voice](body, ctx), "abstained": abstained,
-                         "category": category, "voice": voice, "kind": it.answer["kind"], "part": part, "source": "v2"})
+                         "category": category, "voice": voice, "kind": it.answer["kind"], "part": part, "source": source})
             made += 1
+
+    return emit
+
+
+def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
+    by_kind: dict[str, list] = {}
+    for it in items:
+        by_kind.setdefault(it.answer["kind"], []).append(it)
+    rows: list[dict] = []
+    emit = make_emitter(part, rng, rows, "v2")
 
     flawed = [k for k in FLAW_SLOTS]
     for kind in flawed:
@@ -829,6 +838,173 @@ def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
     return rows
 
 
+# --- v3: values computed and then withdrawn, tempting answers, bounds ----------------------------
+# Written for issue 21's second round, without looking at any blind set: replies that work out a
+# number under a hypothesis or name the tempting number and then decline (abstentions: the number is
+# not what they answer), replies that give only a bound or a range and decline a single value, and
+# their answering counterparts (the hypothesis adopted and committed to, the tempting answer
+# corrected, a bound followed by the exact value). Rows carry "source": "v3".
+
+HYPOTHETICAL_ABSTAIN = {  # missing-quantity items: a value under an assumption, then declined
+    "tune": [
+        "Suppose {missing_np} were {h}. Then {total} would come to {fake}. The problem gives no such figure, though, so "
+        "{fake} is only an illustration, not an answer.",
+        "Had the problem said that {missing_np} is {h}, I'd answer {fake}. It says no such thing, so I have no answer to give.",
+        "Under an assumption of {h}, we'd get {fake}. But that assumption is mine, not the problem's; as stated, {total} is unknown.",
+        "Working it through with a made-up value: {h} gives {fake}. Since {missing_np} is really unknown, that number "
+        "means nothing, and I can't answer.",
+        "A quick sketch: with {h}, {total} = {fake}; with {h2}, {fake2}. The text fixes neither, so I'll leave {total} undetermined.",
+        "In the special case where {missing_np} is {h}, {total} is {fake}. Nothing says we're in that case, so there is no definite answer.",
+        "{known} If we plug in {h} for {missing_np}, the result is {fake}. However, {missing_np} appears nowhere in the "
+        "problem, so this can't be answered.",
+        "Were {missing_np} equal to {h}, the total would be {fake}. It isn't stated, so I won't commit to that number.",
+        "Let me try a value to see how it behaves. {h} per unit leads to {fake}. That's a guess, and the problem needs "
+        "{missing_np} to be given; it isn't, so the question stays open.",
+    ],
+    "heldout": [
+        "Just to show the shape of it: {h} would lead to {fake}. But {missing_np} is not in the problem, so the real {total} stays unknown.",
+        "Imagine {missing_np} is {h}; {total} then equals {fake}. That's a hypothetical, and the actual question has no determinate answer.",
+        "On a guess of {h} you'd get {fake}, yet nothing backs that guess. I can't give {total}.",
+    ],
+}
+HYPOTHETICAL_CONFLICT = {  # contradictory items: each reading worked out, then declined
+    "tune": [
+        "Going by the first statement, {total} would be {fake}; going by the second, {fake2}. The two disagree, so there's no single answer.",
+        "If I believe one figure I get {fake}, if I believe the other I get {fake2}. Because {conflict}, I can't say which is meant.",
+        "{calc}. Using the first number the total is {fake}, using the second it is {fake2}. The problem is inconsistent, so no answer.",
+    ],
+    "heldout": ["Trusting one fact gives {fake}, trusting the other gives {fake2}. The problem is inconsistent, so I won't pick."],
+}
+TEMPTING_ABSTAIN = {  # flawed items: the tempting number named and rejected, nothing committed
+    "missing_quantity": {
+        "tune": [
+            "It's tempting to say {fake}, but that needs {missing_np}, which the problem never gives. No answer.",
+            "The quick answer would be {fake}. That quietly assumes {missing_np} is {h}, and nothing says so, so I'll decline.",
+            "One might answer {fake}, but that's a guess: {missing_np} is unknown.",
+            "A natural guess is {fake}. However, the problem doesn't support it, because we aren't told {missing}.",
+            "I could write {fake} and move on, but it would be invented: {total} depends on {missing_np}.",
+        ],
+        "heldout": ["{fake} looks like the obvious answer, but it rests on a value for {missing_np} that we're not given. "
+                    "I'd leave it unanswered."],
+    },
+    "missing_premise": {
+        "tune": ["It's tempting to multiply and say {fake}, but the rule about {unit} may not apply to these animals at all, "
+                 "so the count is unknown.",
+                 "The easy answer is {fake}. That only works if {missing}, which the problem never says."],
+        "heldout": ["Multiplying gives {fake}, but that leans on a link the problem never makes, so I won't give it."],
+    },
+    "contradictory": {
+        "tune": ["It's tempting to add the numbers and say {fake}, yet {conflict}, so the numbers can't be trusted and there is no answer.",
+                 "A first pass gives {fake}. Then I notice {conflict}; the problem contradicts itself."],
+        "heldout": ["Tempting as {fake} is, the facts disagree ({conflict}), so there is no answer."],
+    },
+    "false_premise": {
+        "tune": ["You might be tempted to answer {fake}, but {absent}, so the question has nothing to count.",
+                 "Subtracting would give some number, but {absent}; the question rests on something false."],
+        "heldout": ["A quick subtraction suggests an answer, but {absent}. Nothing to give."],
+    },
+    "no_solution": {
+        "tune": ["It's tempting to just say {fake}, but {reason}. So no valid answer exists.",
+                 "My first instinct was {fake}. Checking it: {calc}. So there is no solution."],
+        "heldout": ["The number {fake} comes to mind, but {reason}, so there is none."],
+    },
+}
+BOUND_ABSTAIN = {  # missing-quantity items: only a bound or a range, no single value
+    "tune": [
+        "All that follows is a lower bound: {total} is more than {h}. A single exact value can't be given.",
+        "{total} must be at least {h}, but beyond that the problem doesn't say, so there's no single number.",
+        "We can narrow it to somewhere above {h}, no further. I can't give one exact value.",
+        "The range is open-ended: anything from {h} upward fits. So the exact {total} is not determined.",
+        "It lies somewhere between {fake} and {fake2}, depending on {missing_np}; the problem doesn't settle it, so no single answer.",
+        "Only a bound is possible here: {total} ≥ {h}. The exact figure depends on {missing_np}.",
+        "{Name}'s total is at least {h} {unit}, maybe much more. Without {missing_np} I can't be exact.",
+    ],
+    "heldout": [
+        "I can say {total} exceeds {h}, and that's all; the exact number isn't fixed by the problem.",
+        "{total} has a minimum of {h} but no determined value, since {missing_np} is open.",
+    ],
+}
+MULTI_DECLINE = {  # multi-answer items: "several fit" without naming them is a refusal to answer
+    "tune": ["Several numbers satisfy these conditions, so I can't name the one that is meant.",
+             "The conditions allow more than one value and the question wants one; I can't choose.",
+             "There are multiple candidates, and nothing singles one out. No unique answer."],
+    "heldout": ["More than one value works, so the question has no unique answer."],
+}
+COMMIT_V3 = {
+    "assume_commit": {  # missing-quantity items: the gap named, a value assumed, a number committed to
+        "tune": [
+            "The problem leaves out {missing_np}. Taking it to be {h}, {total} comes to {fake}, and that's my answer.",
+            "{missing_np} isn't in the problem, so I'll fill it in with {h}. Then {total} = {fake}. Answer: {fake}.",
+            "Strictly, we'd need {missing_np}. I'll assume {h} anyway: {fake}.",
+            "If {missing_np} is {h} (the problem doesn't say, but it's a reasonable guess), {total} is {fake}. I'll go with {fake}.",
+            "It's tempting to call this unanswerable, but with a typical {h} for {missing_np} we get {fake}. So {fake}.",
+            "Suppose {missing_np} were {h}. Then {total} would come to {fake}, and I'll take that as the answer.",
+            "{total} is at least {h}; assuming {missing_np} is {h2}, it is {fake}. Final answer: {fake}.",
+        ],
+        "heldout": [
+            "Not given: {missing_np}. Assuming {h}, I get {fake}, which is my final answer.",
+            "There's a gap ({missing_np}), but I'll commit: with {h}, {total} is {fake}.",
+        ],
+    },
+    "tempting_commit": {  # trap items: the tempting value named, then the right one given
+        "tune": [
+            "It's tempting to say {trap}, but that's the trap. {work} The answer is {v}.",
+            "The quick answer {trap} is wrong. {work} So it's {v}.",
+            "Most people say {trap}, but careful: {work} The correct answer is {v}.",
+            "You might be tempted to say {trap}; it's actually {v}.",
+            "It's tempting to say {trap}, but {work} So {v}.",
+            "{trap} looks right and isn't. {work} That gives {v}.",
+        ],
+        "heldout": ["Not {trap}, as it first seems: {work} That gives {v}.",
+                    "It's tempting to answer {trap}, but the right answer is {v}."],
+    },
+    "bound_commit": {  # answerable items: a bound first, then the exact value
+        "tune": [
+            "The answer is more than {h}. Exactly: {work} So {v}.",
+            "A rough bound says at least {h}, and the exact value is {v}.",
+            "It must be at least {h}; working it out, {work} The answer is {v}.",
+        ],
+        "heldout": ["At minimum {h}; precisely, {v}."],
+    },
+    "hypothetical_then_real": {  # answerable items: a wrong reading worked out, then the real one committed to
+        "tune": [
+            "A first guess of {fake} doesn't survive a check. {work} The answer is {v}.",
+            "Had the question meant something else we might get {fake}, but read as written, {work} So {v}.",
+        ],
+        "heldout": ["With a careless reading you'd get {fake}; the careful one gives {v}."],
+    },
+}
+
+
+def rows_v3(part: str, items, rng: random.Random) -> list[dict]:
+    by_kind: dict[str, list] = {}
+    for it in items:
+        by_kind.setdefault(it.answer["kind"], []).append(it)
+    rows: list[dict] = []
+    emit = make_emitter(part, rng, rows, "v3")
+    for template in HYPOTHETICAL_ABSTAIN[part]:
+        emit(template, "hypothetical_abstain", True, by_kind["missing_quantity"])
+    for template in HYPOTHETICAL_CONFLICT[part]:
+        emit(template, "hypothetical_abstain", True, by_kind["contradictory"])
+    for kind, pools in TEMPTING_ABSTAIN.items():
+        for template in pools[part]:
+            emit(template, "tempting_abstain", True, by_kind[kind])
+    for template in BOUND_ABSTAIN[part]:
+        emit(template, "bound_abstain", True, by_kind["missing_quantity"])
+    for template in MULTI_DECLINE[part]:
+        emit(template, "multi_decline", True, by_kind["multi_answer"])
+    for template in COMMIT_V3["assume_commit"][part]:
+        emit(template, "assume_commit", False, by_kind["missing_quantity"])
+    for template in COMMIT_V3["tempting_commit"][part]:
+        emit(template, "tempting_commit", False, by_kind["trap"])
+    answerable = [it for it in by_kind["answerable"] if isinstance(it.answer["value"], int)]
+    for template in COMMIT_V3["bound_commit"][part]:
+        emit(template, "bound_commit", False, answerable)
+    for template in COMMIT_V3["hypothetical_then_real"][part]:
+        emit(template, "hypothetical_commit", False, answerable)
+    return rows
+
+
 def reference_rows(per_kind: int = 8) -> list[dict]:
     """The suite's own worked solutions (reference responses) to train-split items: the explicit voice a
     careful teacher uses ("9 boys and 6 girls make 15 students, not 12: ... cannot be answered"),
@@ -853,8 +1029,15 @@ def build_v2() -> list[dict]:
     return rows_v2("tune", items, random.Random(10)) + rows_v2("heldout", items, random.Random(11)) + reference_rows()
 
 
+def build_v3() -> list[dict]:
+    from harness.suite import get_suite
+
+    items = get_suite("edge_cases").items("test")
+    return rows_v3("tune", items, random.Random(20)) + rows_v3("heldout", items, random.Random(21))
+
+
 def main() -> int:
-    rows = build() + build_v2()
+    rows = build() + build_v2() + build_v3()
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     parts = {p: sum(r["part"] == p for r in rows) for p in ("tune", "heldout")}
     print(f"wrote {len(rows)} rows to {OUT} ({parts})")
