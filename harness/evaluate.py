@@ -29,8 +29,9 @@ from harness.errors import HarnessError
 from harness.generation import DEFAULT_CHUNK_SIZE, CacheStats, generate_cached
 from harness.models.engine_choice import default_engine_backend, engine_record
 from harness.results import Results, ModelInfo, SuiteInfo, summarise, write_results
+from harness.scoring.context import ScoringContext
 from harness.shard import SHARD_KEY, Shard, parse_shard, shard_info, shard_selections
-from harness.suite import Suite, default_suite_names, get_suite
+from harness.suite import Suite, default_suite_names, get_suite, score_batch
 from harness.token_budget import backend_thinks, budget_record, item_budget
 from harness.types import Generation, GenerationParams, Item, SampleRecord, Score
 from harness.voting import VOTE_METHODS, VoteOutcome, sampling_stats, vote
@@ -38,6 +39,14 @@ from harness.voting import VOTE_METHODS, VoteOutcome, sampling_stats, vote
 # Backends whose answers are computed from the suite itself: caching them could only serve
 # stale answers after a suite changes.
 UNCACHED_BACKENDS = {"reference"}
+# The abstention judge when --judge is not given (read when an EvalConfig is made, so train and loop,
+# which have no --judge, evaluate with it too); scoring itself reads no environment.
+JUDGE_ENV = "HARNESS_ABSTENTION_JUDGE"
+
+
+def default_judge_spec() -> str | None:
+    """$HARNESS_ABSTENTION_JUDGE, or None (the default judge)."""
+    return os.environ.get(JUDGE_ENV) or None
 
 
 def default_temperature(samples: int) -> float:
@@ -106,8 +115,9 @@ class EvalConfig(CacheOptions):
         "weighted: log-prob-weighted majority, verify: among samples passing the suite's answer-independent verifier)",
         metavar="METHOD", title="self-consistency voting")] = None
     judge: Annotated[str | None, Arg(
-        "edge_cases abstention judge: structured (default), patterns, or a model spec (anthropic:MODEL, "
-        "openai:URL#MODEL, vllm:PATH, hf:PATH) graded with a cached template", metavar="NAME_OR_SPEC")] = None
+        "edge_cases abstention judge: semantic (default, or $HARNESS_ABSTENTION_JUDGE), structured, patterns, or a model "
+        "spec (anthropic:MODEL, openai:URL#MODEL, vllm:PATH, hf:PATH) graded with a cached template",
+        metavar="NAME_OR_SPEC")] = field(default_factory=default_judge_spec)
     # read by `harness eval`; run_eval's own out_dir argument wins over `out`
     out: Annotated[Path | None, Arg("output dir (default: runs/eval-<model>)", metavar="DIR")] = None
     lm_eval_tasks: Annotated[Sequence[str], Arg(
@@ -178,11 +188,14 @@ def make_record(
     )
 
 
-def score_samples(suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]]) -> list[list[Score]]:
-    """Each item's samples scored in one batch per suite; failed requests are not scored (never counted right)."""
+def score_samples(
+    suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]], context: ScoringContext | None = None
+) -> list[list[Score]]:
+    """Each item's samples scored in one batch per suite; failed requests are not scored (never counted right).
+    `context`: the run's scoring context (its abstention judge); None scores with the defaults."""
     flat = [(item, g) for item, gens in zip(items, generations, strict=True) for g in gens]
     ok = [(item, g) for item, g in flat if g.error is None]
-    ok_scores = iter(suite.score_many([item for item, _ in ok], [g.text for _, g in ok]))
+    ok_scores = iter(score_batch(suite, [item for item, _ in ok], [g.text for _, g in ok], context))
     flat_scores = [
         next(ok_scores) if g.error is None else Score(answer=None, correct=False, reason=f"request failed: {g.error}")
         for _, g in flat
@@ -195,11 +208,15 @@ def score_samples(suite: Suite, items: Sequence[Item], generations: Sequence[lis
 
 
 def score_generations(
-    suite: Suite, items: Sequence[Item], generations: Sequence[list[Generation]], vote_method: str | None = None
+    suite: Suite,
+    items: Sequence[Item],
+    generations: Sequence[list[Generation]],
+    vote_method: str | None = None,
+    context: ScoringContext | None = None,
 ) -> list[SampleRecord]:
     """Score every sample (failed ones are not scored), vote when asked, build the records."""
     records = []
-    for item, gens, scores in zip(items, generations, score_samples(suite, items, generations), strict=True):
+    for item, gens, scores in zip(items, generations, score_samples(suite, items, generations, context), strict=True):
         keys = [suite.vote_key(s) for s in scores] if len(gens) > 1 else None
         outcome = None
         if vote_method and len(gens) > 1 and all(g.error is None for g in gens):
@@ -247,13 +264,6 @@ def _total_usage(generations: Sequence[list[Generation]]) -> dict[str, int]:
     }
 
 
-def _judge_identity(spec: str | None) -> dict[str, str]:
-    from harness.scoring.judges import judge_identity, use_judge
-
-    with use_judge(spec):
-        return judge_identity()
-
-
 def quiet_weight_loading() -> None:
     """No "Loading weights" bars from transformers or the hub (--no-progress), whether or not they are imported yet."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # read by transformers when it is imported
@@ -290,6 +300,12 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         with_batch_ledger(config.backend_options, config.cache_path), config.cache_path, config.use_cache, config.refresh)
     generator = CachedGenerator(backend, config, config.progress)
     cache, stats, fingerprint = generator.cache, generator.stats, generator.fingerprint
+    judge = None  # built only when a selected suite decides abstentions
+    if any(suite.needs_judge for suite, _ in whole_run):
+        from harness.scoring.judges import build_judge
+
+        judge = build_judge(config.judge, cache_path=config.cache_path, use_cache=config.use_cache)
+    context = ScoringContext(judge=judge)
     records: list[SampleRecord] = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0}
     try:
@@ -306,21 +322,20 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         every_generation = generator.generate(every_item, config.generation, budgets)
         if config.progress and cache is not None:
             print(f"harness: {stats.from_cache} of {len(every_item)} items from the cache", file=sys.stderr)
-        from harness.scoring.judges import use_judge
-
         start = 0
         for suite, items in selections:
             generations = every_generation[start : start + len(items)]
             start += len(items)
             for key, value in _total_usage(generations).items():
                 usage[key] += value
-            with use_judge(config.judge, cache_path=config.cache_path, use_cache=config.use_cache):
-                records.extend(score_generations(suite, items, generations, config.vote))
+            records.extend(score_generations(suite, items, generations, config.vote, context))
         backend_usage = getattr(backend, "usage", None)
         if callable(backend_usage):
             usage["this_run"] = backend_usage()  # what the backend was actually asked for (cost, cache reads)
     finally:
         generator.close(backend_too=own_backend)
+        if judge is not None:
+            judge.close()
 
     failures = sum(r.error is not None for r in records)
     if failures and config.progress:
@@ -354,7 +369,7 @@ def run_eval(config: EvalConfig, out_dir: Path | None = None, backend: Backend |
         usage=usage,
         sampling=sampling_stats(records),
         extra=extra,
-        judge=_judge_identity(config.judge) if any(s.name == "edge_cases" for s, _ in whole_run) else None,
+        judge=judge.identity() if judge is not None else None,
     )
     out_dir = out_dir if out_dir is not None else config.out
     if out_dir is not None:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from harness.errors import HarnessError
 from harness.registry import Registry
+from harness.scoring.context import ScoringContext, takes_context
 from harness.types import CAPABILITIES, Item, Score
 
 SUITES: Registry[type["Suite"]] = Registry(
@@ -54,6 +55,9 @@ class Suite(ABC):
     # per level of a ladder whose higher rungs need longer answers.
     max_new_tokens: ClassVar[int] = 256
     budget_per_level: ClassVar[dict[str, int]] = {}
+    # True: scoring decides abstentions, so the run builds an abstention judge (--judge), hands it over in
+    # the ScoringContext, and records its identity in results.json.
+    needs_judge: ClassVar[bool] = False
 
     def __init__(self, seed: int = 0, size: int | None = None):
         self.seed = seed
@@ -67,8 +71,8 @@ class Suite(ABC):
         """Every item of every split, deterministic in (version, seed, size)."""
 
     @abstractmethod
-    def score(self, item: Item, output: str) -> Score:
-        """Extract the answer from one model output and check it."""
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
+        """Extract the answer from one model output and check it (`context`: the run's judge, see needs_judge)."""
 
     # Relative suites (style) score a student against the teacher's outputs on the same items,
     # so their scores are recomputed at retention time from both sets of records.
@@ -104,9 +108,11 @@ class Suite(ABC):
         """The normalised prompt: two items with equal keys ask the same thing."""
         return normalise_prompt(" ".join(m.content for m in item.messages))
 
-    def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
+    def score_many(self, items: Sequence[Item], outputs: Sequence[str], context: ScoringContext | None = None) -> list[Score]:
         """Score a batch; suites with expensive scoring (sandboxed code) override this."""
-        return [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
+        if not takes_context(type(self).score):  # a plug-in suite's score(item, output)
+            return [self.score(item, output) for item, output in zip(items, outputs, strict=True)]
+        return [self.score(item, output, context) for item, output in zip(items, outputs, strict=True)]
 
     def token_budget(self, item: Item) -> int:
         """New tokens this item may generate when no --max-new-tokens is given (before the reasoning factor)."""
@@ -190,6 +196,18 @@ class Suite(ABC):
             cid = it.variant.canonical_id
             if not it.variant.is_canonical and (cid is None or cid not in by_id):
                 raise AssertionError(f"suite {self.name}: perturbed item {it.id} has no canonical twin")
+
+
+def score_batch(suite: Suite, items: Sequence[Item], outputs: Sequence[str], context: ScoringContext | None = None) -> list[Score]:
+    """`suite.score_many` with the run's context, also for a plug-in suite whose score_many has no `context`."""
+    if takes_context(type(suite).score_many):
+        return suite.score_many(items, outputs, context=context)
+    return suite.score_many(items, outputs)
+
+
+def needs_judge(suite_names: Sequence[str]) -> bool:
+    """Whether any of these registered suites decides abstentions (a name not registered here does not)."""
+    return any(name in SUITES and getattr(SUITES.get(name), "needs_judge", False) for name in suite_names)
 
 
 def default_suite_names() -> list[str]:

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent
 from harness.suite import SUITES, Suite
 from harness.types import Item, Message, Score, Variant
@@ -167,7 +168,7 @@ class ArithmeticSuite(Suite):
             reference_response=f"{solution}\nThe answer is {story.answer}.",
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         answer = extract_answer(output)
         correct = is_equivalent(answer, item.answer)
         return Score(answer=answer, correct=correct, reason=None if correct else f"expected {item.answer}, got {answer}",

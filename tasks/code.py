@@ -27,6 +27,7 @@ from typing import Any
 from harness.sandbox import Job, Limits, judge, run_many
 from harness.sandbox.runner import encode
 from harness.scoring.code_extract import extract_code
+from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._code_families import FAMILIES, Family
 from harness.types import Item, Message, Score, Variant
@@ -192,8 +193,8 @@ class CodeSuite(Suite):
             },
         )
 
-    def score(self, item: Item, output: str) -> Score:
-        return self.score_many([item], [output])[0]
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
+        return self.score_many([item], [output], context)[0]
 
     def verify(self, item: Item, output: str) -> bool:
         """Answer-independent check for voting: the code passes the prompt's visible examples."""
@@ -204,7 +205,7 @@ class CodeSuite(Suite):
         result = run_many([Job(code, entry, [e["args"] for e in examples])], SCORING_LIMITS)[0]
         return judge(result, [e["expected"] for e in examples]).all_passed
 
-    def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
+    def score_many(self, items: Sequence[Item], outputs: Sequence[str], context: ScoringContext | None = None) -> list[Score]:
         """Extract every solution, then run all hidden tests in the sandbox pool in parallel."""
         codes = [extract_code(out, item.answer["entry_point"]) for item, out in zip(items, outputs, strict=True)]
         runnable = {i: code for i, code in enumerate(codes) if code is not None}

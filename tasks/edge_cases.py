@@ -10,7 +10,8 @@ Each canonical instance is one of:
 - a problem with several valid answers (multi_answer), all of which must be listed;
 - a trap whose natural first answer is wrong and must be corrected (trap).
 
-On flawed items the right response is to say so (detected by harness.scoring.abstention);
+On flawed items the right response is to say so (decided by the run's abstention judge, handed over in
+the ScoringContext; harness.scoring.abstention);
 on answerable ones, abstaining is a false abstention and counts as wrong. Every score's
 answer records {"abstained", "value"}, so abstention_rates / rates_from_records give the
 abstention rate, the false-abstention rate and the balanced score for any run.
@@ -24,7 +25,8 @@ import random
 import re
 from collections.abc import Sequence
 
-from harness.scoring.abstention import Abstention, Outcome, abstention_rates, detect_abstention, judge_abstentions
+from harness.scoring.abstention import Abstention, Outcome, abstention_rates
+from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._edge_templates import SINGLES, TWINS, Case
@@ -66,6 +68,7 @@ class EdgeCasesSuite(Suite):
     capability = "edge_cases"
     version = "1"
     default_size = 60
+    needs_judge = True
     description = (
         "Unanswerable, contradictory, false-premise and unsolvable problems with answerable twins, multi-answer "
         "problems and traps; abstention is scored, false abstention counts against the model."
@@ -130,9 +133,13 @@ class EdgeCasesSuite(Suite):
             metadata={"kind": case.kind, "twin_id": twin_id},
         )
 
-    def score(self, item: Item, output: str, abstention: Abstention | None = None) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
+        judge = (context or ScoringContext()).abstention_judge()
+        return self.score_judged(item, output, judge.judge_many([item.messages[-1].content], [output])[0])
+
+    def score_judged(self, item: Item, output: str, abstention: Abstention) -> Score:
+        """Score one output whose abstention verdict is already known."""
         expected = item.answer
-        abstention = abstention or detect_abstention(output, item.messages[-1].content)
         details = {"kind": expected["kind"], "should_abstain": not expected["answerable"],
                    "abstained": abstention.abstained, "matched": abstention.groups, "judge": abstention.judge}
         if not expected["answerable"]:
@@ -159,11 +166,12 @@ class EdgeCasesSuite(Suite):
         return Score(answer={"abstained": False, "value": answer}, correct=correct, reason=reason, details=details,
                      parsed=answer is not None)
 
-    def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
+    def score_many(self, items: Sequence[Item], outputs: Sequence[str], context: ScoringContext | None = None) -> list[Score]:
         """Score each output, then attach the batch's abstention rates and balanced score to every score."""
         # one judge call for the whole batch (a model judge grades every output of the chunk at once)
-        verdicts = judge_abstentions([it.messages[-1].content for it in items], list(outputs))
-        scores = [self.score(item, output, verdict) for item, output, verdict in zip(items, outputs, verdicts, strict=True)]
+        judge = (context or ScoringContext()).abstention_judge()
+        verdicts = judge.judge_many([it.messages[-1].content for it in items], list(outputs))
+        scores = [self.score_judged(item, output, verdict) for item, output, verdict in zip(items, outputs, verdicts, strict=True)]
         rates = abstention_rates(
             Outcome(not it.answer["answerable"], bool(s.answer["abstained"]), s.correct) for it, s in zip(items, scores, strict=False)
         )

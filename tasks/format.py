@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 
+from harness.scoring.context import ScoringContext
 from harness.scoring.instructions import check_all
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._format_build import REQUESTS, Draw, NoReference, compatible, draw, family, phrase, reference_response
@@ -101,7 +102,7 @@ class FormatSuite(Suite):
             metadata={"topic": d.topic, "constraints": [s["id"] for s in specs]},
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         specs = item.answer
         if output.strip():
             result = check_all(specs, output)

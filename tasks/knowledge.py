@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections import deque
 
+from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite
 from harness.tasks._knowledge_facts import RELATIONS, Fact
 from harness.tasks._knowledge_match import extract_span, matches_any
@@ -85,7 +86,7 @@ class KnowledgeSuite(Suite):
             metadata={**meta, "aliases": sorted(set(aliases) | {answer})},
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         span = extract_span(output)
         correct = bool(span) and matches_any(span, item.metadata["aliases"])
         return Score(answer=span[:200], correct=correct, reason=None if correct else f"expected {item.answer!r}, got {span[:80]!r}",

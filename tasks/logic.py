@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+from harness.scoring.context import ScoringContext
 from harness.scoring.logic import extract_choice, extract_label, extract_ordering
 from harness.suite import SUITES, Suite
 from harness.tasks import _logic_knights, _logic_ordering, _logic_prontoqa, _logic_syllogism, _logic_zebra
@@ -126,7 +127,7 @@ class LogicSuite(Suite):
             metadata={"family": puzzle.family, "answer_type": puzzle.answer_type, "options": puzzle.options, **puzzle.metadata},
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         kind, options = item.metadata["answer_type"], item.metadata["options"]
         got: list[str] | str | None
         if kind == "ordering":

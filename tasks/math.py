@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent, to_fraction
 from harness.suite import SUITES, Suite
 from harness.tasks._math_build import (
@@ -166,7 +167,7 @@ class MathSuite(Suite):
             },
         )
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         answer = extract_answer(output)
         correct = is_equivalent(answer, item.answer, abs_tol=item.metadata.get("tolerance", 0.0))
         if correct and isinstance(item.answer, int) and not item.metadata.get("tolerance"):

@@ -21,6 +21,7 @@ import re
 from typing import Any, ClassVar
 
 from harness.errors import HarnessError
+from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite
 from harness.tasks._rg_catalog import CATALOG, RGEntry
 from harness.types import Item, Message, Score, Variant
@@ -156,7 +157,7 @@ class ReasoningGymSuite(Suite):
                 raise HarnessError(f"suite {self.name}: item {item.id} does not match reasoning-gym's entry")
         return entry
 
-    def score(self, item: Item, output: str) -> Score:
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         entry = self.rg_entry(item)
         answer = extract_answer(output)
         if answer is None:

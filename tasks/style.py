@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.scoring.context import ScoringContext
 from harness.scoring.style import compare_many, record_outputs, relative_scores
 from harness.suite import SUITES, Suite
 from harness.tasks._format_topics import TOPICS
@@ -121,10 +122,10 @@ class StyleSuite(Suite):
             metadata={"topic": topic, "genre": genre},
         )
 
-    def score(self, item: Item, output: str) -> Score:
-        return self.score_many([item], [output])[0]
+    def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
+        return self.score_many([item], [output], context)[0]
 
-    def score_many(self, items: Sequence[Item], outputs: Sequence[str]) -> list[Score]:
+    def score_many(self, items: Sequence[Item], outputs: Sequence[str], context: ScoringContext | None = None) -> list[Score]:
         comparisons = compare_many([(out, it.reference_response) for it, out in zip(items, outputs, strict=True)])
         return [
             Score(answer=None, correct=c.total >= THRESHOLD, value=c.total, reason=None if c.total >= THRESHOLD else f"style similarity {c.total:.2f}", details=c.as_dict())

@@ -8,7 +8,7 @@ import pytest
 
 from harness.evaluate import score_generations
 from harness.scoring.abstention import detect_abstention, rates_from_records
-from harness.scoring.judges import ABSTENTION_JUDGES
+from harness.scoring.judges import ABSTENTION_JUDGES, DEFAULT_JUDGE, build_judge
 from harness.suite import get_suite
 from harness.types import Generation
 
@@ -78,19 +78,21 @@ def test_committed_answers_are_not_abstentions(text):
     assert not detect_abstention(text).abstained
 
 
-def test_pluggable_judge_overrides_patterns(monkeypatch):
+def test_pluggable_judge_overrides_patterns():
     calls = []
 
     def strict_judge(question: str, output: str):
         calls.append(question)
         return "UNANSWERABLE" in output
 
-    monkeypatch.setenv("HARNESS_ABSTENTION_JUDGE", "test-strict")
     with ABSTENTION_JUDGES.temporarily("test-strict", strict_judge):  # not left in the registry for later tests
-        assert not detect_abstention("There isn't enough information.", "q?").abstained
-        verdict = detect_abstention("UNANSWERABLE", "q?")
-    assert verdict.abstained and verdict.judge == "test-strict" and calls == ["q?", "q?"]
+        judge = build_judge("test-strict")
+        assert not detect_abstention("There isn't enough information.", "q?", judge).abstained
+        verdict = detect_abstention("UNANSWERABLE", "q?", judge)
+        assert detect_abstention("There isn't enough information.", "q?", "test-strict").judge == "test-strict"  # by name
+    assert verdict.abstained and verdict.judge == "test-strict" and calls == ["q?", "q?", "q?"]
     assert "test-strict" not in ABSTENTION_JUDGES
+    assert detect_abstention("There isn't enough information.").judge == DEFAULT_JUDGE  # no judge given: the default
 
 
 def test_reference_is_perfect_and_rates_are_reported(suite):

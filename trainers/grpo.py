@@ -141,12 +141,15 @@ class SuiteReward:
     __name__ = REWARD_NAME  # TRL names the reward's logged metrics (rewards/suite_score/mean) after it
 
     def __init__(self, items: Sequence[Item], tokenizer: Any = None, judge: str | None = None):
+        from harness.scoring.context import ScoringContext
+        from harness.scoring.judges import build_judge
         from harness.suite import get_suite
 
         self.items = {item.id: item for item in items}
         self.suites = {name: get_suite(name) for name in sorted({item.suite for item in items})}
         self.tokenizer = tokenizer
-        self.judge = judge
+        needed = any(suite.needs_judge for suite in self.suites.values())
+        self.context = ScoringContext(judge=build_judge(judge) if needed else None)  # as harness eval's run builds it
         self.history: list[dict[str, Any]] = []  # one entry per reward call (a generation batch)
 
     def answer_text(self, item: Item, text: str) -> str:
@@ -162,7 +165,6 @@ class SuiteReward:
     def scores(self, item_ids: Sequence[str], texts: Sequence[str]) -> list[Score]:
         """Each output scored against its item, one score_many batch per suite (harness eval's path)."""
         from harness.evaluate import score_samples
-        from harness.scoring.judges import use_judge
 
         missing = [i for i in item_ids if i not in self.items]
         if missing:
@@ -171,12 +173,12 @@ class SuiteReward:
         for position, item_id in enumerate(item_ids):
             by_suite[self.items[item_id].suite].append(position)
         out: list[Score | None] = [None] * len(item_ids)
-        with use_judge(self.judge):
-            for suite_name, positions in by_suite.items():
-                items = [self.items[item_ids[p]] for p in positions]
-                generations = [[Generation(text=self.answer_text(item, texts[p]))] for item, p in zip(items, positions, strict=True)]
-                for p, item_scores in zip(positions, score_samples(self.suites[suite_name], items, generations), strict=True):
-                    out[p] = item_scores[0]
+        for suite_name, positions in by_suite.items():
+            items = [self.items[item_ids[p]] for p in positions]
+            generations = [[Generation(text=self.answer_text(item, texts[p]))] for item, p in zip(items, positions, strict=True)]
+            scored = score_samples(self.suites[suite_name], items, generations, self.context)
+            for p, item_scores in zip(positions, scored, strict=True):
+                out[p] = item_scores[0]
         return [s for s in out if s is not None]
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], item_id: Sequence[str], **kwargs: Any) -> list[float]:

@@ -55,10 +55,11 @@ class RetentionAnalysis:
 
 
 def _shared_judge(results: Results, suites: Sequence[str]) -> dict[str, Any] | None:
-    """The judge of the compared edge_cases (check_comparable made sure both runs agree)."""
+    """The judge of the compared suites that need one, edge_cases (check_comparable made sure both runs agree)."""
     from harness.scoring.judges import LEGACY_JUDGE
+    from harness.suite import needs_judge
 
-    return (results.judge or dict(LEGACY_JUDGE)) if "edge_cases" in suites else None
+    return (results.judge or dict(LEGACY_JUDGE)) if needs_judge(suites) else None
 
 
 def _suite_summary(results: Results, name: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ vs the final commitment) stays selectable; the original detection, kept as the "
 the final text (after any thinking), grouped by what the model is saying (not enough
 information, contradiction, no solution, false premise, refusal). A reply that commits to a
 numeric final answer ("The answer is 12") is not an abstention even if it hedges on the way.
-Every judge is an entry of ABSTENTION_JUDGES (harness.scoring.judges), selected by name (`--judge`, or the
-HARNESS_ABSTENTION_JUDGE environment variable), or a model spec graded by
-harness.scoring.judges; a judge returns True/False, or None when it has no verdict (the offline
-default then decides, and the verdict is marked unscored by that judge).
+Every judge is an entry of ABSTENTION_JUDGES (harness.scoring.judges), selected by name (`--judge`), or a
+model spec graded by harness.scoring.judges; a judge returns True/False, or None when it has no verdict
+(the offline default then decides, and the verdict is marked unscored by that judge). A run builds one
+AbstentionJudge (harness.scoring.judges.build_judge) and passes it to scoring; the functions below take
+one, a judge name, or nothing (the default judge).
 A plug-in package adds a judge under the "harness.abstention_judges" entry-point group: a
 function (question, output) -> bool | None, optionally with a `version` attribute.
 
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scoring.judges import ABSTENTION_JUDGES, DEFAULT_JUDGE, active_spec, is_model_spec, model_judge
+from harness.scoring.judges import ABSTENTION_JUDGES, AbstentionJudge, build_judge
 from harness.scoring.stance import structured_abstention
 
 _CANNOT = r"(?:cannot|can ?not|can't|could not|couldn't|unable to|impossible to|not possible to|no way to)"
@@ -137,33 +138,20 @@ semantic_judge.many = semantic_judge_many  # type: ignore[attr-defined]
 semantic_judge.identity = semantic_identity  # type: ignore[attr-defined]
 
 
-def detect_abstention(output: str, question: str = "", judge: str | None = None) -> Abstention:
-    """Abstention by the selected judge (default: the active one, see harness.scoring.judges)."""
+def detect_abstention(output: str, question: str = "", judge: AbstentionJudge | str | None = None) -> Abstention:
+    """Abstention by `judge`: a run's judge, a judge name or model spec, or None (the default judge)."""
     return judge_abstentions([question], [output], judge)[0]
 
 
-def judge_abstentions(questions: Sequence[str], outputs: Sequence[str], judge: str | None = None) -> list[Abstention]:
-    """One verdict per (question, output); a model judge grades the whole batch in one backend call."""
-    name = judge or active_spec()
-    if is_model_spec(name):
-        said_all: list[bool | None] = list(model_judge(name).judge_many(list(questions), list(outputs)))
-    else:
-        chosen = ABSTENTION_JUDGES.get(name)
-        many = getattr(chosen, "many", None)
-        said_all = list(many(questions, outputs)) if many else [chosen(q, o) for q, o in zip(questions, outputs, strict=True)]
-    deferred = [i for i, said in enumerate(said_all) if said is None]
-    fallback = DEFAULT_JUDGE if name != DEFAULT_JUDGE else "structured"
-    if deferred:  # a judge that gives no verdict (an unreadable model grade) is not mapped to a grade: the offline default decides
-        redo = judge_abstentions([questions[i] for i in deferred], [outputs[i] for i in deferred], fallback)
-        for i, v in zip(deferred, redo, strict=True):
-            said_all[i] = v.abstained
-    verdicts = []
-    for i, (output, said) in enumerate(zip(outputs, said_all, strict=True)):
-        base = pattern_abstention(output)  # the matched phrase groups are kept whoever decides
-        by = f"{fallback} (unscored by {name})" if i in deferred else name
-        verdicts.append(Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=by,
-                                   unscored=i in deferred))
-    return verdicts
+def judge_abstentions(
+    questions: Sequence[str], outputs: Sequence[str], judge: AbstentionJudge | str | None = None
+) -> list[Abstention]:
+    """One verdict per (question, output); a model judge grades the whole batch in one backend call. A judge
+    given by name is built for this call and closed after it."""
+    if isinstance(judge, AbstentionJudge):
+        return judge.judge_many(questions, outputs)
+    with build_judge(judge) as built:
+        return built.judge_many(questions, outputs)
 
 
 @dataclass(frozen=True)

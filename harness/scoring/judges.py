@@ -24,61 +24,35 @@
 Every judge with a name is an entry of ABSTENTION_JUDGES, defined here and filled by
 harness/scoring/abstention.py (imported on the registry's first lookup) and by plug-ins.
 
-`judge_identity(spec)` names the active judge for results.json (with the semantic judge's
-embedding model and hashes); `check_same_judge` refuses to compare two edge_cases runs judged
-differently in any of those fields.
+A run builds its judge once (`build_judge(spec, cache_path, use_cache)`: an AbstentionJudge) and hands
+it to scoring in a ScoringContext (harness/scoring/context.py); nothing here is process-wide, so two
+runs in one process judge independently. `judge_identity(spec)` names a judge for results.json (with
+the semantic judge's embedding model and hashes); `check_same_judge` refuses to compare two runs with
+suites that need a judge (Suite.needs_judge) when they were judged differently in any of those fields.
 """
 
 from __future__ import annotations
 
-import contextvars
-import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.registry import Registry
+
+if TYPE_CHECKING:
+    from harness.scoring.abstention import Abstention
 
 Judge = Callable[[str, str], "bool | None"]  # (question, output) -> abstained, or None to defer
 # The built-in judges register in harness/scoring/abstention.py, which imports this module.
 ABSTENTION_JUDGES: Registry[Judge] = Registry("abstention judge", entry_point_group="harness.abstention_judges",
                                               builtin_modules=["harness.scoring.abstention"])
-JUDGE_ENV = "HARNESS_ABSTENTION_JUDGE"
 DEFAULT_JUDGE = "semantic"
 MODEL_JUDGE_VERSION = "1"  # bump when GRADER_TEMPLATE changes
 LEGACY_JUDGE = {"name": "patterns", "version": "1", "spec": "patterns"}  # results written before judges were recorded
-_ACTIVE: contextvars.ContextVar["JudgeContext | None"] = contextvars.ContextVar("abstention_judge", default=None)
-
-
-@dataclass
-class JudgeContext:
-    """The abstention judge in force for the current eval run, and where its verdicts are cached."""
-
-    spec: str
-    cache_path: Path | None = None
-    use_cache: bool = True
-
-
-@contextmanager
-def use_judge(spec: str | None, cache_path: Path | None = None, use_cache: bool = True) -> Iterator[None]:
-    """Make `spec` the judge for every abstention decision inside the block (None: the default)."""
-    token = _ACTIVE.set(JudgeContext(spec or active_spec(), cache_path, use_cache) if spec else None)
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
-        if spec and is_model_spec(spec):
-            close_model_judges()  # a judge backend lives for one scoped run (its client, its cache path)
-
-
-def active_spec() -> str:
-    ctx = _ACTIVE.get()
-    return ctx.spec if ctx else os.environ.get(JUDGE_ENV) or DEFAULT_JUDGE
 
 
 def is_model_spec(spec: str) -> bool:
@@ -87,9 +61,9 @@ def is_model_spec(spec: str) -> bool:
 
 
 def judge_identity(spec: str | None = None) -> dict[str, str]:
-    """{"name", "version", "spec"} of the judge `spec` (default: the active one), plus whatever else its
-    verdicts depend on (the semantic judge: its embedding model, package, weight and classifier hashes)."""
-    spec = spec or active_spec()
+    """{"name", "version", "spec"} of the judge `spec` (default: DEFAULT_JUDGE), plus whatever else its verdicts
+    depend on (the semantic judge: its embedding model, package, weight and classifier hashes)."""
+    spec = spec or DEFAULT_JUDGE
     if is_model_spec(spec):
         return {"name": "model", "version": MODEL_JUDGE_VERSION, "spec": spec}
     judge = ABSTENTION_JUDGES.get(spec)
@@ -99,17 +73,21 @@ def judge_identity(spec: str | None = None) -> dict[str, str]:
 
 
 def check_same_judge(teacher: Any, student: Any) -> None:
-    """Raise when both Results hold edge_cases and their abstention judges differ in any recorded field
-    (name, version, spec, and e.g. the semantic judge's embedding model and classifier hashes)."""
-    if "edge_cases" not in teacher.suites or "edge_cases" not in student.suites:
+    """Raise when both Results hold a suite that needs a judge (edge_cases) and their abstention judges differ in
+    any recorded field (name, version, spec, and e.g. the semantic judge's embedding model and classifier hashes)."""
+    from harness.suite import needs_judge
+
+    if not needs_judge(list(teacher.suites)) or not needs_judge(list(student.suites)):
         return
+    judged = sorted(name for name in {*teacher.suites, *student.suites} if needs_judge([name]))
     t = getattr(teacher, "judge", None) or LEGACY_JUDGE
     s = getattr(student, "judge", None) or LEGACY_JUDGE
     differ = sorted(k for k in set(t) | set(s) if t.get(k) != s.get(k))
     if differ:
         detail = "; ".join(f"{k}: {t.get(k)} vs {s.get(k)}" for k in differ if k not in ("name", "version", "spec"))
         raise HarnessError(
-            f"edge_cases was judged differently: teacher by {t.get('spec')} (v{t.get('version')}), student by "
+            f"{' and '.join(judged)} {'was' if len(judged) == 1 else 'were'} judged differently: "
+            f"teacher by {t.get('spec')} (v{t.get('version')}), student by "
             f"{s.get('spec')} (v{s.get('version')}){f' ({detail})' if detail else ''}; abstention rates are not comparable. "
             f"Re-run one with `harness eval --judge {t.get('spec')}` (cached answers are reused)."
         )
@@ -193,17 +171,76 @@ class ModelJudge:
         self.backend.close()
 
 
-_MODEL_JUDGES: dict[str, ModelJudge] = {}
+# --- the judge a run builds ---------------------------------------------------------------------
 
 
-def model_judge(spec: str) -> ModelJudge:
-    """One loaded judge per spec per process (heavy backends load once)."""
-    ctx = _ACTIVE.get()
-    if spec not in _MODEL_JUDGES:
-        _MODEL_JUDGES[spec] = ModelJudge(spec, ctx.cache_path if ctx else None, ctx.use_cache if ctx else True)
-    return _MODEL_JUDGES[spec]
+class AbstentionJudge:
+    """One run's abstention judge: a registered judge, or a model graded through the response cache.
+
+    A model judge's backend loads on the first verdict asked for (a run whose suites never ask loads
+    nothing) and lives until `close()`. Replies the judge gives no verdict for are decided by the
+    offline default and counted in `unscored`; `graded` counts the verdicts it gave.
+    """
+
+    def __init__(self, spec: str | None = None, cache_path: Path | None = None, use_cache: bool = True):
+        self.spec = spec or DEFAULT_JUDGE
+        self.cache_path, self.use_cache = cache_path, use_cache
+        self.judge: Judge | None = None if is_model_spec(self.spec) else ABSTENTION_JUDGES.get(self.spec)
+        self.model: ModelJudge | None = None
+        self.graded = 0
+        self.unscored = 0
+
+    def identity(self) -> dict[str, str]:
+        """What results.json records as `judge` (judge_identity of this spec)."""
+        return judge_identity(self.spec)
+
+    def verdicts(self, questions: Sequence[str], outputs: Sequence[str]) -> list[bool | None]:
+        """The judge's own verdicts: abstained, or None where it gave none. A model grades the batch in one call."""
+        if self.judge is None:
+            if self.model is None:
+                self.model = ModelJudge(self.spec, self.cache_path, self.use_cache)
+            return list(self.model.judge_many(list(questions), list(outputs)))
+        many = getattr(self.judge, "many", None)
+        if many:
+            return list(many(questions, outputs))
+        return [self.judge(q, o) for q, o in zip(questions, outputs, strict=True)]
+
+    def judge_many(self, questions: Sequence[str], outputs: Sequence[str]) -> list[Abstention]:
+        """One Abstention per (question, output); replies without a verdict are decided by the offline default
+        (DEFAULT_JUDGE, or structured when this is the default) and marked unscored by this judge."""
+        from harness.scoring.abstention import Abstention, pattern_abstention
+
+        said_all = self.verdicts(questions, outputs)
+        deferred = [i for i, said in enumerate(said_all) if said is None]
+        fallback = DEFAULT_JUDGE if self.spec != DEFAULT_JUDGE else "structured"
+        if deferred:  # never mapped to a grade: the offline default decides
+            redo = AbstentionJudge(fallback).judge_many([questions[i] for i in deferred], [outputs[i] for i in deferred])
+            for i, v in zip(deferred, redo, strict=True):
+                said_all[i] = v.abstained
+        self.graded += len(said_all) - len(deferred)
+        self.unscored += len(deferred)
+        verdicts = []
+        for i, (output, said) in enumerate(zip(outputs, said_all, strict=True)):
+            base = pattern_abstention(output)  # the matched phrase groups are kept whoever decides
+            by = f"{fallback} (unscored by {self.spec})" if i in deferred else self.spec
+            verdicts.append(Abstention(abstained=bool(said), groups=base.groups, committed=base.committed, judge=by,
+                                       unscored=i in deferred))
+        return verdicts
+
+    def close(self) -> None:
+        """Close a model judge's backend (a registered judge holds nothing)."""
+        if self.model is not None:
+            self.model.close()
+            self.model = None
+
+    def __enter__(self) -> AbstentionJudge:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
-def close_model_judges() -> None:
-    while _MODEL_JUDGES:
-        _MODEL_JUDGES.popitem()[1].close()
+def build_judge(spec: str | None = None, cache_path: Path | None = None, use_cache: bool = True) -> AbstentionJudge:
+    """The judge a run hands to scoring: `spec` is a registered judge name or a model spec (None: DEFAULT_JUDGE);
+    a model judge's verdicts are cached in `cache_path` (default: the harness cache) unless `use_cache` is False."""
+    return AbstentionJudge(spec, cache_path, use_cache)
