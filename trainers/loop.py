@@ -4,6 +4,12 @@ lowest, distill, train, measure again; one report with retention per round.
     round 0: evaluate the student (and the teacher) on the test split
     round r: focus ← retention of round r-1; distill n rows with that focus (items not used before);
              train the round r-1 model on them; evaluate
+
+`--method` picks how a round trains. sft (the default) distills teacher answers and fine-tunes on them;
+grpo and distill-on-policy ask the teacher for no answers: the same focus draws n train-split prompts
+(items not used before, behind the same guard) and the round's model is reinforced on them with the
+suites' scorers (grpo), or distilled on its own samples from `--teacher`, which must then be a local
+model sharing the student's tokenizer (distill-on-policy).
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ from harness.errors import HarnessError
 from harness.trainers.config import TrainConfig
 from harness.trainers.distill import DistillConfig, check_writable_dir, distill
 from harness.trainers.evaluation import EvalSettings, evaluate_model, format_retention, retention_against, teacher_results_for
-from harness.trainers.focus import focus_from_records
-from harness.trainers.sft import train
+from harness.trainers.focus import Focus, focus_from_records
+from harness.trainers.sft import TrainOutcome, train
+from harness.types import Item
 
 REPORT_FILE = "loop_report.md"
 JSON_FILE = "loop.json"
+PROMPTS_FILE = "prompts.json"  # round-N/: the prompts a grpo or distill-on-policy round trained on
 
 
 def _loop_distill_defaults() -> DistillConfig:
@@ -54,6 +62,15 @@ class LoopConfig:
     })] = field(default_factory=_loop_distill_defaults)
     config: Annotated[str | None, Arg("YAML training settings (see trainers/sft.yaml)", metavar="YAML")] = None
     train: Annotated[TrainConfig, Arg(fields={
+        "method": Arg("how each round trains: sft on the round's distilled data; grpo or distill-on-policy on its prompts, "
+                      "drawn by the same focus (distill-on-policy's teacher is --teacher, a local model)"),
+        "num_generations": None,
+        "max_completion_length": None,
+        "temperature": None,
+        "beta": None,
+        "lmbda": None,
+        "jsd_beta": None,
+        "seq_kd": None,
         "lora": None,
         "max_steps": Arg("optimizer steps per round"),
         "epochs": None,
@@ -126,12 +143,64 @@ def round_distill_config(config: LoopConfig, focus: Any, used: set[str], round_i
     )
 
 
+def check_method(config: LoopConfig) -> None:
+    """What the loop's --method needs, checked before any evaluation: on-policy distillation needs a teacher
+    that gives logits over the student's vocabulary."""
+    if config.train.method == "distill-on-policy":
+        from harness.trainers.onpolicy import check_teacher
+
+        check_teacher(config.teacher, config.student)
+        if config.train.beta:
+            raise HarnessError("--beta is GRPO's KL penalty; the divergence of --method distill-on-policy is set by --jsd-beta")
+
+
+def round_train_config(config: LoopConfig) -> TrainConfig:
+    """The training settings of a grpo or distill-on-policy round: its prompts are the loop's suites, n per round,
+    behind the loop's contamination guard."""
+    return config.train.model_copy(update={
+        "suites": config.suites,
+        "rows": config.distill.n,
+        "contamination_n": config.distill.contamination_n,
+        "contamination_threshold": config.distill.contamination_threshold,
+    })
+
+
+def round_prompts(config: LoopConfig, focus: Focus, used: set[str], round_index: int) -> tuple[list[Item], dict[str, Any]]:
+    """The prompts of round `round_index + 1` for grpo and distill-on-policy: the focus draws them as it draws
+    distill's items (per capability and perturbation kind, items not used before, mix seed round + 1)."""
+    from harness.trainers.grpo import prompt_items
+
+    return prompt_items(round_train_config(config), focus=focus, exclude_ids=used, seed=round_index + 1,
+                        suite_seed=config.distill.suite_seed, suite_size=config.distill.suite_size)
+
+
+def train_on_prompts(config: LoopConfig, model: str | None, prompts: tuple[list[Item], dict[str, Any]], run_dir: Path) -> TrainOutcome:
+    train_config = round_train_config(config)
+    if train_config.method == "grpo":
+        from harness.trainers import grpo
+
+        return grpo.train(train_config, model, run_dir, prompts=prompts)
+    from harness.trainers import onpolicy
+
+    return onpolicy.train(train_config, model, config.teacher, run_dir, prompts=prompts)
+
+
+def write_prompts(items: list[Item], guard: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    per_capability: dict[str, int] = {}
+    for item in items:
+        per_capability[item.capability] = per_capability.get(item.capability, 0) + 1
+    record = {"rows": len(items), "per_capability": dict(sorted(per_capability.items())), "ids": [it.id for it in items], "guard": guard}
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[RoundResult]:
     target = out_dir if out_dir is not None else config.out
     if target is None:
         raise HarnessError("loop needs an output folder (--out)")
     out = Path(target)
     check_writable_dir(out)
+    check_method(config)
     out.mkdir(parents=True, exist_ok=True)
     settings = eval_settings(config)
     teacher = teacher_results_for(config.teacher_results, config.teacher, settings, out / "teacher-eval")
@@ -142,6 +211,8 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
     previous: str | None = None
     used: set[str] = set()
     results: list[RoundResult] = []
+    data: str | None = None  # what the round trained on: its distilled dataset, or its prompts.json
+    rows = 0
     student_eval = evaluate_model(model or "smollm2-135m", settings, out / "round-0" / "eval")
     for round_index in range(config.rounds + 1):
         analysis = retention_against(teacher, student_eval)
@@ -151,8 +222,8 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
                 round=round_index,
                 model=str(model or "smollm2-135m"),
                 trained_from=previous,
-                data=str(out / f"round-{round_index}" / "data") if round_index else None,
-                rows=0 if round_index == 0 else results_rows(out / f"round-{round_index}" / "data"),
+                data=data,
+                rows=rows,
                 focus={**focus.capabilities, **focus.variants},
                 retention=[asdict(r) for r in analysis.rows],
                 variants=[asdict(r) for r in analysis.variants],
@@ -164,10 +235,19 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
         if round_index == config.rounds:
             break
         next_round = out / f"round-{round_index + 1}"
-        card = distill(round_distill_config(config, focus, used, round_index, model), next_round / "data")
-        used.update(_row_ids(next_round / "data"))
-        _log(f"round {round_index + 1}: {card['rows']} rows {card['per_capability']}")
-        outcome = train(config.train, model, next_round / "data", next_round / "run")
+        if config.train.method == "sft":
+            card = distill(round_distill_config(config, focus, used, round_index, model), next_round / "data")
+            used.update(_row_ids(next_round / "data"))
+            data, rows = str(next_round / "data"), int(card["rows"])
+            _log(f"round {round_index + 1}: {card['rows']} rows {card['per_capability']}")
+            outcome = train(config.train, model, next_round / "data", next_round / "run")
+        else:
+            items, guard = round_prompts(config, focus, used, round_index)
+            write_prompts(items, guard, next_round / PROMPTS_FILE)
+            used.update(it.id for it in items)
+            data, rows = str(next_round / PROMPTS_FILE), len(items)
+            _log(f"round {round_index + 1}: {config.train.method} on {len(items)} prompts")
+            outcome = train_on_prompts(config, model, (items, guard), next_round / "run")
         previous, model = str(model or "smollm2-135m"), f"hf:{outcome.model_dir}"
         student_eval = evaluate_model(model, settings, next_round / "eval")
     return results
@@ -177,11 +257,6 @@ def _row_ids(data_dir: Path) -> list[str]:
     from datasets import load_from_disk
 
     return list(load_from_disk(str(data_dir))["id"])
-
-
-def results_rows(data_dir: Path) -> int:
-    card = json.loads((data_dir / "data_card.json").read_text(encoding="utf-8"))
-    return int(card["rows"])
 
 
 def write_report(config: LoopConfig, results: list[RoundResult], out: Path) -> None:
@@ -209,7 +284,8 @@ def write_report(config: LoopConfig, results: list[RoundResult], out: Path) -> N
         "# Retention per round (harness loop)",
         "",
         f"teacher `{config.teacher}`, student `{config.student or 'smollm2-135m'}`, suites {', '.join(config.suites)}, "
-        f"{config.distill.n} rows per round, eval limit {config.train.eval_limit} per suite. "
+        f"method {config.train.method}, {config.distill.n} {'rows' if config.train.method == 'sft' else 'prompts'} per round, "
+        f"eval limit {config.train.eval_limit} per suite. "
         "Cells: retention (student score). Round 0 is the student before any training.",
         "",
         header,
