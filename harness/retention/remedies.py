@@ -107,9 +107,11 @@ def vote_settings(records: Sequence[SampleRecord]) -> list[tuple[str, ScoreFn]]:
     if not records or any(len(r.samples) < 2 for r in records):
         return []
     k_max = min(len(r.samples) for r in records)
-    out: list[tuple[str, ScoreFn]] = [
-        (f"maj@{k}", lambda r, k=k: float(majority_correct(r.samples[:k]))) for k in VOTE_KS if k <= k_max
-    ]
+
+    def majority_of_first(k: int) -> ScoreFn:
+        return lambda r: float(majority_correct(r.samples[:k]))
+
+    out: list[tuple[str, ScoreFn]] = [(f"maj@{k}", majority_of_first(k)) for k in VOTE_KS if k <= k_max]
     out.append((f"verified@{k_max}", lambda r: float(any(bool(s.get("correct")) for s in r.samples[:k_max]))))
     return out
 
