@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
     # evaluate: one call runs a model on suites and scores it (`harness eval`)
-    "EvalConfig": "harness.evaluate",
+    "EvalConfig": "harness.eval_config",
     "run_eval": "harness.evaluate",
     # models and backends
     "Backend": "harness.backends.base",
@@ -95,7 +95,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from harness.backends.base import Backend, load_backend
     from harness.backends.registry import BACKENDS
     from harness.errors import HarnessError
-    from harness.evaluate import EvalConfig, run_eval
+    from harness.eval_config import EvalConfig
+    from harness.evaluate import run_eval
     from harness.gate import GateVerdict, evaluate_gate
     from harness.models.spec import ModelSpec, parse_model_spec
     from harness.policy import GatePolicy, load_policy, parse_policy

@@ -1,7 +1,7 @@
 """Generation through the response cache: each item's samples from SQLite when cached, the rest
 asked of the backend in chunks, each chunk committed as it arrives (a killed run resumes where it
-stopped). What run_eval and distill generate through (harness.evaluate.CachedGenerator), and the
-model-graded abstention judge (harness.scoring.judges).
+stopped). What run_eval and distill generate through (CachedGenerator), and the model-graded
+abstention judge (harness.scoring.judges): this layer sits below scoring and the evaluation loop.
 """
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.cache import ResponseCache, sample_keys
+from harness.cache import ResponseCache, default_cache_path, open_response_cache, sample_keys
 from harness.errors import HarnessError
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
 if TYPE_CHECKING:
     from harness.backends.base import Backend
+    from harness.eval_config import CacheOptions
 
 DEFAULT_CHUNK_SIZE = 16
+# Backends whose answers are computed from the suite itself: caching them could only serve
+# stale answers after a suite changes.
+UNCACHED_BACKENDS = {"reference"}
 
 
 @dataclass
@@ -118,3 +122,27 @@ def generate_cached(
     if bar is not None:
         bar.close()
     return results  # type: ignore[return-value]
+
+
+class CachedGenerator:
+    """A backend behind the response cache: what run_eval and distill generate through."""
+
+    def __init__(self, backend: Backend, settings: CacheOptions, progress: bool = True):
+        self.backend, self.refresh, self.progress = backend, settings.refresh, progress
+        self.cache = None
+        if settings.use_cache and backend.name not in UNCACHED_BACKENDS:
+            self.cache = open_response_cache(settings.cache_path or default_cache_path())
+        self.chunk_size = settings.chunk_size or getattr(backend, "chunk_size", None) or DEFAULT_CHUNK_SIZE
+        self.stats = CacheStats()
+        self.fingerprint = backend.fingerprint()
+
+    def generate(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int] | None = None) -> list[list[Generation]]:
+        """Every item's generations; `budgets`: each item's max_new_tokens (None: `params`' own), all in one pass."""
+        return generate_cached(self.backend, items, params, self.cache, self.fingerprint, self.refresh, self.chunk_size,
+                               self.progress, self.stats, budgets)
+
+    def close(self, backend_too: bool = False) -> None:
+        if self.cache is not None:
+            self.cache.close()
+        if backend_too:
+            self.backend.close()

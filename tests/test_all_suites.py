@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.backends.base import load_backend
-from harness.evaluate import score_generations
+from harness.records import score_generations
 from harness.suite import SUITES, get_suite, normalise_prompt
 from harness.types import CAPABILITIES, GenerationParams
 

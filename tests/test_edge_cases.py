@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.evaluate import score_generations
+from harness.records import score_generations
 from harness.scoring.abstention import detect_abstention, rates_from_records
 from harness.scoring.judges import ABSTENTION_JUDGES, DEFAULT_JUDGE, build_judge
 from harness.suite import get_suite

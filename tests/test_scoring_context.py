@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.evaluate import EvalConfig, run_eval, score_generations
+from harness.evaluate import EvalConfig, run_eval
+from harness.records import score_generations
 from harness.scoring import judges
 from harness.scoring.context import ScoringContext
 from harness.scoring.judges import ABSTENTION_JUDGES, build_judge, judge_identity

@@ -19,7 +19,8 @@ from harness.backends.hf import hf_finish_reason
 from harness.backends.openai_backend import openai_finish_reason
 from harness.cache import ResponseCache
 from harness.diagnostics import health_by_capability, output_health
-from harness.evaluate import EvalConfig, make_record, run_eval
+from harness.evaluate import EvalConfig, run_eval
+from harness.records import make_record
 from harness.gate import evaluate_gate
 from harness.policy import parse_policy
 from harness.results import ModelInfo, Results, SuiteInfo, load_results, summarise, write_results

@@ -19,11 +19,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
+from harness.backends.anthropic_backend import with_batch_ledger
 from harness.backends.options import options_by_scheme
 from harness.config import Arg
 from harness.errors import HarnessError
+from harness.eval_config import CacheOptions, default_temperature
+from harness.generation import CachedGenerator
+from harness.records import score_samples
 from harness.registry import LazyChoices
-from harness.evaluate import CacheOptions, CachedGenerator, default_temperature, score_samples, with_batch_ledger
 from harness.token_budget import backend_thinks, budget_record, prompt_budget
 from harness.types import Generation, GenerationParams, Item, Message, Score
 from harness.trainers.contamination import ContaminationIndex, item_text, test_items_of_all_suites

@@ -4,7 +4,7 @@ The prompts are the train-split items of the chosen suites (each item's chat mes
 conversational prompt), behind the same guard as distilled SFT data: no test item, repeated prompts
 dropped, and no prompt containing more than `contamination_threshold` of any test item's word
 n-grams (trainers/contamination.py). Each completion is rewarded with `Suite.score`'s value in [0, 1]
-through the very path that scores `harness eval` (evaluate.score_samples: one score_many batch per
+through the very path that scores `harness eval` (records.score_samples: one score_many batch per
 suite, code in the sandbox, edge cases with the default abstention judge), after the thinking split
 the hf backend applies. One reward function serves every suite: it finds each completion's item
 from the `item_id` column, which TRL passes to reward functions as a keyword argument.
@@ -136,7 +136,7 @@ def completion_text(completion: Any) -> str:
 
 class SuiteReward:
     """One reward function for every suite of a run: each completion is scored by its own item's suite,
-    through `harness eval`'s scoring path (evaluate.score_samples), and rewarded with Score.value."""
+    through `harness eval`'s scoring path (records.score_samples), and rewarded with Score.value."""
 
     __name__ = REWARD_NAME  # TRL names the reward's logged metrics (rewards/suite_score/mean) after it
 
@@ -164,7 +164,7 @@ class SuiteReward:
 
     def scores(self, item_ids: Sequence[str], texts: Sequence[str]) -> list[Score]:
         """Each output scored against its item, one score_many batch per suite (harness eval's path)."""
-        from harness.evaluate import score_samples
+        from harness.records import score_samples
 
         missing = [i for i in item_ids if i not in self.items]
         if missing:
@@ -308,7 +308,7 @@ def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume:
             "reward": {
                 "function": REWARD_NAME,
                 "scorers": {name: f"{type(s).__module__}.{type(s).__qualname__}.score_many" for name, s in reward.suites.items()},
-                "path": "harness.evaluate.score_samples (as harness eval)",
+                "path": "harness.records.score_samples (as harness eval)",
             },
             "reward_history": reward_history(trainer.state.log_history),
             "reward_batches": reward.history,

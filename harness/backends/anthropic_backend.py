@@ -132,6 +132,17 @@ def custom_id(body: dict[str, Any], sample: int) -> str:
     return f"h{digest}-{sample}"
 
 
+LEDGER_FILE = "anthropic-batches.json"
+
+
+def with_batch_ledger(options: dict[str, Any], cache_path: Path | None) -> dict[str, Any]:
+    """`options` with the batch ledger beside a chosen response cache (a resumed run finds its batches); unchanged
+    without `batch`, without a chosen cache (the ledger then defaults to the harness cache dir) or with a ledger_path."""
+    if options.get("batch") and cache_path is not None and "ledger_path" not in options:
+        return {**options, "ledger_path": Path(cache_path).parent / LEDGER_FILE}
+    return options
+
+
 class BatchLedger:
     """custom_id → batch id of every submitted request, in a JSON file beside the response cache."""
 
@@ -239,7 +250,7 @@ class AnthropicBackend(ApiBackend):
         if self._ledger_path is None:
             from harness.paths import cache_dir
 
-            self._ledger_path = cache_dir() / "anthropic-batches.json"
+            self._ledger_path = cache_dir() / LEDGER_FILE
         return BatchLedger(self._ledger_path)
 
     def _generate_batch(self, items: Sequence[Item], params: GenerationParams) -> list[list[Generation]]:

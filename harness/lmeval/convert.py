@@ -89,7 +89,7 @@ def _raw_output(sample: dict[str, Any]) -> str:
 
 
 def _convert_exported(out: TaskOutput) -> tuple[SuiteInfo, list[SampleRecord], dict[str, Any]]:
-    from harness.evaluate import make_record
+    from harness.records import make_record
     from harness.lmeval.task_utils import suite_for
     from harness.types import Generation
 
