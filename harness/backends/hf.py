@@ -14,8 +14,7 @@ from harness.backends.registry import BACKENDS
 from harness.config import Arg
 from harness.errors import HarnessError
 from harness.models.checkpoint import adapter_base, checkpoint_dtype, checkpoint_fingerprint, has_tokenizer, resolve_checkpoint
-from harness.models.cpu import resolve_dtype
-from harness.models.engine_choice import gpu_present
+from harness.models.cpu import gpu_present, resolve_dtype
 from harness.models.spec import ModelSpec
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item

