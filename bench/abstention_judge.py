@@ -271,7 +271,9 @@ def main() -> None:
                                f"{sum(rambles)}/{len(rambles)} | {'; '.join(missed) or '-'} |")
 
     check = load_classifier().meta.get("heldout_check", {})
-    speeds = []
+    speeds: list[str] = []
+    measured: dict[str, dict] = {}
+    verdict = ""
     if not args.no_speed:
         load_part = load_section()
         from harness.suite import get_suite
@@ -284,8 +286,14 @@ def main() -> None:
             path = Path("/tmp") / f"abstention_speed_{os.getpid()}.jsonl"
             path.write_text("".join(json.dumps({"question": r.get("question", ""), "output": r["output"]}) + "\n" for r in rows),
                             encoding="utf-8")
-            speeds.append(speed_line(name, speed(path)))
+            measured[name] = speed(path)
+            speeds.append(speed_line(name, measured[name]))
             path.unlink()
+        ref = measured["edge_cases test reference responses"]
+        per_reply, per_embedded = ref["chunk64"]["cpu_ms"], ref["chunk64"]["cpu_ms"] * ref["n"] / max(1, ref["embedded"])
+        verdict = (f"On the edge_cases reference responses, in chunks of 64 as a run scores them: {per_reply:.2f} ms CPU per reply "
+                   f"({'meets' if per_reply <= 5 else 'misses'} the 5 ms goal) and {per_embedded:.2f} ms per embedded reply "
+                   f"({'meets' if per_embedded <= 5 else 'misses'} it).")
     else:
         load_part = "Speed not measured (--no-speed)."
 
@@ -356,9 +364,9 @@ the {check.get('n')} heldout rows: agreement {check.get('agreement')}, missed {c
 {chr(10).join(speeds)}
 
 Replies that end by stating their final answer ("The answer is 12") and empty ones are not embedded;
-the goal (at most 5 ms per reply) is met per reply where the mix of replies has enough of them, not per
-embedded reply (see the fourth column): an embedded reply costs its conclusion's word pieces (up to
-{MAX_WORDS} words, ~28 word pieces on the corpus) through a 6-layer float32 encoder on one core.
+an embedded reply costs its conclusion's word pieces (up to {MAX_WORDS} words, about 28 word pieces
+on the corpus) through a 6-layer float32 encoder on one core. {verdict} CPU times are inflated when the
+machine is busy (see the load average in the header).
 
 Rerun: `{command}`
 """

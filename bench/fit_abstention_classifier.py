@@ -8,7 +8,7 @@ parts) that the classifier decides at run time (not the replies that end by stat
 answer, nor empty ones: harness.scoring.semantic.needs_classifier). Before that, the same
 procedure is run on the "tune" rows alone and the resulting judge is scored on the "heldout" rows
 (the corpus's own held-out check, stored in the file as "heldout_check"); the shipped weights then
-use every row. The blind set (tests/data/abstention_blind.jsonl) is never read here.
+use every row. The blind sets (tests/data/abstention_blind*.jsonl) are never read here.
 Features: harness.scoring.semantic.features (sentence embeddings of the conclusion, structured facts).
 
 Model selection, seeded (SEED): the L2 penalty is the one with the lowest out-of-fold log loss in
