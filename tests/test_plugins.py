@@ -101,6 +101,27 @@ def test_no_backend_option_help_names_a_default_its_field_does_not_have_plugins_
     assert all(mismatches == [] for mismatches in found.values()), found
 
 
+def test_the_docs_backend_example_is_one_module_that_brings_its_options(tmp_path):
+    """docs/plugins.md's in-tree backend, imported as harness's registry scan imports harness/backends/*.py."""
+    section = (PACKAGE.parent.parent / "docs" / "plugins.md").read_text().split("## A backend:")[1]
+    (tmp_path / "fixed_backend.py").write_text(section.split("```python\n")[1].split("```")[0])
+    script = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import fixed_backend; from harness.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def harness(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False)
+
+    help_text = harness("eval", "--help").stdout
+    assert "fixed: backend options:" in help_text and "--prefix PREFIX" in help_text
+    out = tmp_path / "run"
+    proc = harness("eval", "--model", "fixed:12", "--prefix", "= ", "--suite", "arithmetic", "--limit", "4", "--no-cache",
+                   "--no-progress", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert {r["output"] for r in read_jsonl(out / "samples.jsonl")} == {"= 12"}
+    assert json.loads((out / "results.json").read_text())["model"]["fingerprint"] == {"backend": "fixed", "text": "12", "prefix": "= "}
+    proc = harness("eval", "--model", "reference", "--prefix", "x", "--suite", "arithmetic", "--limit", "1", "--out", str(tmp_path / "x"))
+    assert proc.returncode == 2 and "--prefix is not an option of the reference: backend" in proc.stderr
+
+
 def test_without_the_plugin_its_names_are_refused_with_the_known_ones(cli, plugin_env, tmp_path):
     proc = cli("eval", "--model", "echo:canned", "--suite", "arithmetic", "--out", str(tmp_path / "x"))
     assert proc.returncode == 2 and "unknown model spec 'echo:canned'" in proc.stderr
