@@ -14,6 +14,8 @@ nested value from the given ones. `Arg(options=...)` turns a dict field into the
 of several option classes (every backend's `Options`, harness/backends/options.py; a default that
 differs between them is shown per class). `Arg(deprecated=...)`
 keeps old flag names working for the same field: hidden from --help, a warning on stderr when used.
+A help text need not state the default (the flag shows the field's); `stated_default_mismatches`
+finds one that names a number other than its field's default.
 
 This module imports only the standard library: `harness --help` must stay fast.
 """

@@ -18,7 +18,7 @@ backend). `check_options` refuses an option the chosen backend does not take (--
 --tensor-parallel-size on openai:) instead of dropping it; `harness plugins` lists each backend's.
 
 (A public module in harness/backends/ is scanned by the BACKENDS registry; this one registers
-nothing and imports only the standard library and harness.config.)
+nothing and imports only the standard library and light harness modules.)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 from harness.config import Arg, option_strings
 from harness.errors import HarnessError
+from harness.models.cpu import DTYPES
 
 
 def parse_json_object(text: str) -> dict[str, Any]:
@@ -53,7 +54,7 @@ class ChatTemplateOptions:
 
 DTYPE_ARG = Arg("weights dtype: auto (on CPU bfloat16 where the processor has AVX-512 BF16 or AMX, float32 otherwise; "
                 "on a GPU the engine's own choice), float32, bfloat16 or float16; recorded in results.json (model.dtype)",
-                choices=("auto", "float32", "bfloat16", "float16"))
+                choices=DTYPES)
 
 
 def options_by_scheme() -> dict[str, type]:
