@@ -13,7 +13,8 @@ config) contribute their own flags; `Arg(fields=...)` picks which, `Arg(build=..
 nested value from the given ones. `Arg(options=...)` turns a dict field into the union of the flags
 of several option classes (every backend's `Options`, harness/backends/options.py; a default that
 differs between them is shown per class). `Arg(deprecated=...)`
-keeps old flag names working for the same field: hidden from --help, a warning on stderr when used.
+keeps old flag names working for the same field: hidden from --help, a warning on stderr when used;
+`Arg(aliases=...)` adds other names without a warning, `Arg(hidden=True)` leaves a flag out of --help.
 A help text need not state the default (the flag shows the field's); `stated_default_mismatches`
 finds one that names a number other than its field's default.
 
@@ -51,6 +52,8 @@ class Arg:
     options: Callable[[], Mapping[str, type]] | None = None  # dict field: the union of these classes' flags
     title: str | None = None  # argument group of a nested config's flags
     deprecated: Sequence[str] = ()  # old flag names that still set this field (hidden; warn when used)
+    aliases: Sequence[str] = ()  # other flag names for this field (shown, no warning)
+    hidden: bool = False  # a flag left out of --help
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     for flag in [f for f in generated if not f.owners] + [f for f in generated if f.owners]:
         title = flag.arg.title or (f"{', '.join(o + ':' for o in flag.owners)} backend options" if flag.owners else None)
         target = parser if title is None else groups.setdefault(title, parser.add_argument_group(title))
-        help_text = flag.arg.help + _default_text(flag)
+        help_text = argparse.SUPPRESS if flag.arg.hidden else flag.arg.help + _default_text(flag)
         kwargs: dict[str, Any] = {"dest": flag.dest, "default": argparse.SUPPRESS, "help": help_text}
         if flag.arg.required:
             kwargs["required"] = True
@@ -226,7 +229,7 @@ def _add(target: Any, flag: Flag, kwargs: dict[str, Any]) -> bool:
     """Add the flag; an option of a union (a plug-in backend's) that clashes with a flag already there is left
     out with a warning, so one plug-in cannot break the command (the user sees which flag it was)."""
     try:
-        target.add_argument(flag.option, **kwargs)
+        target.add_argument(flag.option, *flag.arg.aliases, **kwargs)
     except argparse.ArgumentError:
         if not flag.owners:
             raise

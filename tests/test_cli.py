@@ -166,7 +166,8 @@ def test_every_flag_is_generated_from_the_commands_config(command):
     on_parser = {s for action in sub._actions for s in action.option_strings if s.startswith("--")} - {"--help", "--debug"}
     generated = flags(cls)
     # no flag written by hand, none missing (old names of a field stay as its deprecated aliases)
-    assert on_parser == {f.option for f in generated} | {old for f in generated for old in f.arg.deprecated}
+    assert on_parser == ({f.option for f in generated} | {old for f in generated for old in f.arg.deprecated}
+                         | {alias for f in generated for alias in f.arg.aliases})
     # Defaults live in the config only: parsing nothing gives the config's own defaults.
     args = parser.parse_args([command, *required])
     values = given_values(cls, args)

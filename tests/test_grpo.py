@@ -198,7 +198,7 @@ def test_grpo_moves_the_policy_toward_what_the_suite_scorer_rewards(tiny_model_d
     assert 0.3 < float(rewards.mean()) < 0.7  # the task is neither trivial nor hopeless
 
     config = TrainConfig(method="grpo", num_generations=8, per_device_train_batch_size=8, max_completion_length=1, max_steps=8,
-                         learning_rate=5e-2, lr_scheduler_type="constant", warmup_ratio=0.0, save_steps=100, logging_steps=1,
+                         learning_rate=5e-2, lr_scheduler_type="constant", warmup_steps=0.0, save_steps=100, logging_steps=1,
                          eval=False, seed=0)
     trainer, _, reward = build_trainer(config, tiny_model_dir, [item] * 16, tmp_path / "run")
     trainer.train()

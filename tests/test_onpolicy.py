@@ -86,7 +86,7 @@ def test_on_policy_steps_move_the_student_toward_the_teacher(tiny_model_dir, tea
     assert before > 3.0  # the random student is far from the peaked teacher
 
     config = TrainConfig(method="distill-on-policy", per_device_train_batch_size=4, max_completion_length=8, max_steps=8,
-                         learning_rate=2e-2, lr_scheduler_type="constant", warmup_ratio=0.0, save_steps=100, logging_steps=1,
+                         learning_rate=2e-2, lr_scheduler_type="constant", warmup_steps=0.0, save_steps=100, logging_steps=1,
                          eval=False, seed=0)
     trainer, _ = build_trainer(config, tiny_model_dir, teacher_dir, get_suite("arithmetic").items("train")[:8], tmp_path / "run")
     assert trainer.args.lmbda == 1.0 and trainer.args.beta == 0.5 and trainer.args.max_new_tokens == 8
@@ -116,8 +116,8 @@ def test_teachers_without_logits_and_other_tokenizers_exit_2(tiny_model_dir, tea
     code, err = train(f"hf:{other_tokenizers['swapped']}")
     assert code == 2 and "2 tokens with other ids" in err and "same tokenizer" in err, err
     # the method's own inputs
-    code, err = train(f"hf:{teacher_dir}", "--beta", "0.1")
-    assert code == 2 and "--jsd-beta" in err
+    code, err = train(f"hf:{teacher_dir}", "--beta", "1.5")  # GKDConfig's beta: the JSD's interpolation
+    assert code == 2 and "beta must be in [0, 1] for distill-on-policy" in err
     code, err = train(f"hf:{teacher_dir}", "--lmbda", "1.5")
     assert code == 2 and "lmbda must be in [0, 1]" in err
     assert main(["train", "--method", "distill-on-policy", "--suite", "arithmetic", "--out", str(tmp_path / "r")]) == 2
@@ -149,7 +149,7 @@ def test_cli_run_checkpoints_are_where_the_sweep_finds_them(cli, tiny_model_dir,
     run = tmp_path / "run"
     proc = cli("train", "--method", "distill-on-policy", "--student", f"hf:{tiny_model_dir}", "--teacher", f"hf:{teacher_dir}",
                "--suite", "arithmetic", "--rows", "4", "--batch-size", "2", "--max-completion-length", "6", "--max-steps", "2",
-               "--save-steps", "1", "--lmbda", "0.5", "--jsd-beta", "0.2", "--eval-limit", "2", "--max-new-tokens", "4",
+               "--save-steps", "1", "--lmbda", "0.5", "--beta", "0.2", "--eval-limit", "2", "--max-new-tokens", "4",
                "--out", str(run))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "student after 2 steps" in proc.stdout
@@ -159,7 +159,7 @@ def test_cli_run_checkpoints_are_where_the_sweep_finds_them(cli, tiny_model_dir,
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["method"] == "distill-on-policy" and summary["teacher"] == f"hf:{teacher_dir}"
     assert summary["trainer"] == "trl.experimental.gkd.GKDTrainer" and summary["global_step"] == 2
-    assert summary["distillation"] == {"lmbda": 0.5, "jsd_beta": 0.2, "seq_kd": False, "off_policy_sequences": "reference answers",
+    assert summary["distillation"] == {"lmbda": 0.5, "beta": 0.2, "seq_kd": False, "off_policy_sequences": "reference answers",
                                        "temperature": 1.0, "max_new_tokens": 6, "generation_path": "transformers"}
     assert summary["prompts"]["per_suite"] == {"arithmetic": 4} and summary["prompts"]["guard"]["threshold"] == 0.8
     # the evaluation after training: the student, and the teacher on the same test items for retention

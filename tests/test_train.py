@@ -42,7 +42,7 @@ def chat_data(tmp_path_factory) -> Path:
 
 
 def small_config(**kw) -> TrainConfig:
-    defaults = dict(per_device_train_batch_size=2, max_length=256, logging_steps=1, save_steps=2, eval=False, warmup_ratio=0.0)
+    defaults = dict(per_device_train_batch_size=2, max_length=256, logging_steps=1, save_steps=2, eval=False, warmup_steps=0.0)
     return TrainConfig(**{**defaults, **kw})
 
 
@@ -160,14 +160,103 @@ def test_config_file_and_flags(tmp_path):
     from harness.errors import HarnessError
 
     path = tmp_path / "sft.yaml"
-    path.write_text("learning_rate: 3.0e-4\nlora: true\nlora_settings: {r: 4}\nsave_steps: 7\n")
+    path.write_text("learning_rate: 3.0e-4\nlora: true\nlora_settings: {r: 4}\nsave_steps: 7\nadam_beta2: 0.95\n")
     config = TrainConfig.load(path, {"save_steps": 9, "max_steps": None})
     assert config.learning_rate == 3e-4 and config.lora and config.lora_settings.r == 4 and config.save_steps == 9
-    sample = Path(__file__).resolve().parent.parent / "trainers" / "sft.yaml"
-    assert TrainConfig.load(sample).packing is True
-    path.write_text("learnin_rate: 1\n")
-    with pytest.raises(HarnessError, match="learnin_rate"):
-        TrainConfig.load(path)
+    assert config.adam_beta2 == 0.95 and config.packing is True  # any TRL field; sft.yaml's packing under it
+    assert TrainConfig.model_validate(config.model_dump()) == config  # dumped flat, as it was written
+    for text, message in [("learnin_rate: 1\n", "learnin_rate"), ("learning_rate: fast\n", "learning_rate: expected a number"),
+                          ("output_dir: x\n", "set by harness"), ("method: grpo\nnum_generations: 1\n", "num_generations")]:
+        path.write_text(text)
+        with pytest.raises(HarnessError, match=message):
+            TrainConfig.load(path)
+
+
+def test_harness_defaults_file_only_departs_from_trl():
+    """trainers/sft.yaml: every key is a TRL field a training config takes, and none repeats TRL's default
+    (read from the imported classes) for every method whose class has it."""
+    import dataclasses
+
+    import yaml
+    from trl import GRPOConfig, SFTConfig
+    from trl.experimental.gkd import GKDConfig
+
+    from harness.trainers.config import HARNESS_DEFAULTS, trl_keys
+
+    written = yaml.safe_load(HARNESS_DEFAULTS.read_text())
+    assert written and set(written) <= set(trl_keys())
+    defaults = {}
+    for cls in (SFTConfig, GRPOConfig, GKDConfig):
+        for f in dataclasses.fields(cls):
+            defaults.setdefault(f.name, []).append(f.default)
+    repeats = [k for k, v in written.items() if all(v == d for d in defaults[k])]
+    assert repeats == []
+    lines = [line for line in HARNESS_DEFAULTS.read_text().splitlines() if line and not line.startswith("#")]
+    assert all("#" in line for line in lines)  # each with its why
+    assert TrainConfig().model_dump()["learning_rate"] == written["learning_rate"]  # the layer under every config
+    with pytest.raises(ValueError, match="unknown key"):
+        TrainConfig(learnig_rate=1e-4)
+
+
+def test_trl_fields_read_from_source_match_the_imported_classes():
+    """The flags and keys come from TRL's source read without importing it: the same fields, defaults and help."""
+    import dataclasses
+
+    from trl import GRPOConfig, SFTConfig
+    from trl.experimental.gkd import GKDConfig
+
+    from harness.trainers.trl_fields import UNKNOWN, trl_fields
+
+    for cls in (SFTConfig, GRPOConfig, GKDConfig):
+        static = trl_fields(cls.__name__)
+        real = [f for f in dataclasses.fields(cls) if f.init]
+        assert list(static) == [f.name for f in real], cls.__name__
+        for f in real:
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            assert static[f.name].default in (default, UNKNOWN), f.name
+            assert static[f.name].help == " ".join(f.metadata.get("help", "").split()), f.name
+        assert sum(static[f.name].default is UNKNOWN for f in real) <= 1  # optim's default_optim
+
+
+def test_trl_config_objects_come_from_the_composed_config(tmp_path):
+    """training_args builds TRL's own config class from the composed settings: sft.yaml's departures, the file's and
+    the flags' values by TRL's names, TRL's defaults for the rest; old harness keys still work with a warning."""
+    from trl import SFTConfig
+
+    from harness.trainers.sft import sft_config, training_args
+
+    path = tmp_path / "c.yaml"
+    path.write_text("epochs: 2\nwarmup_ratio: 0.1\nadam_beta2: 0.95\nnum_generations: 2\n")
+    config = TrainConfig.load(path, {"trl": {"learning_rate": 1e-3, "max_steps": 3}})
+    args = sft_config(config, tmp_path)
+    assert isinstance(args, SFTConfig) and args.output_dir == str(tmp_path / "checkpoints")
+    assert (args.num_train_epochs, args.warmup_steps, args.adam_beta2, args.learning_rate, args.max_steps) == (2.0, 0.1, 0.95, 1e-3, 3)
+    assert (args.lr_scheduler_type.value, args.save_steps, args.gradient_checkpointing, args.packing) == ("cosine", 50, False, True)
+    assert args.seed == args.data_seed == 0 and args.bf16 is False  # harness's auto precision: no GPU here
+    assert args.max_length == SFTConfig.max_length and args.weight_decay == SFTConfig.weight_decay  # TRL's own
+    assert training_args(SFTConfig, config, tmp_path, max_steps=7).max_steps == 7  # what the harness sets wins
+
+
+def test_train_flags_are_trl_names_with_the_old_short_ones(capsys):
+    """Flags by TRL's names (--learning-rate), the short ones users know as aliases (--lr, --epochs), any other TRL field
+    unlisted (--adam-beta2), and --jsd-beta kept as a deprecated name of distill-on-policy's --beta."""
+    import argparse
+
+    from harness.cli import build_parser
+    from harness.trainers.config import TrainRunConfig, with_yaml_train_config
+
+    parser = build_parser(only="train")
+    args = parser.parse_args(["train", "--out", "o", "--method", "distill-on-policy", "--lr", "0.01", "--epochs", "2",
+                              "--batch-size", "4", "--grad-accum", "2", "--adam-beta2", "0.9", "--jsd-beta", "0.3", "--no-packing"])
+    train = with_yaml_train_config(TrainRunConfig, args).train
+    assert (train.learning_rate, train.num_train_epochs, train.per_device_train_batch_size) == (0.01, 2.0, 4)
+    assert (train.gradient_accumulation_steps, train.adam_beta2, train.beta, train.packing) == (2, 0.9, 0.3, False)
+    assert "--jsd-beta is deprecated; use --beta" in capsys.readouterr().err
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["train"]
+    shown = sub.format_help()
+    assert "--learning-rate LEARNING_RATE, --lr LEARNING_RATE" in shown and "(default: 5e-05)" in shown
+    assert "--adam-beta2" not in shown and "--jsd-beta" not in shown
+    assert "(default: grpo: 0.0, distill-on-policy: 0.5)" in shown  # beta: each method's TRL default
 
 
 @pytest.mark.slow  # trains

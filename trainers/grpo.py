@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
+from harness.models.embedded import DEFAULT_EMBEDDED
 from harness.trainers.config import TrainConfig
 from harness.trainers.sft import (
     FINAL_MODEL,
@@ -218,18 +219,10 @@ def grpo_config(config: TrainConfig, out_dir: Path, max_completion_length: int):
     from trl import GRPOConfig
 
     per_step = config.per_device_train_batch_size * config.gradient_accumulation_steps
-    if per_step % config.num_generations:
+    if config.num_generations and per_step % config.num_generations:
         raise HarnessError(f"GRPO: --batch-size × --grad-accum ({per_step} completions per optimizer step) must be a multiple of "
                            f"--num-generations ({config.num_generations}): each prompt's group is sampled whole")
-    return GRPOConfig(
-        **training_args(config, out_dir),
-        num_generations=config.num_generations,
-        max_completion_length=max_completion_length,
-        temperature=config.temperature,
-        beta=config.beta,
-        use_vllm=False,
-        log_completions=False,
-    )
+    return training_args(GRPOConfig, config, out_dir, max_completion_length=max_completion_length, use_vllm=False)
 
 
 def build_trainer(config: TrainConfig, student_dir: Path, items: Sequence[Item], out_dir: Path):
@@ -292,7 +285,7 @@ def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume:
             per_suite[item.suite] += 1
         summary = {
             "method": "grpo",
-            "student": str(student or "smollm2-135m"),
+            "student": str(student or DEFAULT_EMBEDDED),
             "student_dir": str(student_dir),
             "global_step": outcome.global_step,
             "resumed_from": resume_from,

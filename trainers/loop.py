@@ -23,7 +23,8 @@ from typing import Annotated, Any
 from harness.config import Arg
 from harness.errors import HarnessError
 
-from harness.trainers.config import TrainConfig
+from harness.models.embedded import DEFAULT_EMBEDDED
+from harness.trainers.config import TrainConfig, loop_flag_classes
 from harness.trainers.distill import DistillConfig, check_writable_dir, distill
 from harness.trainers.evaluation import EvalSettings, evaluate_model, format_retention, retention_against, teacher_results_for
 from harness.trainers.focus import Focus, focus_from_records
@@ -47,7 +48,7 @@ class LoopConfig:
     `train.max_new_tokens` (--max-new-tokens) is the token budget of the teacher's answers and of every
     evaluation alike (default: each suite's own, as harness eval)."""
 
-    student: Annotated[str | None, Arg("student checkpoint spec (default: smollm2-135m)")] = None
+    student: Annotated[str | None, Arg(f"student checkpoint spec (default: {DEFAULT_EMBEDDED})")] = None
     rounds: Annotated[int, Arg("distill, train and evaluate rounds", positive=True)] = 2
     teacher_results: Annotated[str | None, Arg("teacher results on the same test items (default: evaluate the teacher)")] = None
     distill: Annotated[DistillConfig, Arg(fields={
@@ -64,19 +65,8 @@ class LoopConfig:
     train: Annotated[TrainConfig, Arg(fields={
         "method": Arg("how each round trains: sft on the round's distilled data; grpo or distill-on-policy on its prompts, "
                       "drawn by the same focus (distill-on-policy's teacher is --teacher, a local model)"),
-        "num_generations": None,
-        "max_completion_length": None,
-        "temperature": None,
-        "beta": None,
-        "lmbda": None,
-        "jsd_beta": None,
-        "seq_kd": None,
+        "trl": Arg(options=loop_flag_classes),  # LOOP_FLAGS, by TRL's names
         "lora": None,
-        "max_steps": Arg("optimizer steps per round"),
-        "epochs": None,
-        "learning_rate": None,
-        "per_device_train_batch_size": None,
-        "max_length": None,
         "eval_limit": Arg("test items per suite in each evaluation", positive=True),
         "max_new_tokens": Arg("generated tokens at most per item, for the teacher's answers and every evaluation "
                               "(default: each suite's own budget, as harness eval)", positive=True,
@@ -150,8 +140,6 @@ def check_method(config: LoopConfig) -> None:
         from harness.trainers.onpolicy import check_teacher
 
         check_teacher(config.teacher, config.student)
-        if config.train.beta:
-            raise HarnessError("--beta is GRPO's KL penalty; the divergence of --method distill-on-policy is set by --jsd-beta")
 
 
 def round_train_config(config: LoopConfig) -> TrainConfig:
@@ -213,14 +201,14 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
     results: list[RoundResult] = []
     data: str | None = None  # what the round trained on: its distilled dataset, or its prompts.json
     rows = 0
-    student_eval = evaluate_model(model or "smollm2-135m", settings, out / "round-0" / "eval")
+    student_eval = evaluate_model(model or DEFAULT_EMBEDDED, settings, out / "round-0" / "eval")
     for round_index in range(config.rounds + 1):
         analysis = retention_against(teacher, student_eval)
         focus = focus_from_records(teacher[1], student_eval[1])
         results.append(
             RoundResult(
                 round=round_index,
-                model=str(model or "smollm2-135m"),
+                model=str(model or DEFAULT_EMBEDDED),
                 trained_from=previous,
                 data=data,
                 rows=rows,
@@ -248,7 +236,7 @@ def run_loop(config: LoopConfig, out_dir: str | Path | None = None) -> list[Roun
             data, rows = str(next_round / PROMPTS_FILE), len(items)
             _log(f"round {round_index + 1}: {config.train.method} on {len(items)} prompts")
             outcome = train_on_prompts(config, model, (items, guard), next_round / "run")
-        previous, model = str(model or "smollm2-135m"), f"hf:{outcome.model_dir}"
+        previous, model = str(model or DEFAULT_EMBEDDED), f"hf:{outcome.model_dir}"
         student_eval = evaluate_model(model, settings, next_round / "eval")
     return results
 
@@ -283,7 +271,7 @@ def write_report(config: LoopConfig, results: list[RoundResult], out: Path) -> N
     lines = [
         "# Retention per round (harness loop)",
         "",
-        f"teacher `{config.teacher}`, student `{config.student or 'smollm2-135m'}`, suites {', '.join(config.suites)}, "
+        f"teacher `{config.teacher}`, student `{config.student or DEFAULT_EMBEDDED}`, suites {', '.join(config.suites)}, "
         f"method {config.train.method}, {config.distill.n} {'rows' if config.train.method == 'sft' else 'prompts'} per round, "
         f"eval limit {config.train.eval_limit} per suite. "
         "Cells: retention (student score). Round 0 is the student before any training.",

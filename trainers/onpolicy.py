@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.models.embedded import DEFAULT_EMBEDDED
 from harness.trainers.config import TrainConfig
 from harness.trainers.grpo import completion_budget, prompt_items
 from harness.trainers.sft import (
@@ -130,7 +131,7 @@ def check_teacher(teacher: str | None, student: str | None) -> tuple[Path, Path]
     student_dir = resolve_student(student)
     mismatch = vocabulary_mismatch(student_dir, teacher_dir)
     if mismatch:
-        raise HarnessError(f"teacher {teacher!r} and student {student or 'smollm2-135m'!r}: {mismatch}. On-policy distillation "
+        raise HarnessError(f"teacher {teacher!r} and student {student or DEFAULT_EMBEDDED!r}: {mismatch}. On-policy distillation "
                            f"compares next-token distributions id by id, so it needs a teacher of the student's family "
                            f"(same tokenizer); {INSTEAD.format(spec=teacher)}")
     return student_dir, teacher_dir
@@ -154,15 +155,9 @@ def distill_dataset(items: Sequence[Item]):
 def gkd_config(config: TrainConfig, out_dir: Path, max_new_tokens: int):
     from trl.experimental.gkd import GKDConfig
 
-    return GKDConfig(
-        **training_args(config, out_dir),
-        max_length=config.max_length,
-        lmbda=config.lmbda,
-        beta=config.jsd_beta,
-        temperature=config.temperature,
-        max_new_tokens=max_new_tokens,
-        seq_kd=config.seq_kd,
-    )
+    # max_new_tokens is the completion budget (max_completion_length; the harness's max_new_tokens is the evaluation's);
+    # GKD's collator takes each row whole (TRL refuses packing with it)
+    return training_args(GKDConfig, config, out_dir, max_new_tokens=max_new_tokens, packing=False)
 
 
 def load_teacher(teacher_dir: Path, bf16: bool):
@@ -207,8 +202,6 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
     chooses them by retention)."""
     if config.method != METHOD:
         raise HarnessError(f"method {config.method!r}: this trainer is on-policy distillation's (method {METHOD})")
-    if config.beta:
-        raise HarnessError(f"--beta is GRPO's KL penalty; the divergence of --method {METHOD} is set by --jsd-beta")
     out_dir = Path(out_dir)
     student_dir, teacher_dir = check_teacher(teacher, student)
     resume_from = resume_checkpoint(out_dir, resume)
@@ -232,7 +225,7 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
         summary = {
             "method": METHOD,
             "trainer": TRAINER,
-            "student": str(student or "smollm2-135m"),
+            "student": str(student or DEFAULT_EMBEDDED),
             "student_dir": str(student_dir),
             "teacher": str(teacher),
             "teacher_dir": str(teacher_dir),
@@ -243,7 +236,7 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
             "prompts": {"split": "train", "per_suite": dict(sorted(per_suite.items())), "guard": guard},
             "distillation": {
                 "lmbda": trainer.args.lmbda,
-                "jsd_beta": trainer.args.beta,
+                "beta": trainer.args.beta,
                 "seq_kd": trainer.args.seq_kd,
                 "off_policy_sequences": "teacher samples" if trainer.args.seq_kd else "reference answers",
                 "temperature": trainer.args.temperature,

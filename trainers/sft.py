@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.models.embedded import DEFAULT_EMBEDDED
 from harness.trainers.config import TrainConfig
 
 CHECKPOINTS = "checkpoints"
@@ -78,14 +79,24 @@ def tokenize_dataset(dataset: Any, tokenizer: Any):
 
 
 def precision_args(config: TrainConfig) -> dict[str, bool]:
+    """TRL's bf16 and fp16 as the config sets them; bf16 unset is the harness's auto, bf16 on a GPU that has it and
+    fp32 elsewhere (TRL's unset bf16 would be bf16 on a CPU too)."""
     import torch
 
-    precision = config.precision
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    if precision in ("bf16", "fp16") and not torch.cuda.is_available():
-        raise HarnessError(f"precision {precision} needs a GPU; use fp32 on CPU")
-    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+    fp16 = bool(config.fp16)
+    bf16 = config.bf16
+    if bf16 is None:
+        bf16 = not fp16 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if (bf16 or fp16) and not torch.cuda.is_available():
+        raise HarnessError(f"{'bf16' if bf16 else 'fp16'} training needs a GPU; on CPU set bf16: false (fp32)")
+    return {"bf16": bool(bf16), "fp16": fp16}
+
+
+def reporters(report_to: Any) -> list[str]:
+    """TrainingArguments.report_to as a list of integrations ("none": none)."""
+    if report_to in (None, "none"):
+        return []
+    return [report_to] if isinstance(report_to, str) else list(report_to)
 
 
 def check_reporters(report_to: Sequence[str]) -> None:
@@ -93,49 +104,31 @@ def check_reporters(report_to: Sequence[str]) -> None:
 
     packages = {"tensorboard": "tensorboard", "wandb": "wandb"}
     for name in report_to:
-        if importlib.util.find_spec(packages[name]) is None:
+        if name in packages and importlib.util.find_spec(packages[name]) is None:
             raise HarnessError(f"report_to {name} needs the '{packages[name]}' package: pip install {packages[name]}")
 
 
-def training_args(config: TrainConfig, out_dir: Path) -> dict[str, Any]:
-    """The TrainingArguments every harness trainer (SFT, GRPO) shares: schedule, batch, seeds, checkpoints,
-    logging and precision, from the harness config."""
-    check_reporters(config.report_to)
-    return dict(
-        output_dir=str(out_dir / CHECKPOINTS),
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler_type,
-        warmup_steps=config.warmup_ratio,  # transformers 5: a float < 1 is a share of the total steps
-        weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm,
-        per_device_train_batch_size=config.per_device_train_batch_size,
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps,
-        seed=config.seed,
-        data_seed=config.seed,
-        gradient_checkpointing=config.gradient_checkpointing,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=config.save_total_limit,
-        logging_steps=config.logging_steps,
-        report_to=list(config.report_to) or "none",
-        disable_tqdm=False,
+def training_args(trl_class: Any, config: TrainConfig, out_dir: Path, **fixed: Any) -> Any:
+    """TRL's config object for a harness trainer (SFTConfig, GRPOConfig, GKDConfig), built from the composed config:
+    the TRL settings this class has (sft.yaml's, the config file's, the flags'; TRL's defaults for the rest), and what
+    the harness sets itself: the output folder, precision, data_seed following seed unless set, and `fixed`."""
+    import dataclasses
+
+    given = config.trl_kwargs({f.name for f in dataclasses.fields(trl_class) if f.init})
+    check_reporters(reporters(given.get("report_to")))
+    return trl_class(**{
+        **given,
+        "output_dir": str(out_dir / CHECKPOINTS),
+        "data_seed": given.get("data_seed", config.seed),
         **precision_args(config),
-    )
+        **fixed,
+    })
 
 
 def sft_config(config: TrainConfig, out_dir: Path):
     from trl import SFTConfig
 
-    return SFTConfig(
-        **training_args(config, out_dir),
-        max_length=config.max_length,
-        packing=config.packing,
-        packing_strategy="bfd",
-        padding_free=config.packing,
-        dataset_num_proc=None,
-    )
+    return training_args(SFTConfig, config, out_dir)
 
 
 def peft_config(config: TrainConfig):
@@ -235,7 +228,7 @@ def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_di
         save_final(trainer, tokenizer, out_dir, config.lora)
         summary = {
             "method": "sft",
-            "student": str(student or "smollm2-135m"),
+            "student": str(student or DEFAULT_EMBEDDED),
             "student_dir": str(student_dir),
             "data": str(data_dir),
             "global_step": outcome.global_step,

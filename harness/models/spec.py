@@ -14,10 +14,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import HarnessError
+from harness.models.embedded import DEFAULT_EMBEDDED, EMBEDDED
 
 SCHEMES = ("hf", "vllm", "openai", "anthropic", "reference")  # the built-in backends, parsed without loading any
-EMBEDDED_NAMES = ("smollm2-135m",)
-DEFAULT_MODEL = "smollm2-135m"
+EMBEDDED_NAMES = tuple(EMBEDDED)
+DEFAULT_MODEL = DEFAULT_EMBEDDED
 
 
 class ModelSpec(BaseModel):
