@@ -113,20 +113,24 @@ def test_unfinished_commands_say_so_or_work(cli, command, flag):
     assert proc.returncode == 0 and flag in proc.stdout  # a real command with its own options, not a placeholder
 
 
-CONFIGS = {
-    "eval": ("harness.evaluate", "EvalConfig", ()),
-    "distill": ("harness.trainers.distill", "DistillConfig", ("--out", "d")),
-    "train": ("harness.trainers.config", "TrainRunConfig", ("--data", "d", "--out", "o")),
-    "loop": ("harness.trainers.loop", "LoopConfig", ("--out", "o")),
-    "serve": ("harness.commands.serve", "ServeConfig", ()),
+CONFIGS = {  # command -> the configs that generate its flags ("module:Class"), and its required arguments
+    "eval": (("harness.evaluate:EvalConfig", "harness.executors:ExecutorConfig"), ()),  # the run, and where it runs
+    "distill": (("harness.trainers.distill:DistillConfig",), ("--out", "d")),
+    "train": (("harness.trainers.config:TrainRunConfig",), ("--data", "d", "--out", "o")),
+    "loop": (("harness.trainers.loop:LoopConfig",), ("--out", "o")),
+    "serve": (("harness.commands.serve:ServeConfig",), ()),
 }
 
 
-def _command_config(command: str):
+def _command_configs(command: str):
     import importlib
 
-    module, name, required = CONFIGS[command]
-    return getattr(importlib.import_module(module), name), required
+    names, required = CONFIGS[command]
+    classes = []
+    for name in names:
+        module, _, attr = name.partition(":")
+        classes.append(getattr(importlib.import_module(module), attr))
+    return classes, required
 
 
 def _subparser(command: str):
@@ -161,29 +165,30 @@ def _sample_value(flag):
 def test_every_flag_is_generated_from_the_commands_config(command):
     from harness.config import build_config, config_from_args, flags, given_values
 
-    cls, required = _command_config(command)
+    classes, required = _command_configs(command)
     parser, sub = _subparser(command)
     on_parser = {s for action in sub._actions for s in action.option_strings if s.startswith("--")} - {"--help", "--debug"}
-    generated = flags(cls)
+    generated = [f for cls in classes for f in flags(cls)]
     # no flag written by hand, none missing (old names of a field stay as its deprecated aliases)
     assert on_parser == ({f.option for f in generated} | {old for f in generated for old in f.arg.deprecated}
                          | {alias for f in generated for alias in f.arg.aliases})
-    # Defaults live in the config only: parsing nothing gives the config's own defaults.
-    args = parser.parse_args([command, *required])
-    values = given_values(cls, args)
-    assert config_from_args(cls, args) == build_config(cls, values)
-    if command in ("eval", "distill"):
-        assert config_from_args(cls, args) == cls(**values)
-    # Each flag lands on its field.
-    for flag in generated:
-        if flag.arg.parse is not None or flag.arg.build is not None:
-            continue
-        argv, expected = _sample_value(flag)
-        given = given_values(cls, parser.parse_args([command, *required, flag.option, *argv]))
-        node = given
-        for key in flag.path:
-            node = node[key]
-        assert node == expected, flag.option
+    for cls in classes:
+        # Defaults live in the config only: parsing nothing gives the config's own defaults.
+        args = parser.parse_args([command, *required])
+        values = given_values(cls, args)
+        assert config_from_args(cls, args) == build_config(cls, values)
+        if command in ("eval", "distill"):
+            assert config_from_args(cls, args) == cls(**values)
+        # Each flag lands on its field.
+        for flag in flags(cls):
+            if flag.arg.parse is not None or flag.arg.build is not None:
+                continue
+            argv, expected = _sample_value(flag)
+            given = given_values(cls, parser.parse_args([command, *required, flag.option, *argv]))
+            node = given
+            for key in flag.path:
+                node = node[key]
+            assert node == expected, flag.option
 
 
 def test_loop_composes_distill_and_train_configs():
