@@ -114,7 +114,12 @@ def _scalar(text: str) -> Any:
 def flag_type(f: TrlField) -> tuple[Any, Callable[[Any], Any] | None] | None:
     """(type of the flag, parser of its text) for a TRL field, or None when no flag can spell it (e.g. a config object;
     it stays a YAML key)."""
-    members = _members(f.annotation)
+    return _annotation_flag_type(f.annotation)
+
+
+@lru_cache(maxsize=None)
+def _annotation_flag_type(annotation: str) -> tuple[Any, Callable[[Any], Any] | None] | None:
+    members = _members(annotation)
     names = {ast.unparse(m) for m in members}
     lists = [m for m in members if isinstance(m, ast.Subscript) and ast.unparse(m.value) == "list"]
     if lists:
@@ -176,16 +181,20 @@ def _flag_classes(offered: Mapping[str, Arg], every_field: bool, title: str) -> 
     defaults = harness_defaults()
     keys = trl_keys()
     out = {}
+    seen: set[tuple[str, str]] = set()  # (name, default) in an earlier class: the union has it already (keeps --help fast)
     for method, class_name in METHOD_CLASSES.items():
         specs: list[tuple[str, Any, Any]] = []
         for name, f in trl_fields(class_name).items():
-            typed = flag_type(f)
-            if name not in keys or name in YAML_ONLY or typed is None or (name not in offered and not every_field):
+            if name not in keys or name in YAML_ONLY or (name not in offered and not every_field):
                 continue
+            typed = flag_type(f)
+            default = defaults.get(name, f.default)
+            if typed is None or (name, repr(default)) in seen:
+                continue
+            seen.add((name, repr(default)))
             arg = offered.get(name) or Arg(hidden=True)
             help_text = arg.help or f.help.replace("%%", "%").replace("%", "%%")  # argparse formats help with %
             arg = dataclasses.replace(arg, help=help_text, parse=arg.parse or typed[1], title=title)
-            default = defaults.get(name, f.default)
             value = field(default_factory=lambda d=default: list(d)) if isinstance(default, list) else field(default=default)
             specs.append((name, Annotated[typed[0], arg], value))
         out[method] = dataclasses.make_dataclass(f"{class_name}Flags", specs)
