@@ -15,7 +15,7 @@ import dataclasses
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -142,8 +142,8 @@ def check_value(f: TrlField, value: Any) -> Any:
     if value is None:
         return value
     typed = flag_type(f)
-    tp = typed[0] if typed else None
-    expected = {bool: "true or false", int: "an integer", float: "a number"}.get(tp)  # type: ignore[call-overload]
+    tp: Any = typed[0] if typed else None
+    expected = {bool: "true or false", int: "an integer", float: "a number"}.get(tp) if tp in (bool, int, float) else None
     if expected is None:
         return value
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
@@ -195,7 +195,7 @@ def _flag_classes(offered: Mapping[str, Arg], every_field: bool, title: str) -> 
             arg = offered.get(name) or Arg(hidden=True)
             help_text = arg.help or f.help.replace("%%", "%").replace("%", "%%")  # argparse formats help with %
             arg = dataclasses.replace(arg, help=help_text, parse=arg.parse or typed[1], title=title)
-            value = field(default_factory=lambda d=default: list(d)) if isinstance(default, list) else field(default=default)
+            value = field(default_factory=partial(list, default)) if isinstance(default, list) else field(default=default)
             specs.append((name, Annotated[typed[0], arg], value))
         out[method] = dataclasses.make_dataclass(f"{class_name}Flags", specs)
     return out

@@ -74,7 +74,8 @@ def _field(statement: ast.AnnAssign, owner: str) -> TrlField | None:
     annotation = ast.unparse(statement.annotation)
     if "ClassVar" in annotation:
         return None
-    value, default, help_text = statement.value, UNKNOWN, ""
+    value, help_text = statement.value, ""
+    default: Any = UNKNOWN
     if isinstance(value, ast.Call) and ast.unparse(value.func) in ("field", "dataclasses.field"):
         keywords = {k.arg: k.value for k in value.keywords if k.arg}
         if _literal(keywords.get("init")) is False:
