@@ -235,6 +235,10 @@ def test_trl_config_objects_come_from_the_composed_config(tmp_path):
     assert args.seed == args.data_seed == 0 and args.bf16 is False  # harness's auto precision: no GPU here
     assert args.max_length == SFTConfig.max_length and args.weight_decay == SFTConfig.weight_decay  # TRL's own
     assert training_args(SFTConfig, config, tmp_path, max_steps=7).max_steps == 7  # what the harness sets wins
+    # an old distill-on-policy file: beta was GRPO's penalty (0), jsd_beta the divergence; precision a harness key
+    path.write_text("method: distill-on-policy\nbeta: 0.0\njsd_beta: 0.3\nprecision: fp32\n")
+    old = TrainConfig.load(path)
+    assert (old.beta, old.bf16, old.fp16) == (0.3, False, False)
 
 
 def test_train_flags_are_trl_names_with_the_old_short_ones(capsys):

@@ -231,6 +231,7 @@ def _renamed(data: dict[str, Any]) -> dict[str, Any]:
                 continue  # it set nothing for the other methods
             if data.get("beta") not in (None, 0, value):
                 raise ValueError("give beta only (jsd_beta is its deprecated name for distill-on-policy)")
+            data.pop("beta", None)  # an old file's beta: 0, GRPO's penalty, which this method required to be 0
             updates = {new: value}
         else:
             updates = {new: value}
