@@ -52,12 +52,17 @@ class Backend(ABC):
 
         What the evaluator calls, with every suite's items at once, so an engine that batches
         continuously (vLLM) can fill its batch from all of them. `advance(n)`, when given, is told
-        as n more items are done (the caller's progress bar). This default asks `generate` once per
-        distinct budget, in order of first appearance, so a backend that only implements `generate`
-        works unchanged.
+        as n more items are done (the caller's progress bar). Checks that each item has a budget, then
+        hands over to `_generate_budgeted`, the method a backend overrides to batch its own way.
         """
         if len(budgets) != len(items):
             raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
+        return self._generate_budgeted(items, params, budgets, advance)
+
+    def _generate_budgeted(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int],
+                           advance: Callable[[int], None] | None) -> list[list[Generation]]:
+        """`generate_budgeted` for as many budgets as items. This default asks `generate` once per distinct
+        budget, in order of first appearance, so a backend that only implements `generate` works unchanged."""
         groups: dict[int, list[int]] = {}
         for i, budget in enumerate(budgets):
             groups.setdefault(budget, []).append(i)

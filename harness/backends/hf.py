@@ -128,7 +128,7 @@ class HFBackend(Backend):
 
     def batch_key(self, item: Item, budget: int) -> Any:
         """Batches of one budget, their prompts of similar length (less padding), across every suite of a run
-        (a chunk where two budgets meet is one batch too: generate_budgeted)."""
+        (a chunk where two budgets meet is one batch too: _generate_budgeted)."""
         return (-budget, -sum(len(m.content) for m in item.messages))
 
     def weights_dtype(self) -> str:
@@ -223,26 +223,15 @@ class HFBackend(Backend):
         return enc, new_tokens, recorder.finish(new_tokens)
 
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
-        return self._generate(items, params, [generation_budget(params)] * len(items), progress=progress)
+        return self._generate_budgeted(items, params, [generation_budget(params)] * len(items), progress=progress)
 
-    def generate_budgeted(
-        self,
-        items: Sequence[Item],
-        params: GenerationParams,
-        budgets: Sequence[int],
-        advance: Callable[[int], None] | None = None,
-    ) -> list[list[Generation]]:
+    def _generate_budgeted(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int],
+                           advance: Callable[[int], None] | None = None, progress: bool = False) -> list[list[Generation]]:
         """Batches in (budget, prompt length) order; a batch whose items' budgets differ (a few items of a
         longer rung beside a shorter one's, where the evaluator's budget-sorted chunks meet) generates to
         its largest budget and cuts each row at its own: a row's first tokens do not depend on how many
         more the batch goes on to generate, so each answer is the one its own budget gives, and those
         few items ride along instead of decoding a batch of their own."""
-        if len(budgets) != len(items):
-            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
-        return self._generate(items, params, budgets, advance=advance)
-
-    def _generate(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int], progress: bool = False,
-                  advance: Callable[[int], None] | None = None) -> list[list[Generation]]:
         import torch
         from tqdm.auto import tqdm
 

@@ -233,17 +233,10 @@ class VllmBackend(Backend):
     def generate(self, items: Sequence[Item], params: GenerationParams, progress: bool = True) -> list[list[Generation]]:
         return self._chat(items, self.sampling_params(params), progress)
 
-    def generate_budgeted(
-        self,
-        items: Sequence[Item],
-        params: GenerationParams,
-        budgets: Sequence[int],
-        advance: Callable[[int], None] | None = None,
-    ) -> list[list[Generation]]:
+    def _generate_budgeted(self, items: Sequence[Item], params: GenerationParams, budgets: Sequence[int],
+                           advance: Callable[[int], None] | None) -> list[list[Generation]]:
         """One engine call for every item, each request with its own `max_tokens`: continuous batching
         refills the batch from any suite while one suite's longest answer is still running."""
-        if len(budgets) != len(items):
-            raise ValueError(f"{len(items)} items but {len(budgets)} budgets")
         per_budget = {b: self.sampling_params(params.model_copy(update={"max_new_tokens": b})) for b in dict.fromkeys(budgets)}
         return self._chat(items, [per_budget[b] for b in budgets], forwarding_bar(advance) if advance is not None else False)
 

@@ -104,7 +104,7 @@ def expected_tokens(budget: int) -> float:
 
 def hf_batches(budgets: Sequence[int], batch: int) -> list[tuple[int, int]]:
     """(budget, items) of each batch hf runs: longest budget first, `batch` items a batch, which generates
-    to its largest budget (HFBackend.generate_budgeted)."""
+    to its largest budget (HFBackend._generate_budgeted)."""
     ordered = sorted(budgets, reverse=True)
     return [(ordered[start], len(ordered[start : start + batch])) for start in range(0, len(ordered), batch)]
 
