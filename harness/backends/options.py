@@ -105,7 +105,7 @@ def check_spec_options(spec: str | None, options: dict[str, Any]) -> None:
 
     model_spec = parse_model_spec(spec)
     if model_spec.raw in EMBEDDED_NAMES:
-        engines = {name: BACKENDS.get(name).Options for name in ("hf", "vllm")}
+        engines: dict[str, Any] = {name: BACKENDS.get(name).Options for name in ("hf", "vllm")}  # both declare theirs
         if not any(set(options) <= {f.name for f in fields(cls)} for cls in engines.values()):
             takes = "; ".join(f"{name}: takes {', '.join(sorted(option_strings(cls).values()))}" for name, cls in engines.items())
             given = ", ".join(sorted(_flag(name) for name in options))
