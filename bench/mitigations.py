@@ -48,13 +48,18 @@ def remedies_table(analysis) -> list[str]:
 
 
 def reading(analysis) -> list[str]:
-    """What each remedy bought, from the intervals alone."""
+    """What each remedy bought, from the intervals alone; where it bought something, whether the
+    canonical-vs-perturbed gap moved with it (the surface or the problem)."""
     lines = []
+    base_gap = {r.capability: r for r in analysis.remedies if r.remedy == "base"}
     for label in dict.fromkeys(r.remedy for r in analysis.remedies if r.remedy != "base"):
         rows = [r for r in analysis.remedies if r.remedy == label]
         moved = [r for r in rows if r.lift_significant]
         still = [r for r in rows if not r.lift_significant]
-        parts = [f"{r.capability} {pts(r.lift)} {ci(r.lift_ci_low, r.lift_ci_high)} (p = {p_value(r.lift_p_value)})" for r in moved]
+        parts = [f"{r.capability} {pts(r.lift)} {ci(r.lift_ci_low, r.lift_ci_high)} (p = {p_value(r.lift_p_value)}; gap "
+                 f"canonical - perturbed {pts(r.gap)} {ci(r.gap_ci_low, r.gap_ci_high)} against the base's "
+                 f"{pts(base_gap[r.capability].gap)} {ci(base_gap[r.capability].gap_ci_low, base_gap[r.capability].gap_ci_high)})"
+                 for r in moved]
         text = f"- **{label}**: " + ("significant lift on " + "; ".join(parts) if parts else "no significant lift on any capability")
         if still:
             text += "; no significant change on " + ", ".join(f"{r.capability} ({pts(r.lift)})" for r in still)
@@ -90,8 +95,9 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
         f"logged step: {', '.join(f'{x:.2f}' for x in rewards) or '-'}. Voting: the untouched student, k = {opts.samples} "
         f"samples at the harness default temperature, on {', '.join(VOTE_SUITES)}; `sft vote` is the study's k = 4 run "
         "of the SFT student on arithmetic and math. All evaluations on the vLLM CPU engine, greedy except the sampled runs. "
-        "At this scale a 135M student scores 0 on arithmetic and math, so no remedy can show a lift there: the rows that "
-        "can move are logic, format, knowledge, edge cases and style.",
+        "The untouched 135M student scores 0 % on arithmetic and math and its samples are almost never right there, so "
+        "voting has nothing to choose on those rows at this size; the rows that can move are logic, format, knowledge, "
+        "edge cases, code and style.",
         "",
         "## The mitigation table",
         "",
@@ -109,6 +115,9 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
         *reading(analysis),
         "",
         "## At a scale where effects are expected (GPU recipe)",
+        "",
+        "Not run here: this task was lent no GPU machine. The same commands, on a student large enough to score on "
+        "math (Qwen3-0.6B) and a teacher that shares its tokenizer (Qwen3-8B, for on-policy distillation):",
         "",
         "```bash",
         "make install STACK=gpu",
