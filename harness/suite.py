@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from harness.errors import HarnessError
 from harness.registry import Registry
 from harness.scoring.context import ScoringContext, takes_context
-from harness.types import CAPABILITIES, Item, Score
+from harness.types import CAPABILITIES, Item, Message, Score, Variant
 
 SUITES: Registry[type["Suite"]] = Registry(
     "suite", entry_point_group="harness.suites", builtin_packages=["harness.tasks"]
@@ -39,6 +39,13 @@ def is_known_capability(name: str) -> bool:
 
 def normalise_prompt(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", text.lower())).strip()
+
+
+def worked_solution(steps: Sequence[str], answer_text: object) -> dict[str, str]:
+    """An item's `solution` (its steps, one a line) and `reference_response` (the steps, then "The answer is
+    ANSWER.", the ending the step-by-step suites ask for and score)."""
+    solution = "\n".join(steps)
+    return {"solution": solution, "reference_response": f"{solution}\nThe answer is {answer_text}."}
 
 
 class Suite(ABC):
@@ -98,6 +105,13 @@ class Suite(ABC):
                 seen.update(self.prompt_key(it) for it in group)
                 items.extend(group)
         return items
+
+    def make_item(self, item_id: str, split: str, prompt: str, variant: Variant | None = None, **fields: Any) -> Item:
+        """An item of this suite that asks `prompt` as one user message; `fields`: the rest of Item's
+        (answer, solution, reference_response, metadata)."""
+        return Item(id=item_id, suite=self.name, capability=self.capability, split=split,
+                    variant=variant if variant is not None else Variant(), messages=[Message(role="user", content=prompt)],
+                    **fields)
 
     def rng(self, *parts: object) -> random.Random:
         """A generator seeded by (suite, version, seed, *parts): the same draws on every machine."""

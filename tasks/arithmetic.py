@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent
-from harness.suite import SUITES, Suite
-from harness.types import Item, Message, Score, Variant
+from harness.suite import SUITES, Suite, worked_solution
+from harness.types import Item, Score, Variant
 
 NAMES = ["Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam"]
 OTHER_NAMES = ["Quill", "Rosalind", "Tavish", "Umeko", "Vasco", "Wren", "Xiomara", "Yusuf", "Zelda", "Oren"]
@@ -155,18 +155,8 @@ class ArithmeticSuite(Suite):
         return out
 
     def _item(self, item_id: str, split: str, story: Story, variant: Variant) -> Item:
-        solution = "\n".join(story.steps)
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{INSTRUCTION}\n\n{story.text}")],
-            answer=story.answer,
-            solution=solution,
-            reference_response=f"{solution}\nThe answer is {story.answer}.",
-        )
+        return self.make_item(item_id, split, f"{INSTRUCTION}\n\n{story.text}", variant, answer=story.answer,
+                              **worked_solution(story.steps, story.answer))
 
     def score(self, item: Item, output: str, context: ScoringContext | None = None) -> Score:
         answer = extract_answer(output)

@@ -30,7 +30,7 @@ from harness.scoring.code_extract import extract_code
 from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._code_families import FAMILIES, Family
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 SPLIT_OFFSETS = {"test": 0, "dev": 1_000_000, "train": 2_000_000}
 PERTURBATIONS = ("renamed", "reworded", "spec", "examples_order", "extra_tests")
@@ -173,13 +173,8 @@ class CodeSuite(Suite):
         return out
 
     def _item(self, item_id: str, split: str, task: Task, variant: Variant) -> Item:
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=task.prompt())],
+        return self.make_item(
+            item_id, split, task.prompt(), variant,
             answer={"entry_point": task.name, "tests": task.tests},
             solution=task.source,
             reference_response=f"```python\n{task.source}```",

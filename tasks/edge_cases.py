@@ -30,7 +30,7 @@ from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._edge_templates import SINGLES, TWINS, Case
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 NAMES = ["Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam"]
 OTHER_NAMES = ["Quill", "Rosalind", "Tavish", "Umeko", "Vasco", "Wren", "Xiomara", "Yusuf", "Zelda", "Oren"]
@@ -120,13 +120,8 @@ class EdgeCasesSuite(Suite):
         return items
 
     def _item(self, item_id: str, split: str, case: Case, variant: Variant, twin_id: str | None) -> Item:
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{INSTRUCTION}\n\n{case.text}")],
+        return self.make_item(
+            item_id, split, f"{INSTRUCTION}\n\n{case.text}", variant,
             answer={"kind": case.kind, "answerable": case.answerable, "value": case.value, "trap": case.trap},
             solution=case.explanation,
             reference_response=case.reference(),

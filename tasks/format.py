@@ -20,7 +20,7 @@ from harness.scoring.context import ScoringContext
 from harness.scoring.instructions import check_all
 from harness.suite import SUITES, Suite, normalise_prompt
 from harness.tasks._format_build import REQUESTS, Draw, NoReference, compatible, draw, family, phrase, reference_response
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 PRIMARY = [
     "sections", "words_max", "words_min", "max_sentences", "number_bullets",
@@ -89,13 +89,8 @@ class FormatSuite(Suite):
         request = requests[d.request % len(requests)].format(topic=d.topic)
         instructions = "\n".join(phrase(spec, style) for spec in specs)
         response = reference_response(d.topic, d.sentences, specs)
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{request}\n{instructions}")],
+        return self.make_item(
+            item_id, split, f"{request}\n{instructions}", variant,
             answer=specs,
             solution=response,
             reference_response=response,

@@ -17,7 +17,7 @@ from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite
 from harness.tasks._knowledge_facts import RELATIONS, Fact
 from harness.tasks._knowledge_match import extract_span, matches_any
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 INSTRUCTION = "Answer the question briefly. Finish with a line of the form 'Answer: <your answer>'."
 
@@ -73,13 +73,8 @@ class KnowledgeSuite(Suite):
         return out
 
     def _item(self, item_id: str, split: str, variant: Variant, question: str, answer: str, aliases: list[str], meta: dict) -> Item:
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{INSTRUCTION}\n\n{question}")],
+        return self.make_item(
+            item_id, split, f"{INSTRUCTION}\n\n{question}", variant,
             answer=answer,
             solution=answer,
             reference_response=f"Answer: {answer}",

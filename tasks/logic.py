@@ -27,10 +27,10 @@ from types import ModuleType
 
 from harness.scoring.context import ScoringContext
 from harness.scoring.logic import extract_choice, extract_label, extract_ordering
-from harness.suite import SUITES, Suite
+from harness.suite import SUITES, Suite, worked_solution
 from harness.tasks import _logic_knights, _logic_ordering, _logic_prontoqa, _logic_syllogism, _logic_zebra
 from harness.tasks._logic_common import Puzzle
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 
 @dataclass(frozen=True)
@@ -113,17 +113,10 @@ class LogicSuite(Suite):
         return out
 
     def _item(self, item_id: str, split: str, puzzle: Puzzle, variant: Variant) -> Item:
-        solution = "\n".join(puzzle.steps)
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{INSTRUCTION}\n\n{puzzle.prompt()}")],
+        return self.make_item(
+            item_id, split, f"{INSTRUCTION}\n\n{puzzle.prompt()}", variant,
             answer=puzzle.answer,
-            solution=solution,
-            reference_response=f"{solution}\nThe answer is {puzzle.answer_text()}.",
+            **worked_solution(puzzle.steps, puzzle.answer_text()),
             metadata={"family": puzzle.family, "answer_type": puzzle.answer_type, "options": puzzle.options, **puzzle.metadata},
         )
 

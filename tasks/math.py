@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from harness.scoring.context import ScoringContext
 from harness.scoring.numeric import extract_answer, is_equivalent, to_fraction
-from harness.suite import SUITES, Suite
+from harness.suite import SUITES, Suite, worked_solution
 from harness.tasks._math_build import (
     INSTRUCTION,
     NAMES,
@@ -47,7 +47,7 @@ from harness.tasks._math_build import (
     verify,
 )
 from harness.tasks._math_templates import TEMPLATES
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 SPLIT_SHIFT = {"test": 0, "dev": 11, "train": 23}  # which template each split starts from
 MAX_ATTEMPTS = 50
@@ -145,18 +145,11 @@ class MathSuite(Suite):
         return Problem(p.template, p.values, make_context(rng, p.template.pool, OTHER_NAMES, OTHER_POOLS))
 
     def _item(self, item_id: str, split: str, problem: Problem, r: Rendered, variant: Variant) -> Item:
-        solution = "\n".join(r.steps)
         answer = r.answer_text.rstrip("%") if r.answer_text.endswith("%") else r.answer_text
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{INSTRUCTION}\n\n{r.text}")],
+        return self.make_item(
+            item_id, split, f"{INSTRUCTION}\n\n{r.text}", variant,
             answer=int(answer) if answer.lstrip("-").isdigit() else answer,
-            solution=solution,
-            reference_response=f"{solution}\nThe answer is {r.answer_text}.",
+            **worked_solution(r.steps, r.answer_text),
             metadata={
                 "template": problem.template.key,
                 "steps": len(r.steps),

@@ -24,7 +24,7 @@ from harness.errors import HarnessError
 from harness.scoring.context import ScoringContext
 from harness.suite import SUITES, Suite
 from harness.tasks._rg_catalog import CATALOG, RGEntry
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 # reasoning-gym's answer convention (its "default" system prompt), stated in every prompt.
 INSTRUCTION = (
@@ -131,13 +131,8 @@ class ReasoningGymSuite(Suite):
         entry = self.dataset(level)[idx]
         self._entries[item_id] = entry
         answer = entry["answer"]
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=f"{entry['question'].strip()}\n\n{INSTRUCTION}")],
+        return self.make_item(
+            item_id, split, f"{entry['question'].strip()}\n\n{INSTRUCTION}", variant,
             answer=answer,
             reference_response=f"<answer>{answer}</answer>",
             metadata={

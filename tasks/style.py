@@ -23,7 +23,7 @@ from harness.scoring.context import ScoringContext
 from harness.scoring.style import compare_many, record_outputs, relative_scores
 from harness.suite import SUITES, Suite
 from harness.tasks._format_topics import TOPICS
-from harness.types import Item, Message, Score, Variant
+from harness.types import Item, Score, Variant
 
 THRESHOLD = 0.5  # a similarity at or above this counts as "correct" in summaries
 
@@ -109,13 +109,8 @@ class StyleSuite(Suite):
         return out
 
     def _item(self, item_id: str, split: str, variant: Variant, prompt: str, reference: str, topic: str, genre: str) -> Item:
-        return Item(
-            id=item_id,
-            suite=self.name,
-            capability=self.capability,
-            split=split,
-            variant=variant,
-            messages=[Message(role="user", content=prompt)],
+        return self.make_item(
+            item_id, split, prompt, variant,
             answer=None,
             solution=reference,
             reference_response=reference,

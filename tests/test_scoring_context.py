@@ -11,8 +11,10 @@ from harness.records import score_generations
 from harness.scoring import judges
 from harness.scoring.context import ScoringContext
 from harness.scoring.judges import ABSTENTION_JUDGES, build_judge, judge_identity
-from harness.suite import SUITES, Suite, get_suite
-from harness.types import Generation, Item, Message, Score
+from harness.suite import SUITES, get_suite
+from harness.types import Generation, Item, Score
+
+from plugin_package.harness_echo_plugin.suite import ParitySuite
 
 
 def always_abstains(question: str, output: str) -> bool:
@@ -92,23 +94,10 @@ def test_judge_is_built_only_when_a_selected_suite_needs_one(monkeypatch):
     assert built == [("structured",)] and results.judge == judge_identity("structured")
 
 
-class _Parity(Suite):
-    """A minimal suite: is N even or odd (items built as a plug-in would)."""
+class _Parity(ParitySuite):
+    """The plug-in package's minimal suite (is N even or odd), at 6 items, read in process."""
 
-    capability = "parity"
     default_size = 6
-    default_selection = False
-
-    def build(self) -> list[Item]:
-        items = []
-        for split, size in self.split_sizes().items():
-            for index in range(size):
-                n = self.rng(split, index).randint(10, 10**6)
-                answer = "even" if n % 2 == 0 else "odd"
-                items.append(Item(id=f"{self.name}/{split}/{index:04d}", suite=self.name, capability=self.capability, split=split,
-                                  messages=[Message(role="user", content=f"Is {n} even or odd?")],
-                                  answer=answer, reference_response=f"The answer is {answer}."))
-        return items
 
     def read(self, item: Item, output: str) -> Score:
         answer = output.rsplit(" ", 1)[-1].rstrip(".")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from harness.suite import Suite
-from harness.types import Item, Message, Score
+from harness.types import Score
 
 ANSWER = re.compile(r"answer is (even|odd)", re.I)
 
@@ -21,9 +21,9 @@ class ParitySuite(Suite):
             for index in range(size):
                 n = self.rng(split, index).randint(10, 10**6)
                 answer = "even" if n % 2 == 0 else "odd"
-                items.append(Item(id=f"parity/{split}/{index:04d}", suite=self.name, capability=self.capability, split=split,
-                                  messages=[Message(role="user", content=f"Is {n} even or odd? End with 'The answer is even/odd'.")],
-                                  answer=answer, reference_response=f"{n} mod 2 = {n % 2}. The answer is {answer}."))
+                prompt = f"Is {n} even or odd? End with 'The answer is even/odd'."
+                items.append(self.make_item(f"parity/{split}/{index:04d}", split, prompt, answer=answer,
+                                            reference_response=f"{n} mod 2 = {n % 2}. The answer is {answer}."))
         return items
 
     def score(self, item, output):
