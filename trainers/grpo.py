@@ -18,11 +18,9 @@ history.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
-import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,14 +29,13 @@ from harness.errors import HarnessError
 from harness.models.embedded import DEFAULT_EMBEDDED
 from harness.trainers.config import TrainConfig
 from harness.trainers.sft import (
-    FINAL_MODEL,
-    SUMMARY_FILE,
     TrainOutcome,
     load_student,
     peft_config,
     resolve_student,
     resume_checkpoint,
-    save_final,
+    run_trainer,
+    save_run,
     tensorboard_logdir,
     training_args,
 )
@@ -257,6 +254,11 @@ def reward_history(log_history: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return [{"step": h.get("step"), **{k: h[k] for k in REWARD_KEYS if k in h}} for h in log_history if "reward" in h]
 
 
+def prompts_summary(items: Sequence[Item], guard: dict[str, Any]) -> dict[str, Any]:
+    """A run's prompts in its summary: the split, how many from each suite, and the contamination guard's report."""
+    return {"split": "train", "per_suite": dict(sorted(Counter(item.suite for item in items).items())), "guard": guard}
+
+
 def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume: bool = False,
           prompts: tuple[list[Item], dict[str, Any]] | None = None) -> TrainOutcome:
     """`prompts`: the guarded items and the guard's report (default: prompt_items(config); harness loop
@@ -268,29 +270,11 @@ def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume:
     resume_from = resume_checkpoint(out_dir, resume)
     items, guard = prompts or prompt_items(config)
     trainer, tokenizer, reward = build_trainer(config, student_dir, items, out_dir)
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    elapsed = time.perf_counter() - started
-    outcome = TrainOutcome(
-        model_dir=out_dir / FINAL_MODEL,
-        global_step=trainer.state.global_step,
-        resumed_from=resume_from,
-        metrics={**result.metrics, "wall_s": round(elapsed, 2)},
-        train_rows=len(items),
-    )
+    outcome, elapsed = run_trainer(trainer, out_dir, resume_from, len(items))
     if trainer.is_world_process_zero():
-        save_final(trainer, tokenizer, out_dir, config.lora)
-        per_suite: dict[str, int] = defaultdict(int)
-        for item in items:
-            per_suite[item.suite] += 1
-        summary = {
-            "method": "grpo",
-            "student": str(student or DEFAULT_EMBEDDED),
-            "student_dir": str(student_dir),
-            "global_step": outcome.global_step,
-            "resumed_from": resume_from,
-            "train_rows": len(items),
-            "prompts": {"split": "train", "per_suite": dict(sorted(per_suite.items())), "guard": guard},
+        about = {"method": "grpo", "student": str(student or DEFAULT_EMBEDDED), "student_dir": str(student_dir)}
+        save_run(trainer, tokenizer, config, out_dir, outcome, about, {
+            "prompts": prompts_summary(items, guard),
             "generation": {
                 "path": GENERATION_PATH,
                 "use_vllm": trainer.args.use_vllm,
@@ -305,10 +289,6 @@ def train(config: TrainConfig, student: str | None, out_dir: str | Path, resume:
             },
             "reward_history": reward_history(trainer.state.log_history),
             "reward_batches": reward.history,
-            "metrics": outcome.metrics,
-            "loss_history": [h for h in trainer.state.log_history if "loss" in h],
-            "config": config.model_dump(),
-        }
-        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        })
         print(f"harness: train: GRPO, {outcome.global_step} steps in {elapsed:.1f}s; model saved to {outcome.model_dir}", file=sys.stderr)
     return outcome

@@ -25,10 +25,7 @@ RUN/train_summary.json records the method, the teacher and the divergence settin
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,16 +33,15 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.models.embedded import DEFAULT_EMBEDDED
 from harness.trainers.config import TrainConfig
-from harness.trainers.grpo import completion_budget, prompt_items
+from harness.trainers.grpo import completion_budget, prompt_items, prompts_summary
 from harness.trainers.sft import (
-    FINAL_MODEL,
-    SUMMARY_FILE,
     TrainOutcome,
     load_student,
     peft_config,
     resolve_student,
     resume_checkpoint,
-    save_final,
+    run_trainer,
+    save_run,
     tensorboard_logdir,
     training_args,
 )
@@ -207,22 +203,9 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
     resume_from = resume_checkpoint(out_dir, resume)
     items, guard = prompts or prompt_items(config)
     trainer, tokenizer = build_trainer(config, student_dir, teacher_dir, items, out_dir)
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    elapsed = time.perf_counter() - started
-    outcome = TrainOutcome(
-        model_dir=out_dir / FINAL_MODEL,
-        global_step=trainer.state.global_step,
-        resumed_from=resume_from,
-        metrics={**result.metrics, "wall_s": round(elapsed, 2)},
-        train_rows=len(items),
-    )
+    outcome, elapsed = run_trainer(trainer, out_dir, resume_from, len(items))
     if trainer.is_world_process_zero():
-        save_final(trainer, tokenizer, out_dir, config.lora)
-        per_suite: dict[str, int] = defaultdict(int)
-        for item in items:
-            per_suite[item.suite] += 1
-        summary = {
+        about = {
             "method": METHOD,
             "trainer": TRAINER,
             "student": str(student or DEFAULT_EMBEDDED),
@@ -230,10 +213,9 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
             "teacher": str(teacher),
             "teacher_dir": str(teacher_dir),
             "vocabulary": {"tokens": len(tokenizer.get_vocab()), "output_width": output_width(teacher_dir), "shared": True},
-            "global_step": outcome.global_step,
-            "resumed_from": resume_from,
-            "train_rows": len(items),
-            "prompts": {"split": "train", "per_suite": dict(sorted(per_suite.items())), "guard": guard},
+        }
+        save_run(trainer, tokenizer, config, out_dir, outcome, about, {
+            "prompts": prompts_summary(items, guard),
             "distillation": {
                 "lmbda": trainer.args.lmbda,
                 "beta": trainer.args.beta,
@@ -243,11 +225,7 @@ def train(config: TrainConfig, student: str | None, teacher: str | None, out_dir
                 "max_new_tokens": trainer.args.max_new_tokens,
                 "generation_path": "transformers",
             },
-            "metrics": outcome.metrics,
-            "loss_history": [h for h in trainer.state.log_history if "loss" in h],
-            "config": config.model_dump(),
-        }
-        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        })
         print(f"harness: train: on-policy distillation from {teacher}, {outcome.global_step} steps in {elapsed:.1f}s; "
               f"model saved to {outcome.model_dir}", file=sys.stderr)
     return outcome

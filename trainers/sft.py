@@ -206,13 +206,9 @@ def resume_checkpoint(out_dir: Path, resume: bool) -> str | None:
     return resume_from
 
 
-def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
-    if config.method != "sft":
-        raise HarnessError(f"method {config.method!r}: this trainer fine-tunes on distilled data (method sft)")
-    out_dir = Path(out_dir)
-    student_dir = resolve_student(student)
-    resume_from = resume_checkpoint(out_dir, resume)
-    trainer, tokenizer, dataset = build_trainer(config, student_dir, data_dir, out_dir)
+def run_trainer(trainer: Any, out_dir: Path, resume_from: str | None, train_rows: int,
+                train_tokens: int = 0) -> tuple[TrainOutcome, float]:
+    """Train (on from `resume_from` when given): the outcome, its metrics with the wall time, and the seconds it took."""
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     elapsed = time.perf_counter() - started
@@ -221,24 +217,41 @@ def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_di
         global_step=trainer.state.global_step,
         resumed_from=resume_from,
         metrics={**result.metrics, "wall_s": round(elapsed, 2)},
-        train_rows=len(dataset),
-        train_tokens=sum(len(ids) for ids in dataset["input_ids"]),
+        train_rows=train_rows,
+        train_tokens=train_tokens,
     )
+    return outcome, elapsed
+
+
+def save_run(trainer: Any, tokenizer: Any, config: TrainConfig, out_dir: Path, outcome: TrainOutcome,
+             about: dict[str, Any], details: dict[str, Any]) -> None:
+    """The end of a run on the main process: the final model in OUT/model, and OUT/train_summary.json with `about`
+    (the method, its models and data), the steps and rows, the method's own `details`, then the metrics, loss history
+    and config every method records."""
+    save_final(trainer, tokenizer, out_dir, config.lora)
+    summary = {
+        **about,
+        "global_step": outcome.global_step,
+        "resumed_from": outcome.resumed_from,
+        "train_rows": outcome.train_rows,
+        **details,
+        "metrics": outcome.metrics,
+        "loss_history": [h for h in trainer.state.log_history if "loss" in h],
+        "config": config.model_dump(),
+    }
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def train(config: TrainConfig, student: str | None, data_dir: str | Path, out_dir: str | Path, resume: bool = False) -> TrainOutcome:
+    if config.method != "sft":
+        raise HarnessError(f"method {config.method!r}: this trainer fine-tunes on distilled data (method sft)")
+    out_dir = Path(out_dir)
+    student_dir = resolve_student(student)
+    resume_from = resume_checkpoint(out_dir, resume)
+    trainer, tokenizer, dataset = build_trainer(config, student_dir, data_dir, out_dir)
+    outcome, elapsed = run_trainer(trainer, out_dir, resume_from, len(dataset), sum(len(ids) for ids in dataset["input_ids"]))
     if trainer.is_world_process_zero():
-        save_final(trainer, tokenizer, out_dir, config.lora)
-        summary = {
-            "method": "sft",
-            "student": str(student or DEFAULT_EMBEDDED),
-            "student_dir": str(student_dir),
-            "data": str(data_dir),
-            "global_step": outcome.global_step,
-            "resumed_from": resume_from,
-            "train_rows": outcome.train_rows,
-            "train_tokens": outcome.train_tokens,
-            "metrics": outcome.metrics,
-            "loss_history": [h for h in trainer.state.log_history if "loss" in h],
-            "config": config.model_dump(),
-        }
-        (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        about = {"method": "sft", "student": str(student or DEFAULT_EMBEDDED), "student_dir": str(student_dir), "data": str(data_dir)}
+        save_run(trainer, tokenizer, config, out_dir, outcome, about, {"train_tokens": outcome.train_tokens})
         print(f"harness: train: {outcome.global_step} steps in {elapsed:.1f}s; model saved to {outcome.model_dir}", file=sys.stderr)
     return outcome
