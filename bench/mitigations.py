@@ -9,7 +9,10 @@ it first when it is missing, then adds, each step skipped when its output is the
 1. `harness train --method grpo`: the untouched student reinforced with the suites' own scorers as
    rewards on the train split of the suites where a 135M student's rewards vary (logic, format);
 2. that GRPO student on the study's test items;
-3. self-consistency voting (k samples, majority) with the untouched student on arithmetic, math and logic.
+3. self-consistency voting (k samples, majority) with the untouched student on arithmetic, math and logic;
+4. voting by verification (k samples, `--vote verify`: only samples that pass the suite's answer-independent
+   check take part: code's visible examples; math has none and falls back to majority) with the SFT student on code
+   and math.
 
 Then `harness.retention.analyse(..., remedies=...)`, the code behind `harness retention --remedy`,
 writes the mitigation table to reports/mitigations.md and .json: per capability, retention, the lift
@@ -33,6 +36,7 @@ from seed_table_sft import REPO, ci, p_value, pct, pts, run_step  # noqa: E402
 
 GRPO_SUITES = ("logic", "format")
 VOTE_SUITES = ("arithmetic", "math", "logic")
+VERIFY_SUITES = ("code", "math")  # code has an answer-independent verifier (Suite.verify); math falls back to majority
 
 
 def remedies_table(analysis) -> list[str]:
@@ -56,13 +60,18 @@ def reading(analysis) -> list[str]:
         rows = [r for r in analysis.remedies if r.remedy == label]
         moved = [r for r in rows if r.lift_significant]
         still = [r for r in rows if not r.lift_significant]
-        parts = [f"{r.capability} {pts(r.lift)} {ci(r.lift_ci_low, r.lift_ci_high)} (p = {p_value(r.lift_p_value)}; gap "
+        parts = [f"{r.capability} {pts(r.lift)} {ci(r.lift_ci_low, r.lift_ci_high)} (p = {p_value(r.lift_p_value)}"
+                 + ("" if r.lift_p_value is None or r.lift_p_value < 0.05 else
+                    ": the interval excludes 0 but the exact paired test over groups does not reject, too few groups "
+                    "changed to call it")
+                 + "; gap "
                  f"canonical - perturbed {pts(r.gap)} {ci(r.gap_ci_low, r.gap_ci_high)} against the base's "
                  f"{pts(base_gap[r.capability].gap)} {ci(base_gap[r.capability].gap_ci_low, base_gap[r.capability].gap_ci_high)})"
                  for r in moved]
-        text = f"- **{label}**: " + ("significant lift on " + "; ".join(parts) if parts else "no significant lift on any capability")
+        text = f"- **{label}**: " + ("lift whose interval excludes 0 on " + "; ".join(parts) if parts else
+                                     "no lift whose interval excludes 0 on any capability")
         if still:
-            text += "; no significant change on " + ", ".join(f"{r.capability} ({pts(r.lift)})" for r in still)
+            text += "; the interval contains 0 on " + ", ".join(f"{r.capability} ({pts(r.lift)})" for r in still)
         lines.append(text + ".")
     return lines
 
@@ -75,7 +84,8 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
     teacher, t_records = load_results(work / "teacher")
     base, b_records = load_results(work / "before")
     runs = [RemedyRun(label, *load_results(work / sub)) for label, sub in
-            (("sft", "after"), ("grpo", "grpo-eval"), ("sft vote", "after-vote"), ("vote", "base-vote"))]
+            (("sft", "after"), ("grpo", "grpo-eval"), ("sft vote", "after-vote"), ("vote", "base-vote"),
+             ("sft verify", "sft-verify"))]
     analysis = analyse(teacher, t_records, base, b_records, remedies=runs)
     grpo = json.loads((work / "grpo" / "train_summary.json").read_text())
     rewards = [h.get("reward") for h in grpo.get("reward_history", []) if h.get("reward") is not None]
@@ -94,7 +104,12 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
         + (f", {grpo_s / max(grpo.get('global_step') or 1, 1):.0f} s per step" if grpo_s else "") + "); mean reward per "
         f"logged step: {', '.join(f'{x:.2f}' for x in rewards) or '-'}. Voting: the untouched student, k = {opts.samples} "
         f"samples at the harness default temperature, on {', '.join(VOTE_SUITES)}; `sft vote` is the study's k = 4 run "
-        "of the SFT student on arithmetic and math. All evaluations on the vLLM CPU engine, greedy except the sampled runs. "
+        f"of the SFT student on arithmetic and math; `sft verify` is the SFT student with k = {opts.samples} samples and "
+        "`--vote verify` on "
+        f"{', '.join(VERIFY_SUITES)} (only samples passing the suite's answer-independent check vote: code's visible "
+        "examples; math has no such check, so there the vote falls back to majority, as its records say; the run's `maj@k` "
+        "and `verified@k` rows come from the same samples). All evaluations on "
+        "the vLLM CPU engine, greedy except the sampled runs. "
         "The untouched 135M student scores 0 % on arithmetic and math and its samples are almost never right there, so "
         "voting has nothing to choose on those rows at this size; the rows that can move are logic, format, knowledge, "
         "edge cases, code and style.",
@@ -139,7 +154,7 @@ def write_report(opts: argparse.Namespace, work: Path, log: list[dict[str, Any]]
         "",
         *steps,
         "",
-        "Reproduce: `python bench/mitigations.py` (resumable; `--fresh-remedies` reruns GRPO and voting).",
+        "Reproduce: `python bench/mitigations.py` (resumable; `--fresh-remedies` reruns GRPO and the voting runs).",
     ]
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "mitigations.md").write_text("# The seed's remedies, measured: base vs SFT vs GRPO vs voting (CPU scale)\n\n"
@@ -170,7 +185,7 @@ def main() -> None:
     if opts.fresh_remedies:
         import shutil
 
-        for sub in ("grpo", "grpo-eval", "base-vote"):
+        for sub in ("grpo", "grpo-eval", "base-vote", "sft-verify"):
             shutil.rmtree(work / sub, ignore_errors=True)
         steps_file.unlink(missing_ok=True)
     seed_table_sft.STEPS_FILE = steps_file
@@ -188,6 +203,9 @@ def main() -> None:
     vote = [a for s in VOTE_SUITES for a in ("--suite", s)]
     run_step("vote", [*evaluate, *vote, "--model", "vllm:smollm2-135m", "--samples", str(opts.samples), "--vote", "majority",
                       "--out", f"{w}/base-vote"], work / "base-vote" / "results.json", log)
+    verify = [a for s in VERIFY_SUITES for a in ("--suite", s)]
+    run_step("verify", [*evaluate, *verify, "--model", f"vllm:{w}/run/model", "--samples", str(opts.samples),
+                        "--vote", "verify", "--out", f"{w}/sft-verify"], work / "sft-verify" / "results.json", log)
     write_report(opts, work, log)
 
 
