@@ -18,6 +18,8 @@ def machine() -> str:
     cpu = detect()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     flags = " ".join(cpu.shown_flags()) or "none known"
+    if absent := cpu.absent_flags():
+        flags += f" (absent: {' '.join(absent)})"
     return (f"{cpu.model or platform.processor() or platform.machine()} ({cpu.arch}), {cpu.cores} of {os.cpu_count()} CPUs, "
             f"flags: {flags}, native bfloat16: {'yes' if cpu.native_bf16 else 'no'}; load average {load} (shared machine)")
 

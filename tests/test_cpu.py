@@ -75,6 +75,12 @@ def test_shown_flags_are_the_engines_extensions_in_order():
     assert cpu(EPYC_AVX2).shown_flags() == ["avx2", "fma"]
 
 
+def test_absent_flags_name_what_an_avx2_only_machine_lacks():
+    assert cpu(EPYC_AVX2).absent_flags() == ["avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
+                                             "amx_bf16", "amx_int8", "amx_fp16"]
+    assert "amx_bf16" not in cpu(SAPPHIRE_RAPIDS).absent_flags() and "asimd" not in cpu(SAPPHIRE_RAPIDS).absent_flags()
+
+
 def test_this_machine_is_read_from_proc_cpuinfo(tmp_path):
     here = detect()
     assert here.cores >= 1 and here.model

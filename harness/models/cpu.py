@@ -28,6 +28,7 @@ NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")
 # Flags doctor shows: the vector and matrix extensions the engines' kernels are built for.
 SHOWN_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16",
                "amx_int8", "amx_fp16", "asimd", "sve", "bf16", "i8mm")
+ARM_FLAGS = ("asimd", "sve", "bf16", "i8mm")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class CpuInfo:
     def shown_flags(self) -> list[str]:
         """The extensions that matter to the engines, in a fixed order, present ones only."""
         return [flag for flag in SHOWN_FLAGS if flag in self.flags]
+
+    def absent_flags(self) -> list[str]:
+        """The shown extensions of this architecture the processor lacks (an AVX2-only CPU: no avx512_bf16, no amx)."""
+        own = ARM_FLAGS if self.arch in ("aarch64", "arm64") else tuple(f for f in SHOWN_FLAGS if f not in ARM_FLAGS)
+        return [flag for flag in own if flag not in self.flags]
 
 
 def parse_cpuinfo(text: str) -> tuple[str, frozenset[str]]:
