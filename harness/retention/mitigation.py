@@ -42,8 +42,14 @@ def _sample_correct(record: SampleRecord) -> list[bool]:
 MethodFn = Callable[[SampleRecord], float]
 
 
-def _majority_of_first(k: int) -> MethodFn:
+def majority_of_first(k: int) -> MethodFn:
+    """maj@k of a record: the majority answer of its first k stored samples is right."""
     return lambda r: float(majority_correct(r.samples[:k]))
+
+
+def verified_of_first(k: int) -> MethodFn:
+    """verified@k of a record: an oracle verifier finds a right answer among its first k samples."""
+    return lambda r: float(any(_sample_correct(r)[:k]))
 
 
 def _methods(k_max: int, voted: str | None) -> list[tuple[str, int, MethodFn]]:
@@ -51,10 +57,10 @@ def _methods(k_max: int, voted: str | None) -> list[tuple[str, int, MethodFn]]:
     out: list[tuple[str, int, MethodFn]] = [
         ("pass@1", 1, lambda r: sum(_sample_correct(r)) / len(_sample_correct(r))),  # unbiased: share of correct samples
     ]
-    out += [(f"maj@{k}", k, _majority_of_first(k)) for k in range(1, k_max + 1)]
+    out += [(f"maj@{k}", k, majority_of_first(k)) for k in range(1, k_max + 1)]
     if voted:
         out.append((f"vote:{voted}@{k_max}", k_max, lambda r: float(r.correct)))  # the evaluator's own vote
-    out.append((f"verified@{k_max}", k_max, lambda r: float(any(_sample_correct(r)[:k_max]))))
+    out.append((f"verified@{k_max}", k_max, verified_of_first(k_max)))
     return out
 
 

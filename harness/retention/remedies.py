@@ -16,13 +16,13 @@ picks any correct sample). Each row carries
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.results import Results
 from harness.retention.alignment import align
 from harness.retention.lift import join_runs, lift_row
-from harness.retention.mitigation import majority_correct
+from harness.retention.mitigation import MethodFn, majority_of_first, verified_of_first
 from harness.retention.pairs import ScoredPair, group_key, is_relative, score_pairs
 from harness.retention.views import RetentionRow, by_capability, compare
 from harness.stats import BootstrapSettings, mean_or_none, paired_mean_ci
@@ -99,24 +99,17 @@ def remedy_row(capability: str, remedy: str, pairs: Sequence[ScoredPair], base: 
     return row
 
 
-ScoreFn = Callable[[SampleRecord], float]
-
-
-def vote_settings(records: Sequence[SampleRecord]) -> list[tuple[str, ScoreFn]]:
+def vote_settings(records: Sequence[SampleRecord]) -> list[tuple[str, MethodFn]]:
     """(suffix, per-record score) for each voting setting a sampled run's stored samples allow."""
     if not records or any(len(r.samples) < 2 for r in records):
         return []
     k_max = min(len(r.samples) for r in records)
-
-    def majority_of_first(k: int) -> ScoreFn:
-        return lambda r: float(majority_correct(r.samples[:k]))
-
-    out: list[tuple[str, ScoreFn]] = [(f"maj@{k}", majority_of_first(k)) for k in VOTE_KS if k <= k_max]
-    out.append((f"verified@{k_max}", lambda r: float(any(bool(s.get("correct")) for s in r.samples[:k_max]))))
+    out: list[tuple[str, MethodFn]] = [(f"maj@{k}", majority_of_first(k)) for k in VOTE_KS if k <= k_max]
+    out.append((f"verified@{k_max}", verified_of_first(k_max)))
     return out
 
 
-def rescored(pairs: Sequence[ScoredPair], fn: ScoreFn) -> list[ScoredPair]:
+def rescored(pairs: Sequence[ScoredPair], fn: MethodFn) -> list[ScoredPair]:
     """The same pairs with the student's score replaced by `fn` of its record."""
     out = []
     for p in pairs:
