@@ -81,6 +81,11 @@ def test_numpy_encoder_equals_sentence_transformers():
     alone = np.vstack([semantic.embed([t]) for t in ENCODER_TEXTS])
     assert np.max(np.abs(batched - expected)) < 1e-5
     assert np.max(np.abs(alone - expected)) < 1e-5
+    # enough tokens for several feed-forward blocks and GELU chunks, and more texts than one batch
+    many = [f"{t} ({i} of 90: {'more words ' * (i % 7)})" for i, t in enumerate(ENCODER_TEXTS * 13)]
+    assert sum(len(e.ids) for e in semantic.embedding_model().tokenizer.encode_batch(many)) > 3 * semantic.BLOCK_ROWS
+    expected_many = reference.encode(many, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.max(np.abs(semantic.embed(many) - expected_many)) < 1e-5
     ids = semantic.embedding_model().tokenizer.encode(ENCODER_TEXTS[5]).ids
     assert len(ids) == semantic.MAX_TOKENS and ids[0] == 101 and ids[-1] == 102  # [CLS] ... [SEP], truncated
 
@@ -92,6 +97,11 @@ def test_gelu_is_the_exact_erf_gelu():
     exact = 0.5 * x.astype(np.float64) * (1 + erf(x.astype(np.float64) / np.sqrt(2)))
     assert np.max(np.abs(semantic.gelu(x) - exact)) < 2e-6
     assert semantic.gelu(x).dtype == np.float32
+    wide = np.resize(x, (3 * semantic.GELU_CHUNK // 1536 + 5, 1536))  # several chunks, the last one partial
+    expected = semantic.gelu(wide.copy())
+    np.testing.assert_allclose(expected.ravel()[:x.size], semantic.gelu(x), atol=0)
+    semantic.gelu(wide, out=wide)  # in place, as the feed-forward block computes it
+    np.testing.assert_array_equal(wide, expected)
 
 
 def test_encoder_refuses_a_model_it_does_not_compute(tmp_path):
