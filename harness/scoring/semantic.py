@@ -253,18 +253,22 @@ class MiniLM:
         width = DIM // heads
         seq = np.repeat(np.arange(batch), lengths)  # each packed token's sequence and position
         pos = np.arange(len(seq)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        slot = seq * length + pos  # its row in the padded layout
         ids = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences])
         x = layer_norm(self.word[ids] + self.position[pos] + self.token_type, *self.embedding_norm, self.eps)
         pad = np.where(np.arange(length)[None, None, None, :] < lengths[:, None, None, None], np.float32(0), np.float32(-1e30))
         scale = np.float32(1 / np.sqrt(width))
-        padded = np.zeros((batch, length, 3 * DIM), dtype=np.float32)
+        padded = np.zeros((batch * length, 3 * DIM), dtype=np.float32)
+        qkv = np.empty((len(seq), 3 * DIM), dtype=np.float32)
         for layer in self.layers:
-            padded[seq, pos] = x @ layer.qkv + layer.qkv_bias
+            np.matmul(x, layer.qkv, out=qkv)
+            qkv += layer.qkv_bias
+            padded[slot] = qkv
             h = padded.reshape(batch, length, 3, heads, width).transpose(2, 0, 3, 1, 4)
             scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + pad
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            attended = (scores @ h[2]).transpose(0, 2, 1, 3)[seq, pos].reshape(len(seq), DIM)
+            attended = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(batch * length, DIM)[slot]
             x = layer_norm(attended @ layer.out + layer.out_bias + x, *layer.norm1, self.eps)
             x = self.feed_forward(x, layer)
         pooled = np.add.reduceat(x, np.cumsum(lengths) - lengths, axis=0) / lengths[:, None].astype(np.float32)
