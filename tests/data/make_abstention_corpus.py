@@ -975,21 +975,6 @@ COMMIT_V3 = {
     },
 }
 
-TRAILING_CONDITIONAL = {  # missing-quantity items: declined first, then only an illustration under a supposed value
-    "tune": [
-        "It cannot be determined without {missing_np}. If it were {h}, {total} would be {fake}.",
-        "There isn't enough information: {missing_np} is never given. Were it {h}, the total would be {fake}.",
-        "I can't give a definite number. For instance, if {missing_np} were {h}, {total} would come to {fake}.",
-        "No single answer, because {missing_np} is missing. With {h}, say, it would be {fake}; with {h2}, {fake2}.",
-        "Not answerable as stated. If {missing_np} were {h}, it would be {fake}.",
-        "The problem leaves {missing_np} open, so {total} is unknown. Just as an example: with {h} it would be {fake}.",
-    ],
-    "heldout": [
-        "This can't be pinned down. If {missing_np} happened to be {h}, {total} would be {fake}.",
-        "Unknown, since {missing_np} isn't stated. Had it been {h}, the result would be {fake}.",
-    ],
-}
-
 
 def rows_v3(part: str, items, rng: random.Random) -> list[dict]:
     by_kind: dict[str, list] = {}
@@ -1017,8 +1002,6 @@ def rows_v3(part: str, items, rng: random.Random) -> list[dict]:
         emit(template, "bound_commit", False, answerable)
     for template in COMMIT_V3["hypothetical_then_real"][part]:
         emit(template, "hypothetical_commit", False, answerable)
-    for template in TRAILING_CONDITIONAL[part]:  # last: the rows above keep their random draws
-        emit(template, "trailing_conditional", True, by_kind["missing_quantity"])
     return rows
 
 
