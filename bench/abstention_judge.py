@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "tests" / "data" / "abstention_corpus.jsonl"
 BLIND_SETS = {"v1": ROOT / "tests" / "data" / "abstention_blind.jsonl", "v2": ROOT / "tests" / "data" / "abstention_blind_v2.jsonl",
-              "v3": ROOT / "tests" / "data" / "abstention_blind_v3.jsonl", "v4": ROOT / "tests" / "data" / "abstention_blind_v4.jsonl"}
+              "v3": ROOT / "tests" / "data" / "abstention_blind_v3.jsonl", "v4": ROOT / "tests" / "data" / "abstention_blind_v4.jsonl",
+              "v5": ROOT / "tests" / "data" / "abstention_blind_v5.jsonl"}
 # the sets written without knowledge of the semantic judge's corpus, weights or misses (v1 informed its corpus)
-BLIND_TO_JUDGE = ("v2", "v3", "v4")
+BLIND_TO_JUDGE = ("v2", "v3", "v4", "v5")
 OFFLINE_JUDGES = ["patterns", "structured", "semantic"]
 # Written after the structured judge was tuned and never tuned against: a small out-of-corpus check.
 PROBE_ABSTAIN = [
@@ -414,6 +415,18 @@ value out, on both readings of a contradiction, or on a formula in the unknown, 
 counterparts) was tried and dropped before any blind measurement: fitted on the tune rows, it made
 more errors on the corpus's own heldout rows (15 against 11 on the rows both corpora share), so the
 judge measured on v4 is the same as on v2 and v3.
+
+v4's misses were mostly verdict-first replies ("Impossible. 2n + 1 is always odd, ... (78 + 79 =
+157 and 79 + 80 = 159)."): the verdict sits outside the conclusion the classifier embeds, and the
+arithmetic after it reads as commitment. Two changes were tried against the corpus alone and dropped
+before any blind measurement: an embedding of the opening sentence plus an "opening cue" fact (19
+errors instead of 11 on the shared heldout rows), and 66 verdict-first and answer-first corpus rows
+(the shared heldout rows unchanged at 11 errors, but 5 of the 15 new heldout rows still wrong). The
+linear classifier over the conclusion's embeddings does not learn that shape; a model that reads the
+whole reply would be the next step. v5 (200 replies, a fifth helper, a new shuffle) was asked for
+several voices, one of them "states its verdict first and then justifies it" (a voice named because
+of v4's misses, which makes v5 harder for this judge, not easier); it was frozen and committed before
+its first and only measurement here, of the same judge as on v2-v4.
 
 ## Labelled corpus
 
