@@ -425,9 +425,10 @@ judge measured on v4 is the same as on v2 and v3.
 v4's misses were mostly verdict-first replies ("Impossible. 2n + 1 is always odd, ... (78 + 79 =
 157 and 79 + 80 = 159)."): the verdict sits outside the conclusion the classifier embeds, and the
 arithmetic after it reads as commitment. Two changes were tried against the corpus alone and dropped
-before any blind measurement: an embedding of the opening sentence plus an "opening cue" fact (19
-errors instead of 11 on the shared heldout rows), and 66 verdict-first and answer-first corpus rows
-(the shared heldout rows unchanged at 11 errors, but 5 of the 15 new heldout rows still wrong). The
+before any blind measurement: an embedding of the opening sentence plus an "opening cue" fact (14
+errors instead of 11 on the corpus's heldout rows; 19 together with the rows below), and 66
+verdict-first and answer-first corpus rows (the shared heldout rows unchanged at 11 errors, but 5 of
+the 15 new heldout rows still wrong). The
 linear classifier over the conclusion's embeddings does not learn that shape; a model that reads the
 whole reply would be the next step. v5 (200 replies, a fifth helper, a new shuffle) was asked for
 several voices, one of them "states its verdict first and then justifies it" (a voice named because
