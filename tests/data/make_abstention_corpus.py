@@ -316,10 +316,15 @@ def fill(template: str, ctx: dict) -> str | None:
     return text[0].upper() + text[1:]
 
 
-def rows_for(part: str, items, rng: random.Random) -> list[dict]:
+def items_by_kind(items) -> dict[str, list]:
     by_kind: dict[str, list] = {}
     for it in items:
         by_kind.setdefault(it.answer["kind"], []).append(it)
+    return by_kind
+
+
+def rows_for(part: str, items, rng: random.Random) -> list[dict]:
+    by_kind = items_by_kind(items)
     answerable = by_kind["answerable"]
     rows = []
     voices = list(VOICES)
@@ -765,11 +770,15 @@ VOICES_V2 = {"terse": voice_terse, "multi": voice_multi, "markdown": voice_markd
 
 
 def make_emitter(part: str, rng: random.Random, rows: list[dict], source: str):
-    """emit(template, category, abstained, pool, reps): `reps` rows from `template`, each filled from the next
+    """emit(templates, category, abstained, pool, reps): for each template, `reps` rows, each filled from the next
     item of `pool` that has every slot it names, in the next voice of VOICES_V2."""
     counter = 0
 
-    def emit(template: str, category: str, abstained: bool, pool: list, reps: int = 3) -> None:
+    def emit(templates: list[str], category: str, abstained: bool, pool: list, reps: int = 3) -> None:
+        for template in templates:
+            emit_one(template, category, abstained, pool, reps)
+
+    def emit_one(template: str, category: str, abstained: bool, pool: list, reps: int) -> None:
         nonlocal counter
         made = tries = 0
         while made < reps and tries < 30:
@@ -803,38 +812,27 @@ def make_emitter(part: str, rng: random.Random, rows: list[dict], source: str):
 
 
 def rows_v2(part: str, items, rng: random.Random) -> list[dict]:
-    by_kind: dict[str, list] = {}
-    for it in items:
-        by_kind.setdefault(it.answer["kind"], []).append(it)
+    by_kind = items_by_kind(items)
     rows: list[dict] = []
     emit = make_emitter(part, rng, rows, "v2")
 
     flawed = [k for k in FLAW_SLOTS]
     for kind in flawed:
-        for template in ABSTAIN_V2[kind][part]:
-            emit(template, f"abstain_{kind}", True, by_kind[kind])
+        emit(ABSTAIN_V2[kind][part], f"abstain_{kind}", True, by_kind[kind])
     all_flawed = [it for k in flawed for it in by_kind[k]]
     rng.shuffle(all_flawed)
-    for template in ABSTAIN_V2["generic"][part]:
-        emit(template, "abstain_generic", True, all_flawed)
-    for template in CONDITIONAL_ABSTAIN[part]:
-        emit(template, "conditional_abstain", True, by_kind["missing_quantity"])
-    for template in COMMIT_V2["mention_then_commit"][part]:
-        emit(template, "mention_then_commit", False, by_kind["missing_quantity"] + by_kind["missing_premise"])
-    for template in COMMIT_V2["conflict_then_commit"][part]:
-        emit(template, "mention_then_commit", False, by_kind["contradictory"])
-    for template in COMMIT_V2["conditional_commit"][part]:
-        emit(template, "conditional_commit", False, by_kind["missing_quantity"])
+    emit(ABSTAIN_V2["generic"][part], "abstain_generic", True, all_flawed)
+    emit(CONDITIONAL_ABSTAIN[part], "conditional_abstain", True, by_kind["missing_quantity"])
+    emit(COMMIT_V2["mention_then_commit"][part], "mention_then_commit", False,
+         by_kind["missing_quantity"] + by_kind["missing_premise"])
+    emit(COMMIT_V2["conflict_then_commit"][part], "mention_then_commit", False, by_kind["contradictory"])
+    emit(COMMIT_V2["conditional_commit"][part], "conditional_commit", False, by_kind["missing_quantity"])
     answerable = [it for it in by_kind["answerable"] if isinstance(it.answer["value"], int)]
-    for template in COMMIT_V2["answered_plain"][part]:
-        emit(template, "answered_plain", False, answerable)
-    for template in COMMIT_V2["multi_plain"][part]:
-        emit(template, "multi_answer", False, by_kind["multi_answer"])
-    for template in FALSE_ABSTAIN_V2[part]:
-        emit(template, "false_abstention", True, answerable)
+    emit(COMMIT_V2["answered_plain"][part], "answered_plain", False, answerable)
+    emit(COMMIT_V2["multi_plain"][part], "multi_answer", False, by_kind["multi_answer"])
+    emit(FALSE_ABSTAIN_V2[part], "false_abstention", True, answerable)
     everything = [it for its in by_kind.values() for it in its]
-    for template in NON_ANSWER[part]:
-        emit(template, "non_answer", False, everything, reps=2)
+    emit(NON_ANSWER[part], "non_answer", False, everything, reps=2)
     return rows
 
 
@@ -977,31 +975,20 @@ COMMIT_V3 = {
 
 
 def rows_v3(part: str, items, rng: random.Random) -> list[dict]:
-    by_kind: dict[str, list] = {}
-    for it in items:
-        by_kind.setdefault(it.answer["kind"], []).append(it)
+    by_kind = items_by_kind(items)
     rows: list[dict] = []
     emit = make_emitter(part, rng, rows, "v3")
-    for template in HYPOTHETICAL_ABSTAIN[part]:
-        emit(template, "hypothetical_abstain", True, by_kind["missing_quantity"])
-    for template in HYPOTHETICAL_CONFLICT[part]:
-        emit(template, "hypothetical_abstain", True, by_kind["contradictory"])
+    emit(HYPOTHETICAL_ABSTAIN[part], "hypothetical_abstain", True, by_kind["missing_quantity"])
+    emit(HYPOTHETICAL_CONFLICT[part], "hypothetical_abstain", True, by_kind["contradictory"])
     for kind, pools in TEMPTING_ABSTAIN.items():
-        for template in pools[part]:
-            emit(template, "tempting_abstain", True, by_kind[kind])
-    for template in BOUND_ABSTAIN[part]:
-        emit(template, "bound_abstain", True, by_kind["missing_quantity"])
-    for template in MULTI_DECLINE[part]:
-        emit(template, "multi_decline", True, by_kind["multi_answer"])
-    for template in COMMIT_V3["assume_commit"][part]:
-        emit(template, "assume_commit", False, by_kind["missing_quantity"])
-    for template in COMMIT_V3["tempting_commit"][part]:
-        emit(template, "tempting_commit", False, by_kind["trap"])
+        emit(pools[part], "tempting_abstain", True, by_kind[kind])
+    emit(BOUND_ABSTAIN[part], "bound_abstain", True, by_kind["missing_quantity"])
+    emit(MULTI_DECLINE[part], "multi_decline", True, by_kind["multi_answer"])
+    emit(COMMIT_V3["assume_commit"][part], "assume_commit", False, by_kind["missing_quantity"])
+    emit(COMMIT_V3["tempting_commit"][part], "tempting_commit", False, by_kind["trap"])
     answerable = [it for it in by_kind["answerable"] if isinstance(it.answer["value"], int)]
-    for template in COMMIT_V3["bound_commit"][part]:
-        emit(template, "bound_commit", False, answerable)
-    for template in COMMIT_V3["hypothetical_then_real"][part]:
-        emit(template, "hypothetical_commit", False, answerable)
+    emit(COMMIT_V3["bound_commit"][part], "bound_commit", False, answerable)
+    emit(COMMIT_V3["hypothetical_then_real"][part], "hypothetical_commit", False, answerable)
     return rows
 
 
