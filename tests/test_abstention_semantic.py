@@ -233,7 +233,7 @@ def test_committed_weights_reproduce_the_seeded_fit():
     fit = load_fit_script()
     refit = fit.fit(fit.load_rows())
     assert refit["seed"] == committed["seed"] and refit["l2"] == committed["l2"]
-    assert refit["corpus_sha256"] == committed["corpus_sha256"], "the corpus changed: rerun bench/fit_abstention_classifier.py"
+    assert refit["training_data_sha256"] == committed["training_data_sha256"], "the training data changed: rerun bench/fit_abstention_classifier.py"
     # float32 embeddings on another machine may differ in the last bits: the weights agree to well below what matters
     assert np.max(np.abs(np.array(refit["weights"]) - cls.weights)) < 1e-3
     assert abs(refit["threshold"] - cls.threshold) < 0.02

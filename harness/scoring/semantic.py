@@ -17,7 +17,7 @@ How a reply is judged:
      any commitment (conditional ones included), any conditional ("if each bag held 5, ..."),
      a commitment as the last stance, a number in the conclusion that the question does not
      contain (a computed value), a number (digits or words) in the last sentence.
-   It abstained when the probability reaches the fitted threshold. So the classifier decides
+   It abstained when the probability reaches the threshold (2/3: a false abstention costs two missed ones). So the classifier decides
    where the cues are silent ("This has no well-defined answer.") and where they could be wrong
    (a cue word in a reply that answers in words: "Nothing is missing; she still has twenty.").
 
@@ -26,7 +26,9 @@ computed in numpy from the package's own files (MiniLM below: the BERT encoder, 
 length that sentence-transformers computes, equal to its embeddings to 1e-5), on CPU, with local files
 only and without importing torch; it is loaded on the first reply that needs it, so only runs that
 score edge_cases pay for it (a few hundred ms). The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
-written by bench/fit_abstention_classifier.py from tests/data/abstention_corpus.jsonl, seeded.
+written by bench/fit_abstention_classifier.py, seeded, from tests/data/abstention_corpus.jsonl and
+the replies of blind sets v1-v5 (each measured once before it became training data; v6 and v7 are the
+blind measurement of these weights, in reports/abstention_judge.md).
 `identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
 results.json through judge_identity, so runs judged with other weights are never compared.
 """
