@@ -6,10 +6,12 @@ abstentions), on
 - tests/data/abstention_corpus.jsonl by source (v1: the rows the structured judge was written against;
   v2: paraphrases, longer replies, conditional answers) and part (tune / heldout). The semantic
   judge's classifier is fitted on every corpus row, so its corpus rows are training data; its honest
-  corpus figure is the tune-only fit scored on the heldout rows (stored with the weights);
-- the blind sets, each in its own table: tests/data/abstention_blind.jsonl (v1) and
-  tests/data/abstention_blind_v2.jsonl (v2), when present: replies written by someone who never saw the
-  cue lists, the corpus generator or the classifier, each frozen before any judge was measured on it;
+  corpus figure is the fit without the heldout rows scored on them (stored with the weights);
+- the blind sets, each in its own table (tests/data/abstention_blind*.jsonl): replies written by
+  someone who never saw the cue lists, the corpus generator or the classifier, each frozen before any
+  judge was measured on it. v6 and v7 are the semantic judge's blind measurement; v1-v5, each measured
+  blind once before, are now its training data, so for them the report gives the leave-one-set-out
+  figure (the classifier fitted without that set);
 - the fresh probe below and the wordings issue #21 reports missed.
 Speed of the semantic judge, in fresh processes on one thread (OPENBLAS_NUM_THREADS=1 and friends):
 where the load goes, step by step, for the judge's numpy encoder and for the sentence-transformers
@@ -36,15 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from _common import write_report
+from fit_abstention_classifier import BLIND_SETS, CORPUS, HELD_OUT_SETS, TRAINING_SETS, blind_rows, leave_one_set_out, load
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = ROOT / "tests" / "data" / "abstention_corpus.jsonl"
-BLIND_SETS = {"v1": ROOT / "tests" / "data" / "abstention_blind.jsonl", "v2": ROOT / "tests" / "data" / "abstention_blind_v2.jsonl",
-              "v3": ROOT / "tests" / "data" / "abstention_blind_v3.jsonl", "v4": ROOT / "tests" / "data" / "abstention_blind_v4.jsonl",
-              "v5": ROOT / "tests" / "data" / "abstention_blind_v5.jsonl"}
-# the sets written without knowledge of the semantic judge's corpus, weights or misses (v1 informed its corpus)
-BLIND_TO_JUDGE = ("v2", "v3", "v4", "v5")
+# the sets written without knowledge of the semantic judge's training data, weights or misses: its blind measurement
+BLIND_TO_JUDGE = HELD_OUT_SETS
 OFFLINE_JUDGES = ["patterns", "structured", "semantic"]
 # Written after the structured judge was tuned and never tuned against: a small out-of-corpus check.
 PROBE_ABSTAIN = [
@@ -87,10 +86,6 @@ ISSUE_WORDINGS = [
 ]
 
 
-def load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     if n == 0:
         return float("nan"), float("nan")
@@ -122,20 +117,6 @@ def judge_rows(judge: str, rows: list[dict]) -> list:
 
     with build_judge(judge) as built:
         return built.judge_many([r.get("question", "") for r in rows], [r["output"] for r in rows])
-
-
-def blind_rows(path: Path) -> list[dict]:
-    """A blind set's rows ({"item_id", "reply", "abstains", "note"}) with the question each reply answers
-    (the edge_cases test item's user message), the reply as "output" and the label as "abstains"."""
-    from harness.suite import get_suite
-
-    questions = {it.id: it.messages[-1].content for it in get_suite("edge_cases").items("test")}
-    rows = []
-    for r in load(path):
-        reply = r["reply"] if "reply" in r else r["output"]
-        label = r["abstains"] if "abstains" in r else r["abstained"]
-        rows.append({**r, "question": questions[r["item_id"]], "output": reply, "abstains": bool(label)})
-    return rows
 
 
 # Where the load goes, in a fresh process per path: each step timed (wall, CPU) after the one before.
@@ -279,7 +260,7 @@ def main() -> None:
     from harness.scoring.semantic import MAX_WORDS, load_classifier
 
     corpus = load(CORPUS)
-    blinds = {name: blind_rows(path) for name, path in BLIND_SETS.items() if path.exists()}
+    blinds = {name: blind_rows(BLIND_SETS[name]) for name in (*BLIND_TO_JUDGE, *TRAINING_SETS)}
     judges = OFFLINE_JUDGES + args.judge
     corpus_table, probe_table = [], []
     blind_tables: dict[str, list[str]] = {name: [] for name in blinds}
@@ -311,10 +292,8 @@ def main() -> None:
             blind_tables[name].append(row(judge, f"blind {name}", m, f" {sum(v.unscored for v in verdicts)} |"))
             disagreements[name][judge] = [(r, v.abstained) for r, v in zip(rows, verdicts, strict=True) if v.abstained != r["abstains"]]
             pooled[name] = m
-        together = [pooled[name] for name in BLIND_TO_JUDGE if name in pooled]
-        if together:
-            pooled_table.append(row(judge, " + ".join(n for n in BLIND_TO_JUDGE if n in pooled),
-                                    {k: sum(m[k] for m in together) for k in together[0]}, ""))
+        together = [pooled[name] for name in BLIND_TO_JUDGE]
+        pooled_table.append(row(judge, " + ".join(BLIND_TO_JUDGE), {k: sum(m[k] for m in together) for k in together[0]}, ""))
         if judge in OFFLINE_JUDGES:
             caught = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ABSTAIN])]
             wrong = [v.abstained for v in judge_rows(judge, [{"output": t} for t in PROBE_ANSWER])]
@@ -366,26 +345,39 @@ def main() -> None:
                 text = r["output"].replace("\n", " ").replace("|", "/")
                 lines.append(f"- {r['item_id']} (labelled {'abstains' if r['abstains'] else 'answers'}, judged "
                              f"{'abstains' if said else 'answers'}): {text[:220]}{'...' if len(text) > 220 else ''}")
-        blind_parts.append(f"""### Blind set {name}
+        trained = ("\n\nTraining data of the semantic judge since it was measured here blind (its history below): the semantic "
+                   "row is a fit to its own training replies; its held-out figure is the leave-one-set-out table."
+                   if name in TRAINING_SETS else "")
+        blind_parts.append(f"""### {'Blind set' if name in BLIND_TO_JUDGE else 'Set'} {name}
 
-{len(blind)} replies to edge_cases test items ({BLIND_SETS[name].name}), {sum(r['abstains'] for r in blind)} labelled as abstaining.
+{len(blind)} replies to edge_cases test items ({BLIND_SETS[name].name}), {sum(r['abstains'] for r in blind)} labelled as abstaining.{trained}
 
 | judge | set | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] | unscored |
 |---|---|---|---|---|---|---|
 {chr(10).join(blind_tables[name])}
 {chr(10).join(lines)}
 """)
-    blind_part = "\n".join(blind_parts) or "No blind set yet (tests/data/abstention_blind.jsonl)."
-    if pooled_table:
-        blind_part = f"""### The sets blind to the semantic judge, together
+    loso = leave_one_set_out()
+    loso_rows = [f"| {name} | {m['n']} | {m['agreement']:.3f} | {m['missed']} | {m['false']} |" for name, m in loso.items()]
+    blind_part = f"""### The sets blind to the semantic judge, together
 
-{', '.join(BLIND_TO_JUDGE)}: every reply written without knowledge of the semantic judge's corpus, weights or misses.
+{', '.join(BLIND_TO_JUDGE)}: every reply written without knowledge of the judges, the corpus, the classifier's training
+data or weights, or any earlier set; each set frozen and committed before this measurement.
 
 | judge | sets | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] |
 |---|---|---|---|---|---|
 {chr(10).join(pooled_table)}
 
-""" + blind_part
+### The sets the semantic judge is trained on, each left out in turn
+
+The classifier fitted by bench/fit_abstention_classifier.py's procedure on the corpus and the other
+training sets, scored on the set left out (`leave_one_set_out`): what a new writer's replies should see.
+
+| set left out | n | agreement | missed abstentions | false abstentions |
+|---|---|---|---|---|
+{chr(10).join(loso_rows)}
+
+""" + "\n".join(blind_parts)
     body = f"""
 ## Blind held-out sets
 
@@ -435,14 +427,28 @@ several voices, one of them "states its verdict first and then justifies it" (a 
 of v4's misses, which makes v5 harder for this judge, not easier); it was frozen and committed before
 its first and only measurement here, of the same judge as on v2-v4.
 
+The judge measured on v6 and v7 has the same encoder, features and decision rule as on v2-v5, with
+two changes in its fitting, both chosen before v6 or v7 was read. Training data: the corpus plus
+the 990 replies of v1-v5, each measured blind once before. Leaving each of v1-v5 out of the fit in
+turn and scoring it chose this (with the earlier threshold rule): 15/407 missed and 0/583 false with
+the corpus alone, 7/407 and 1/583 with the other sets added; an opening-sentence embedding on top
+gave 6/407 and 1/583, too little to pay for one more embedded sentence per reply. Threshold: the cut
+chosen on out-of-fold probabilities rose from 0.79 to 0.85 with the new rows, and the fit without the
+corpus's heldout rows then missed 16/207 of them (1/112 false) against 8/207 (3/112) before; the
+cost-weighted rule for log-loss probabilities, abstain at p >= 2/3 (a false abstention costs two
+missed ones), gives 8/207 and 3/112 there. v6 and v7 (200 replies each, by two more helpers given
+only the questions under opaque ids, shuffles 6006 and 7007, the issue's instruction plus a request
+to vary length, markdown and <think> traces as real models do, and nothing about where a verdict
+goes) were frozen and committed (50813f4) before this judge's first and only measurement on them.
+
 ## Labelled corpus
 
 {len(corpus)} labelled replies to real edge_cases test items ({CORPUS.name}; generator
 tests/data/make_abstention_corpus.py). `abstained` is whether the reply declined to answer, so a
 refusal on an answerable twin counts as an abstention and a made-up number on a flawed item does not.
-The semantic judge's classifier is fitted on every corpus row (bench/fit_abstention_classifier.py),
-so its rows below are training data; the same procedure fitted on the tune rows alone and scored on
-the {check.get('n')} heldout rows: agreement {check.get('agreement')}, missed {check.get('missed')}, false {check.get('false')}.
+The semantic judge's classifier is fitted on every corpus row and training set (bench/fit_abstention_classifier.py),
+so its rows below are training data; the same procedure fitted without the corpus's heldout rows and scored on
+those {check.get('n')} rows: agreement {check.get('agreement')}, missed {check.get('missed')}, false {check.get('false')}.
 
 | judge | source and part | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] | seconds (whole corpus) | unscored |
 |---|---|---|---|---|---|---|---|
