@@ -439,7 +439,10 @@ cost-weighted rule for log-loss probabilities, abstain at p >= 2/3 (a false abst
 missed ones), gives 8/207 and 3/112 there. v6 and v7 (200 replies each, by two more helpers given
 only the questions under opaque ids, shuffles 6006 and 7007, the issue's instruction plus a request
 to vary length, markdown and <think> traces as real models do, and nothing about where a verdict
-goes) were frozen and committed (50813f4) before this judge's first and only measurement on them.
+goes) were frozen and committed (50813f4) before this judge's first and only measurement on them, which gave 1/168 missed and 0/232 false (v6 1/85,
+v7 0/83). The other two judges also did better on v6 + v7 than on v2-v5 (structured 4.8 % missed
+against 7.8 %, patterns 8.3 % against 10.6 %), so these two sets are somewhat easier than the
+earlier ones; the leave-one-set-out table is the second estimate for this judge (6/407 missed, 1/583 false).
 
 ## Labelled corpus
 
