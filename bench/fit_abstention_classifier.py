@@ -163,6 +163,12 @@ def leave_one_set_out(rows: list[dict] | None = None, layers: int | None = None)
     return out
 
 
+def fraction(text: str) -> tuple[int, int]:
+    """"4/407" -> (4, 407): the counts `scored` writes."""
+    k, n = text.split("/")
+    return int(k), int(n)
+
+
 def compare_depths(depths: list[int]) -> str:
     """How the encoder's depth is chosen: per depth, the corpus's heldout check and leaving each training set out;
     the judge's ENCODER_LAYERS is the depth of lowest cost (missed + FALSE_WEIGHT x false over both), ties to the shallower."""
@@ -173,12 +179,11 @@ def compare_depths(depths: list[int]) -> str:
     for layers in depths:
         check = heldout_check(rows, reads, sentence_vectors(reads, layers))
         loso = leave_one_set_out(rows, layers)
-        total = {k: sum(int(m[k].split("/")[0]) for m in loso.values()) for k in ("missed", "false")}
-        totals = {k: sum(int(m[k].split("/")[1]) for m in loso.values()) for k in ("missed", "false")}
-        cost = (int(check["missed"].split("/")[0]) + total["missed"]
-                + FALSE_WEIGHT * (int(check["false"].split("/")[0]) + total["false"]))
-        lines.append(f"| {layers} | {check['missed']} | {check['false']} | {total['missed']}/{totals['missed']} | "
-                     f"{total['false']}/{totals['false']} | {cost:g} |")
+        left_out = {k: [sum(fraction(m[k])[i] for m in loso.values()) for i in (0, 1)] for k in ("missed", "false")}
+        cost = (fraction(check["missed"])[0] + left_out["missed"][0]
+                + FALSE_WEIGHT * (fraction(check["false"])[0] + left_out["false"][0]))
+        lines.append(f"| {layers} | {check['missed']} | {check['false']} | {'/'.join(map(str, left_out['missed']))} | "
+                     f"{'/'.join(map(str, left_out['false']))} | {cost:g} |")
         print(lines[-1], flush=True)
     return "\n".join(lines)
 
