@@ -113,8 +113,9 @@ def test_the_embedding_models_load_offline_without_touching_the_process_environm
     from harness.scoring import semantic, style
 
     before = dict(os.environ)
+    style.embedding_model.cache_clear()
+    semantic._load_model.cache_clear()
     for module in (style, semantic):
-        module.embedding_model.cache_clear()
         assert module.embedding_model().encode(["a sentence"]).shape == (1, 384)
     assert dict(os.environ) == before
 
