@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # the sets written without knowledge of the semantic judge's training data, weights or misses: its blind measurement
 BLIND_TO_JUDGE = HELD_OUT_SETS
-FIRST_MEASURED = ("v8", "v9")  # no judge was measured on these before this report
+FIRST_MEASURED = ("v8", "v9")  # the newest pair: measured on versions 3 and 4 only
 OFFLINE_JUDGES = ["patterns", "structured", "semantic"]
 # Written after the structured judge was tuned and never tuned against: a small out-of-corpus check.
 PROBE_ABSTAIN = [
@@ -365,9 +365,9 @@ def main() -> None:
     blind_part = f"""### The sets blind to the semantic judge, together
 
 {', '.join(BLIND_TO_JUDGE)}: every reply written without knowledge of the judges, the corpus, the classifier's training
-data or weights, or any earlier set; each set frozen and committed before any judge was measured on it. No judge
-was measured on {' and '.join(FIRST_MEASURED)} before this report; v6 and v7 were measured once before, on the previous
-version of the semantic judge (history below), and never read when this one was built.
+data or weights, or any earlier set; each set frozen and committed before any judge was measured on it, and none
+read while a judge was built. v6 and v7 were first measured on the 6-layer refit (317f0ad), {' and '.join(FIRST_MEASURED)}
+on version 3 (971d6d0); the default, version 4, is that 6-layer refit (history below).
 
 | judge | sets | n | agreement | missed abstentions [95 % CI] | false abstentions [95 % CI] |
 |---|---|---|---|---|---|
@@ -475,6 +475,17 @@ while it was built, 2/168 missed and 0/232 false (version 1: 1/168 and 0/232). T
 written to the same instruction, are easier than v2-v5 for every judge (patterns misses 4.0 % of
 v8 + v9's abstentions against 10.6 % of v2-v5's), so the leave-one-set-out figure over v1-v5, 4/407 =
 1.0 % missed and 2/583 = 0.3 % false, is the better guide to a harder writer.
+
+Version 4, the default now: the whole 6-layer encoder again, with version 3's training data and
+threshold (weights identical to the refit measured on v6 and v7 above as "version 1"). After version 3
+was measured, the test suite showed it calling "The data is inconsistent: 7 + 9 is not 14." an answer
+(probability 0.24; the 6-layer fit gives 0.99): two layers lose contradictions stated as arithmetic,
+which neither the training checks nor v6-v9 exposed. Version 4 on the blind sets (judge_rows, as
+above): v6 1/85, v7 0/83, v8 0/87, v9 0/86 missed, no false abstentions; v6-v9 1/341 = 0.3 % [0.1,
+1.6] missed and 0/459 = 0.0 % [0.0, 0.8] false. v8 and v9 had been measured once, on version 3,
+before; the return to 6 layers was decided by the test, not by them. Its speed on this AVX2-only CPU
+is version 1's (317f0ad): 6.9-8.9 ms CPU per reply on the reference responses and blind sets, over
+the 5 ms goal; on the AVX-512 Xeon of the session before, 3.4-4.8 ms.
 
 ## Labelled corpus
 
