@@ -9,7 +9,7 @@ stating a final answer, nor empty ones: harness.scoring.semantic.needs_classifie
 - tests/data/abstention_corpus.jsonl (generated: "tune" and "heldout" parts), and
 - the blind sets v1-v5 (TRAINING_SETS): 990 replies written by five helpers in their own words, each
   measured once as a blind set before it became training data here.
-The sets written after them (HELD_OUT_SETS, v6-v9) are never read here: they are the blind
+The sets written after them (HELD_OUT_SETS, v6-v10) are never read here: they are the blind
 measurement of the judge these weights make (bench/abstention_judge.py).
 Before the final fit, the same procedure is run without the corpus's "heldout" rows and the resulting
 judge is scored on them (the corpus's own held-out check, stored in the file as "heldout_check").
@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "tests" / "data"
 CORPUS = DATA / "abstention_corpus.jsonl"
-BLIND_SETS = {"v1": DATA / "abstention_blind.jsonl", **{f"v{k}": DATA / f"abstention_blind_v{k}.jsonl" for k in range(2, 10)}}
+BLIND_SETS = {"v1": DATA / "abstention_blind.jsonl", **{f"v{k}": DATA / f"abstention_blind_v{k}.jsonl" for k in range(2, 11)}}
 TRAINING_SETS = ("v1", "v2", "v3", "v4", "v5")  # measured blind once each, then made training data
-HELD_OUT_SETS = ("v6", "v7", "v8", "v9")  # never read by this script
+HELD_OUT_SETS = ("v6", "v7", "v8", "v9", "v10")  # never read by this script
 SEED = 20261202
 FOLDS = 5
 L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)

@@ -223,7 +223,7 @@ def test_committed_corpus_is_the_generator_output():
     spec = importlib.util.spec_from_file_location("make_abstention_corpus", ROOT / "tests" / "data" / "make_abstention_corpus.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows = module.build() + module.build_v2() + module.build_v3()
+    rows = module.build_all()
     expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     assert module.OUT.read_text(encoding="utf-8") == expected, "rerun tests/data/make_abstention_corpus.py"
 

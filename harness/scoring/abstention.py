@@ -133,7 +133,7 @@ patterns_judge.version = structured_judge.version = "1"  # type: ignore[attr-def
 # A judge may also have `many(questions, outputs) -> list[bool | None]` (one call per batch: the
 # semantic judge embeds a whole chunk at once) and `identity() -> dict[str, str]` (more than a
 # version: what else its verdicts depend on, recorded in results.json and compared by check_same_judge).
-semantic_judge.version = "4"  # type: ignore[attr-defined]  # harness.scoring.semantic.VERSION (a test checks they agree)
+semantic_judge.version = "5"  # type: ignore[attr-defined]  # harness.scoring.semantic.VERSION (a test checks they agree)
 semantic_judge.many = semantic_judge_many  # type: ignore[attr-defined]
 semantic_judge.identity = semantic_identity  # type: ignore[attr-defined]
 

@@ -992,6 +992,41 @@ def rows_v3(part: str, items, rng: random.Random) -> list[dict]:
     return rows
 
 
+# v4: the verdict first, then an illustration under a supposed value that is never withdrawn; contradictions
+# stated as the arithmetic that fails. A shallower encoder (ENCODER_LAYERS 3) lost both shapes without them.
+VERDICT_FIRST_ABSTAIN = {  # missing-quantity items
+    "tune": [
+        "It cannot be determined. If {missing_np} were {h}, it would be {fake}.",
+        "There's no way to know. With {h} for {missing_np}, {total} would be {fake}.",
+        "Not answerable as stated. Assuming {h}, you'd get {fake}; assuming {h2}, {fake2}.",
+        "Impossible to say, since {missing_np} is not given. For {h}, {total} would come to {fake}.",
+        "No definite answer exists. Were {missing_np} {h}, {total} would be {fake}.",
+        "The question is underdetermined. Taking {missing_np} as {h} would give {fake}.",
+    ],
+    "heldout": ["We can't tell. Should {missing_np} be {h}, {total} would be {fake}.",
+                "Unknowable from the text. At {h}, {total} would be {fake}."],
+}
+ARITHMETIC_CONFLICT = {  # contradictory items: the failing arithmetic is the whole verdict
+    "tune": [
+        "The data is inconsistent: {calc}.",
+        "That can't be right: {calc}.",
+        "The figures don't fit together: {calc}.",
+        "Inconsistent numbers: {calc}.",
+        "These facts clash, because {calc}.",
+    ],
+    "heldout": ["The givens disagree: {calc}.", "Something is off: {calc}."],
+}
+
+
+def rows_v4(part: str, items, rng: random.Random) -> list[dict]:
+    by_kind = items_by_kind(items)
+    rows: list[dict] = []
+    emit = make_emitter(part, rng, rows, "v4")
+    emit(VERDICT_FIRST_ABSTAIN[part], "verdict_first_abstain", True, by_kind["missing_quantity"])
+    emit(ARITHMETIC_CONFLICT[part], "arithmetic_conflict", True, by_kind["contradictory"])
+    return rows
+
+
 def reference_rows(per_kind: int = 8) -> list[dict]:
     """The suite's own worked solutions (reference responses) to train-split items: the explicit voice a
     careful teacher uses ("9 boys and 6 girls make 15 students, not 12: ... cannot be answered"),
@@ -1023,8 +1058,19 @@ def build_v3() -> list[dict]:
     return rows_v3("tune", items, random.Random(20)) + rows_v3("heldout", items, random.Random(21))
 
 
+def build_v4() -> list[dict]:
+    from harness.suite import get_suite
+
+    items = get_suite("edge_cases").items("test")
+    return rows_v4("tune", items, random.Random(30)) + rows_v4("heldout", items, random.Random(31))
+
+
+def build_all() -> list[dict]:
+    return build() + build_v2() + build_v3() + build_v4()
+
+
 def main() -> int:
-    rows = build() + build_v2() + build_v3()
+    rows = build_all()
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     parts = {p: sum(r["part"] == p for r in rows) for p in ("tune", "heldout")}
     print(f"wrote {len(rows)} rows to {OUT} ({parts})")
