@@ -1044,25 +1044,24 @@ def reference_rows(per_kind: int = 8) -> list[dict]:
     return rows
 
 
-def build_v2() -> list[dict]:
+def both_parts(rows_of, seed: int) -> list[dict]:
+    """rows_of's "tune" rows (random seed `seed`), then its "heldout" rows (seed + 1), from the edge_cases test items."""
     from harness.suite import get_suite
 
     items = get_suite("edge_cases").items("test")
-    return rows_v2("tune", items, random.Random(10)) + rows_v2("heldout", items, random.Random(11)) + reference_rows()
+    return rows_of("tune", items, random.Random(seed)) + rows_of("heldout", items, random.Random(seed + 1))
+
+
+def build_v2() -> list[dict]:
+    return both_parts(rows_v2, 10) + reference_rows()
 
 
 def build_v3() -> list[dict]:
-    from harness.suite import get_suite
-
-    items = get_suite("edge_cases").items("test")
-    return rows_v3("tune", items, random.Random(20)) + rows_v3("heldout", items, random.Random(21))
+    return both_parts(rows_v3, 20)
 
 
 def build_v4() -> list[dict]:
-    from harness.suite import get_suite
-
-    items = get_suite("edge_cases").items("test")
-    return rows_v4("tune", items, random.Random(30)) + rows_v4("heldout", items, random.Random(31))
+    return both_parts(rows_v4, 30)
 
 
 def build_all() -> list[dict]:
