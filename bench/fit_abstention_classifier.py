@@ -150,11 +150,12 @@ def heldout_check(rows: list[dict], reads: list, vectors: dict) -> dict:
     return scored(cls, rows, reads, vectors, [i for i, r in enumerate(rows) if r["part"] == "heldout"])
 
 
-def leave_one_set_out(rows: list[dict] | None = None, layers: int | None = None) -> dict[str, dict]:
-    """For each training set: the judge fitted on everything else (corpus and the other sets), scored on it."""
+def leave_one_set_out(rows: list[dict] | None = None, reads: list | None = None, vectors: dict | None = None) -> dict[str, dict]:
+    """For each training set: the judge fitted on everything else (corpus and the other sets), scored on it.
+    `reads` and `vectors` (the rows' readings and sentence embeddings) are computed when not given."""
     rows = rows if rows is not None else load_rows()
-    reads = readings(rows)
-    vectors = sentence_vectors(reads, layers)
+    reads = reads if reads is not None else readings(rows)
+    vectors = vectors if vectors is not None else sentence_vectors(reads)
     out = {}
     for name in TRAINING_SETS:
         train = [r if r.get("set") != name else {**r, "part": "left out"} for r in rows]
@@ -177,8 +178,9 @@ def compare_depths(depths: list[int]) -> str:
     lines = ["| encoder layers | corpus heldout: missed | false | training sets left out in turn: missed | false | cost |",
              "|---|---|---|---|---|---|"]
     for layers in depths:
-        check = heldout_check(rows, reads, sentence_vectors(reads, layers))
-        loso = leave_one_set_out(rows, layers)
+        vectors = sentence_vectors(reads, layers)
+        check = heldout_check(rows, reads, vectors)
+        loso = leave_one_set_out(rows, reads, vectors)
         left_out = {k: [sum(fraction(m[k])[i] for m in loso.values()) for i in (0, 1)] for k in ("missed", "false")}
         cost = (fraction(check["missed"])[0] + left_out["missed"][0]
                 + FALSE_WEIGHT * (fraction(check["false"])[0] + left_out["false"][0]))
