@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fit_abstention_classifier.py          # writes harness/scoring/data/abstention_classifier.json
     .venv/bin/python bench/fit_abstention_classifier.py --check  # refits and compares with the committed file
-    .venv/bin/python bench/fit_abstention_classifier.py --depths 2 3 4 6  # how ENCODER_LAYERS was chosen
+    .venv/bin/python bench/fit_abstention_classifier.py --depths 3 6  # how ENCODER_LAYERS was chosen (cost per depth)
 
 Training rows: every row that the classifier decides at run time (not the replies that end by
 stating a final answer, nor empty ones: harness.scoring.semantic.needs_classifier) of
